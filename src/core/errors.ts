@@ -1,0 +1,108 @@
+/**
+ * One error taxonomy for all of spotauth. Every error carries a stable string `code` (safe to switch on,
+ * log and document), whether it is `transient` (retrying later may succeed) or terminal, and — when it came
+ * from Spotify — Spotify's own `error` / `error_description` and HTTP status.
+ *
+ * Messages and causes never contain a token, code, verifier or secret: errors thrown by libraries are
+ * never attached as `cause` (oauth4webapi puts whole token-response bodies there), only a sanitised summary.
+ */
+
+export const ErrorCodes = {
+  // Configuration and request building (before any network call)
+  INVALID_CONFIG: 'INVALID_CONFIG',
+  INSECURE_URL: 'INSECURE_URL',
+  INVALID_SCOPE: 'INVALID_SCOPE',
+  INVALID_REDIRECT_URI: 'INVALID_REDIRECT_URI',
+  IMPLICIT_GRANT_REMOVED: 'IMPLICIT_GRANT_REMOVED',
+  // Callback validation (no network call is made when these are thrown)
+  STATE_MISSING: 'STATE_MISSING',
+  STATE_MISMATCH: 'STATE_MISMATCH',
+  PARAM_DUPLICATED: 'PARAM_DUPLICATED',
+  PARAM_TOO_LONG: 'PARAM_TOO_LONG',
+  CODE_MISSING: 'CODE_MISSING',
+  ACCESS_DENIED: 'ACCESS_DENIED',
+  AUTHORIZATION_ERROR: 'AUTHORIZATION_ERROR',
+  CALLBACK_NOT_VALIDATED: 'CALLBACK_NOT_VALIDATED',
+  // Token endpoint outcomes
+  INVALID_GRANT: 'INVALID_GRANT',
+  INVALID_CLIENT: 'INVALID_CLIENT',
+  TOKEN_REQUEST_REJECTED: 'TOKEN_REQUEST_REJECTED',
+  INVALID_TOKEN_RESPONSE: 'INVALID_TOKEN_RESPONSE',
+  SPOTIFY_UNAVAILABLE: 'SPOTIFY_UNAVAILABLE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  TIMEOUT: 'TIMEOUT',
+  NETWORK: 'NETWORK',
+  // Token manager and stores
+  REAUTH_REQUIRED: 'REAUTH_REQUIRED',
+  NOT_LOGGED_IN: 'NOT_LOGGED_IN',
+  STORE_CONFLICT: 'STORE_CONFLICT',
+  STORE_CORRUPT: 'STORE_CORRUPT',
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  LOCK_TIMEOUT: 'LOCK_TIMEOUT',
+  DECRYPT_FAILED: 'DECRYPT_FAILED',
+  KEY_UNKNOWN: 'KEY_UNKNOWN',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface SpotauthErrorOptions {
+  transient?: boolean;
+  status?: number;
+  spotifyError?: string;
+  spotifyErrorDescription?: string;
+  retryAfter?: number;
+  /** A sanitised cause: a short description or another SpotauthError, never a raw library error. */
+  cause?: SpotauthError | string;
+}
+
+export class SpotauthError extends Error {
+  readonly code: ErrorCode;
+  /** true: the same request may succeed later (5xx, timeout, network, 429). false: do not retry. */
+  readonly transient: boolean;
+  /** HTTP status of Spotify's response, when there was one. */
+  readonly status: number | undefined;
+  /** Spotify's `error` field (e.g. `invalid_grant`). */
+  readonly spotifyError: string | undefined;
+  /** Spotify's `error_description`, truncated. Spotify's descriptions never echo credentials. */
+  readonly spotifyErrorDescription: string | undefined;
+  /** Seconds to wait, from a Retry-After header. */
+  readonly retryAfter: number | undefined;
+
+  constructor(code: ErrorCode, message: string, options: SpotauthErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SpotauthError';
+    this.code = code;
+    this.transient = options.transient ?? false;
+    this.status = options.status;
+    this.spotifyError = options.spotifyError;
+    this.spotifyErrorDescription = truncate(options.spotifyErrorDescription, 200);
+    this.retryAfter = options.retryAfter;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      transient: this.transient,
+      status: this.status,
+      spotifyError: this.spotifyError,
+      spotifyErrorDescription: this.spotifyErrorDescription,
+      retryAfter: this.retryAfter,
+    };
+  }
+}
+
+export function isSpotauthError(value: unknown, code?: ErrorCode): value is SpotauthError {
+  return value instanceof SpotauthError && (code === undefined || value.code === code);
+}
+
+/** Errors after which the stored grant is dead: the user must log in again. */
+export function isTerminalGrantError(error: unknown): boolean {
+  return isSpotauthError(error) && (error.code === 'INVALID_GRANT' || error.code === 'INVALID_CLIENT');
+}
+
+function truncate(value: string | undefined, max: number): string | undefined {
+  if (value === undefined) return undefined;
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}

@@ -1,0 +1,16 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    'emulator/index': 'src/emulator/index.ts',
+    'cli/main': 'src/cli/main.ts',
+  },
+  format: ['esm'],
+  target: 'node20',
+  platform: 'node',
+  splitting: true,
+  clean: true,
+  dts: { entry: { index: 'src/index.ts', 'emulator/index': 'src/emulator/index.ts' } },
+  sourcemap: false,
+});
