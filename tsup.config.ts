@@ -13,4 +13,6 @@ export default defineConfig({
   clean: true,
   dts: { entry: { index: 'src/index.ts', 'emulator/index': 'src/emulator/index.ts' } },
   sourcemap: false,
+  // Optional native module: resolved at run time, never bundled.
+  external: ['@napi-rs/keyring'],
 });

@@ -16,7 +16,7 @@ export interface SpotifyAuthConfig {
   apiUrl?: string | undefined;
   /**
    * Allow plain-http accounts/API URLs. Only for the local emulator: tokens and secrets would otherwise
-   * cross the network unencrypted. Loopback URLs (127.0.0.1, [::1]) are the only ones it unlocks.
+   * cross the network unencrypted. Loopback URLs (127.0.0.1, [::1], localhost) are the only ones it unlocks.
    */
   allowInsecureHttp?: boolean | undefined;
   /** Timeout for each token-endpoint request, ms. Default 30 s (as openid-client). */
@@ -94,7 +94,7 @@ function parseServiceUrl(name: string, value: string, insecure: boolean): URL {
     if (host !== '127.0.0.1' && host !== '[::1]' && host !== 'localhost') {
       throw new SpotauthError(
         'INSECURE_URL',
-        `${name} ${url.origin} uses plain http on a non-loopback host; plain http is only allowed on 127.0.0.1 or [::1].`,
+        `${name} ${url.origin} uses plain http on a non-loopback host; plain http is only allowed on 127.0.0.1, [::1] or localhost (a local emulator).`,
       );
     }
     return withoutTrailingSlash(url);

@@ -32,6 +32,11 @@ export const ErrorCodes = {
   RATE_LIMITED: 'RATE_LIMITED',
   TIMEOUT: 'TIMEOUT',
   NETWORK: 'NETWORK',
+  // Web API calls
+  API_ERROR: 'API_ERROR',
+  API_UNAUTHORIZED: 'API_UNAUTHORIZED',
+  MISSING_SCOPE: 'MISSING_SCOPE',
+  USER_NOT_ALLOWLISTED: 'USER_NOT_ALLOWLISTED',
   // Token manager and stores
   REAUTH_REQUIRED: 'REAUTH_REQUIRED',
   NOT_LOGGED_IN: 'NOT_LOGGED_IN',
@@ -51,6 +56,10 @@ export interface SpotauthErrorOptions {
   spotifyError?: string;
   spotifyErrorDescription?: string;
   retryAfter?: number;
+  /** Why Spotify rate limited (e.g. QUOTA_EXCEEDED), from a Web API 429 body. */
+  reason?: string;
+  /** Scopes the failed Web API endpoint needs (MISSING_SCOPE). */
+  requiredScopes?: readonly string[];
   /** A sanitised cause: a short description or another SpotauthError, never a raw library error. */
   cause?: SpotauthError | string;
 }
@@ -67,6 +76,10 @@ export class SpotauthError extends Error {
   readonly spotifyErrorDescription: string | undefined;
   /** Seconds to wait, from a Retry-After header. */
   readonly retryAfter: number | undefined;
+  /** Why Spotify rate limited (e.g. QUOTA_EXCEEDED), from a Web API 429 body. */
+  readonly reason: string | undefined;
+  /** Scopes the failed Web API endpoint needs (MISSING_SCOPE). */
+  readonly requiredScopes: readonly string[] | undefined;
 
   constructor(code: ErrorCode, message: string, options: SpotauthErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -77,6 +90,8 @@ export class SpotauthError extends Error {
     this.spotifyError = options.spotifyError;
     this.spotifyErrorDescription = truncate(options.spotifyErrorDescription, 200);
     this.retryAfter = options.retryAfter;
+    this.reason = options.reason;
+    this.requiredScopes = options.requiredScopes;
   }
 
   toJSON(): Record<string, unknown> {
@@ -89,6 +104,8 @@ export class SpotauthError extends Error {
       spotifyError: this.spotifyError,
       spotifyErrorDescription: this.spotifyErrorDescription,
       retryAfter: this.retryAfter,
+      reason: this.reason,
+      requiredScopes: this.requiredScopes,
     };
   }
 }

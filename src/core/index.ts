@@ -13,6 +13,7 @@ export {
   SpotauthError,
 } from './errors.js';
 export { assertValidRedirectUri, isLoopbackLiteral, redirectUriMatches } from './redirect-uri.js';
+export { parseRetryAfter } from './retry-after.js';
 export { safeEqual } from './safe-equal.js';
 export {
   describeScope,

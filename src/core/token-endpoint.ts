@@ -1,6 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { ResolvedConfig } from './config.js';
 import { SpotauthError } from './errors.js';
+import { parseRetryAfter } from './retry-after.js';
 import { parseGrantedScope } from './scopes.js';
 
 /** What a successful token response becomes. Times are epoch milliseconds, computed at receipt. */
@@ -144,7 +145,7 @@ function networkError(error: unknown): SpotauthError {
   const reason = describeNetworkCause(error);
   return new SpotauthError('NETWORK', `Could not reach Spotify's accounts service${reason}.`, {
     transient: true,
-    cause: reason ? reason.slice(2) : undefined,
+    cause: reason ? reason.slice(2, -1) : undefined,
   });
 }
 
@@ -152,14 +153,6 @@ function describeNetworkCause(error: unknown): string {
   const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
   const code = cause && typeof cause.code === 'string' ? cause.code : undefined;
   return code ? ` (${code})` : '';
-}
-
-function parseRetryAfter(header: string | null): number | undefined {
-  if (header === null) return undefined;
-  const seconds = Number(header.trim());
-  if (Number.isFinite(seconds) && seconds >= 0) return seconds;
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - Date.now()) / 1000));
 }
 
 async function readJsonError(
@@ -174,6 +167,9 @@ async function readJsonError(
         ...(typeof error_description === 'string' ? { error_description } : {}),
       };
     }
+    // JSON, but not an object (array, string, null): no error fields. On a 200, the token-response
+    // processing then rejects it as INVALID_TOKEN_RESPONSE rather than "not JSON / unavailable".
+    return {};
   } catch {
     // not JSON
   }

@@ -1,0 +1,264 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { SpotauthError } from '../core/errors.js';
+import { parseRetryAfter } from '../core/retry-after.js';
+import { jitter } from '../tokens/retry.js';
+import type { TokenManager } from '../tokens/token-manager.js';
+import { ENDPOINT_SCOPES } from './endpoint-scopes.js';
+
+export interface ApiRetryOptions {
+  /** A Retry-After up to this long is waited out (idempotent requests only); beyond it RATE_LIMITED is thrown. Default 5 s. */
+  maxRetryAfterMs: number;
+  /** Attempts in total for 429/5xx/network on idempotent requests. Default 3. */
+  maxAttempts: number;
+  /** First 5xx backoff; doubles, with jitter. Default 250 ms. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export const DEFAULT_API_RETRY: ApiRetryOptions = {
+  maxRetryAfterMs: 5_000,
+  maxAttempts: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 4_000,
+};
+
+/**
+ * While Spotify says "retry after N s", every call in this process waits (or fails fast) instead of
+ * hitting the wall again. Shared by all clients for the same API URL.
+ */
+export class RateLimitCooldown {
+  #until = 0;
+  #reason: string | undefined;
+  extend(untilMs: number, reason: string | undefined): void {
+    if (untilMs > this.#until) {
+      this.#until = untilMs;
+      this.#reason = reason;
+    }
+  }
+  remainingMs(now = Date.now()): number {
+    return Math.max(0, this.#until - now);
+  }
+  get reason(): string | undefined {
+    return this.#reason;
+  }
+}
+
+const cooldowns = new Map<string, RateLimitCooldown>();
+export function sharedCooldown(apiUrl: string): RateLimitCooldown {
+  let cooldown = cooldowns.get(apiUrl);
+  if (!cooldown) {
+    cooldown = new RateLimitCooldown();
+    cooldowns.set(apiUrl, cooldown);
+  }
+  return cooldown;
+}
+
+export interface AuthorizedFetchOptions {
+  tokens: TokenManager;
+  /** The user whose token is used; undefined → the app (client-credentials) token. */
+  user: string | undefined;
+  apiUrl: string;
+  retry: ApiRetryOptions;
+  cooldown: RateLimitCooldown;
+  fetch: typeof fetch;
+}
+
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+const MAX_ERROR_BODY = 2_048;
+
+/**
+ * A fetch for Spotify's Web API: adds the bearer token; 401 → one refresh and one retry; 429 → honours
+ * Retry-After up to a cap (shared cooldown), else RATE_LIMITED; 5xx/network → bounded jittered backoff
+ * for idempotent requests; every other failure → a typed SpotauthError. Only 2xx responses come back.
+ */
+export function createAuthorizedFetch(
+  options: AuthorizedFetchOptions,
+): (input: Request) => Promise<Response> {
+  const { tokens, user, retry, cooldown } = options;
+  const token = (force: boolean): Promise<string> =>
+    user === undefined
+      ? tokens.getAppToken(force)
+      : force
+        ? tokens.refreshNow(user).then((t) => t.accessToken)
+        : tokens.getAccessToken(user);
+
+  return async (input: Request): Promise<Response> => {
+    const method = input.method.toUpperCase();
+    const idempotent = IDEMPOTENT.has(method);
+    const body = input.body ? await input.arrayBuffer() : undefined;
+    let refreshed = false;
+    let forceToken = false;
+    for (let attempt = 1; ; attempt++) {
+      await waitForCooldown(cooldown, retry);
+      const headers = new Headers(input.headers);
+      headers.set('authorization', `Bearer ${await token(forceToken)}`);
+      forceToken = false;
+      let response: Response;
+      try {
+        response = await options.fetch(input.url, {
+          method,
+          headers,
+          body,
+          redirect: 'manual',
+          signal: input.signal,
+        });
+      } catch (error) {
+        const failure = networkFailure(error);
+        if (idempotent && attempt < retry.maxAttempts) {
+          await delay(backoff(retry, attempt));
+          continue;
+        }
+        throw failure;
+      }
+      if (response.ok) return response;
+      if (response.status === 401) {
+        await response.body?.cancel().catch(() => {});
+        if (!refreshed) {
+          refreshed = true;
+          forceToken = true;
+          continue;
+        }
+        throw new SpotauthError(
+          'API_UNAUTHORIZED',
+          'Spotify rejected the access token even after a refresh; log in again.',
+          {
+            status: 401,
+          },
+        );
+      }
+      if (response.status === 429) {
+        const { reason } = await readError(response);
+        const retryAfter = parseRetryAfter(response.headers.get('retry-after')) ?? 1;
+        cooldown.extend(Date.now() + retryAfter * 1000, reason);
+        if (idempotent && attempt < retry.maxAttempts && retryAfter * 1000 <= retry.maxRetryAfterMs) continue;
+        throw rateLimited(retryAfter, reason);
+      }
+      if (response.status >= 500) {
+        const { message } = await readError(response);
+        if (idempotent && attempt < retry.maxAttempts) {
+          await delay(backoff(retry, attempt));
+          continue;
+        }
+        throw new SpotauthError(
+          'SPOTIFY_UNAVAILABLE',
+          `Spotify's Web API is unavailable (HTTP ${response.status})${message ? `: ${message}` : ''}.`,
+          {
+            status: response.status,
+            transient: true,
+          },
+        );
+      }
+      throw await clientError(
+        response,
+        method,
+        new URL(input.url).pathname.slice(new URL(options.apiUrl).pathname.length),
+      );
+    }
+  };
+}
+
+async function waitForCooldown(cooldown: RateLimitCooldown, retry: ApiRetryOptions): Promise<void> {
+  const remaining = cooldown.remainingMs();
+  if (remaining === 0) return;
+  if (remaining > retry.maxRetryAfterMs) throw rateLimited(Math.ceil(remaining / 1000), cooldown.reason);
+  await delay(remaining);
+}
+
+function rateLimited(retryAfter: number, reason: string | undefined): SpotauthError {
+  const quota = reason === 'QUOTA_EXCEEDED';
+  return new SpotauthError(
+    'RATE_LIMITED',
+    quota
+      ? `This app's Spotify quota is used up (QUOTA_EXCEEDED); try again in ${formatSeconds(retryAfter)}.`
+      : `Spotify is rate limiting this app; try again in ${formatSeconds(retryAfter)}.`,
+    { status: 429, transient: true, retryAfter, ...(reason ? { reason } : {}) },
+  );
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 120) return `${Math.ceil(seconds)} s`;
+  if (seconds < 7200) return `${Math.ceil(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+function backoff(retry: ApiRetryOptions, attempt: number): number {
+  const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+  return jitter(Math.floor(ceiling / 2), ceiling);
+}
+
+function networkFailure(error: unknown): SpotauthError {
+  if (error instanceof SpotauthError) return error;
+  const name = error instanceof Error ? error.name : '';
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new SpotauthError('TIMEOUT', "Spotify's Web API did not answer in time.", { transient: true });
+  }
+  return new SpotauthError('NETWORK', "Could not reach Spotify's Web API.", { transient: true });
+}
+
+/** Spotify's error bodies are usually `{"error":{"status","message","reason"?}}`, sometimes plain text. */
+async function readError(response: Response): Promise<{ message?: string; reason?: string; text: string }> {
+  const text = (await response.text().catch(() => '')).slice(0, MAX_ERROR_BODY);
+  try {
+    const body = JSON.parse(text) as {
+      error?: { message?: unknown; reason?: unknown } | string;
+      error_description?: unknown;
+    };
+    const error = typeof body.error === 'object' && body.error !== null ? body.error : undefined;
+    return {
+      text,
+      ...(typeof error?.message === 'string' ? { message: error.message.slice(0, 200) } : {}),
+      ...(typeof error?.reason === 'string' ? { reason: error.reason.slice(0, 64) } : {}),
+    };
+  } catch {
+    return { text };
+  }
+}
+
+async function clientError(response: Response, method: string, path: string): Promise<SpotauthError> {
+  const status = response.status;
+  const { message, text } = await readError(response);
+  if (status === 403) {
+    if (message === 'Insufficient client scope') {
+      const requiredScopes = scopesFor(method, path);
+      return new SpotauthError(
+        'MISSING_SCOPE',
+        requiredScopes.length
+          ? `This call needs the scope ${requiredScopes.join(' or ')}, which the user has not granted; ask them to log in again with it.`
+          : 'This call needs a scope the user has not granted; ask them to log in again with it.',
+        { status, requiredScopes },
+      );
+    }
+    if (message === undefined && text.trim().length > 0) {
+      // Development-mode apps: users not on the dashboard allowlist get a plain-text 403 (FACTS §3.3).
+      return new SpotauthError(
+        'USER_NOT_ALLOWLISTED',
+        "Spotify refused this user: the app is in development mode and the user is not on its allowlist. Add the user's Spotify email under Dashboard → your app → Settings → User Management (at most 5 users), or apply for extended quota.",
+        { status },
+      );
+    }
+  }
+  return new SpotauthError(
+    'API_ERROR',
+    `Spotify's Web API refused the request (HTTP ${status})${message ? `: ${message}` : ''}.`,
+    {
+      status,
+    },
+  );
+}
+
+/** The spec's scopes for an operation, matching `/tracks/abc` against `/tracks/{id}`. */
+export function scopesFor(method: string, path: string): readonly string[] {
+  const segments = path.split('/');
+  for (const [key, scopes] of Object.entries(ENDPOINT_SCOPES)) {
+    const [keyMethod, keyPath] = key.split(' ') as [string, string];
+    if (keyMethod !== method) continue;
+    const pattern = keyPath.split('/');
+    if (
+      pattern.length === segments.length &&
+      pattern.every((part, i) => part.startsWith('{') || part === segments[i])
+    ) {
+      return scopes;
+    }
+  }
+  return [];
+}

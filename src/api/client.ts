@@ -1,0 +1,103 @@
+import createClient, { type Client } from 'openapi-fetch';
+import type { TokenManager } from '../tokens/token-manager.js';
+import {
+  type ApiRetryOptions,
+  createAuthorizedFetch,
+  DEFAULT_API_RETRY,
+  type RateLimitCooldown,
+  sharedCooldown,
+} from './authorized-fetch.js';
+import type { components, paths } from './spotify-web-api.js';
+
+export type SpotifyPaths = paths;
+export type SpotifySchemas = components['schemas'];
+
+export interface SpotifyApiOptions {
+  tokens: TokenManager;
+  /** The user (Spotify account id) whose token to use; omit for the app token (catalogue calls only). */
+  user?: string | undefined;
+  /** Default: the token manager's configured apiUrl (https://api.spotify.com/v1). */
+  apiUrl?: string | undefined;
+  retry?: Partial<ApiRetryOptions> | undefined;
+  /** Default: one cooldown per API URL, shared by every client in the process. */
+  cooldown?: RateLimitCooldown | undefined;
+  fetch?: typeof fetch | undefined;
+}
+
+/** Something with a `next` page URL: Spotify's paging objects. */
+interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+/**
+ * A typed Web API client. `api.client` is an openapi-fetch client over every documented endpoint
+ * (`api.client.GET('/tracks/{id}', { params: { path: { id } } })`); failures are thrown as
+ * SpotauthErrors, so `data` is always set, except for 204 No Content, which `data()` turns into null.
+ */
+export class SpotifyApi {
+  readonly client: Client<paths>;
+  readonly #options: SpotifyApiOptions;
+  readonly #fetch: (input: Request) => Promise<Response>;
+  readonly #apiUrl: string;
+
+  constructor(options: SpotifyApiOptions) {
+    this.#options = options;
+    this.#apiUrl = (options.apiUrl ?? options.tokens.auth.config.apiUrl.href).replace(/\/+$/, '');
+    this.#fetch = createAuthorizedFetch({
+      tokens: options.tokens,
+      user: options.user,
+      apiUrl: this.#apiUrl,
+      retry: { ...DEFAULT_API_RETRY, ...options.retry },
+      cooldown: options.cooldown ?? sharedCooldown(this.#apiUrl),
+      fetch: options.fetch ?? globalThis.fetch,
+    });
+    this.client = createClient<paths>({ baseUrl: this.#apiUrl, fetch: this.#fetch });
+  }
+
+  /** The same client for another user, sharing the rate-limit cooldown. */
+  forUser(user: string | undefined): SpotifyApi {
+    return new SpotifyApi({ ...this.#options, user });
+  }
+
+  /** Unwraps an openapi-fetch result: the body, or null for 204 No Content. */
+  async data<T>(request: Promise<{ data?: T; response: Response }>): Promise<T | null> {
+    const { data, response } = await request;
+    return response.status === 204 || data === undefined ? null : data;
+  }
+
+  me() {
+    return this.data(this.client.GET('/me'));
+  }
+
+  currentlyPlaying() {
+    return this.data(this.client.GET('/me/player/currently-playing'));
+  }
+
+  topTracks(limit = 10) {
+    return this.data(this.client.GET('/me/top/tracks', { params: { query: { limit } } }));
+  }
+
+  topArtists(limit = 10) {
+    return this.data(this.client.GET('/me/top/artists', { params: { query: { limit } } }));
+  }
+
+  /** Iterates every item of a paged result, following `next` links with the same auth and retry rules. */
+  async *paginate<T>(first: Page<T> | null): AsyncGenerator<T> {
+    let page = first;
+    while (page) {
+      yield* page.items;
+      if (!page.next) return;
+      const next = new URL(page.next);
+      if (!next.href.startsWith(`${this.#apiUrl}/`)) {
+        throw new Error(`Refusing to follow a next link outside the Web API: ${next.origin}`);
+      }
+      const response = await this.#fetch(new Request(next, { method: 'GET' }));
+      page = (await response.json()) as Page<T>;
+    }
+  }
+}
+
+export function createSpotifyApi(options: SpotifyApiOptions): SpotifyApi {
+  return new SpotifyApi(options);
+}

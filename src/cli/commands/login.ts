@@ -1,0 +1,173 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fetchCurrentUser } from '../../api/profile.js';
+import { authConfigFromEnv } from '../../core/env.js';
+import { isSpotauthError, SpotauthError } from '../../core/errors.js';
+import { describeScope, parseScopes } from '../../core/scopes.js';
+import { SpotifyAuth, type ValidatedCallback } from '../../core/spotify-auth.js';
+import { TokenManager } from '../../tokens/token-manager.js';
+import { checkProfile, openCliStore } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { startLoopback } from '../loopback.js';
+import { bold } from '../output.js';
+
+export interface LoginOptions {
+  scope?: string;
+  clientId?: string;
+  port?: string;
+  browser?: boolean;
+  profile?: string;
+  timeout?: string;
+  showDialog?: boolean;
+}
+
+const DEFAULT_SCOPE = 'user-read-private user-read-email';
+// Spotify allows any port for a loopback URI registered without one (FACTS §4); register exactly this.
+const DEFAULT_REDIRECT = 'http://127.0.0.1/callback';
+
+export async function runLogin(options: LoginOptions): Promise<void> {
+  const profile = checkProfile(options.profile);
+  const port = parsePort(options.port);
+  const timeoutMs = parseTimeout(options.timeout ?? process.env['SPOTAUTH_LOGIN_TIMEOUT'] ?? '300');
+  const scope = parseScopes(options.scope ?? process.env['SPOTAUTH_SCOPE'] ?? DEFAULT_SCOPE);
+  // The CLI is a public client: PKCE, never a secret (RFC 8252 §8.5), even if one is in the environment.
+  const config = authConfigFromEnv(process.env, {
+    ...(options.clientId ? { clientId: options.clientId } : {}),
+    clientSecret: undefined,
+    redirectUri: process.env['SPOTIFY_REDIRECT_URI'] || DEFAULT_REDIRECT,
+  });
+  if (!config.clientId) {
+    throw new CliError('A Spotify client id is needed: pass --client-id or set SPOTIFY_CLIENT_ID.', EXIT.USAGE);
+  }
+  const auth = new SpotifyAuth(config);
+  const registered = new URL(auth.config.redirectUri!);
+  if (registered.protocol !== 'http:' || registered.hostname !== '127.0.0.1') {
+    throw new CliError(
+      `The CLI receives the login on http://127.0.0.1; SPOTIFY_REDIRECT_URI is ${registered.href}. Register http://127.0.0.1/callback in your Spotify app and use that.`,
+      EXIT.USAGE,
+    );
+  }
+  const listenPort = port ?? (registered.port ? Number(registered.port) : 0);
+
+  let request: Awaited<ReturnType<SpotifyAuth['createAuthorizationRequest']>> | undefined;
+  let validated: ValidatedCallback | undefined;
+  let failure: Error | undefined;
+  const check = (url: URL) => {
+    try {
+      validated = auth.validateCallback(url, { state: request!.state });
+      return { final: true, status: 200, title: 'Logged in', message: 'spotauth received your login. You can close this tab and return to the terminal.' };
+    } catch (error) {
+      failure = error as Error;
+      if (isSpotauthError(error, 'ACCESS_DENIED')) {
+        return { final: true, status: 200, title: 'Access not granted', message: 'You did not allow access, so nothing was stored. You can close this tab.' };
+      }
+      // Wrong or missing state: this is not our login's callback; abort rather than guess.
+      return { final: true, status: 400, title: 'Login rejected', message: 'This answer does not belong to the login that was started; nothing was stored.' };
+    }
+  };
+
+  const listener = await startLoopback({ port: listenPort, path: registered.pathname, timeoutMs, accept: check });
+  const stopPaste = listenForPaste(listener);
+  try {
+    const redirectUri = `http://127.0.0.1:${listener.port}${registered.pathname}${registered.search}`;
+    request = await auth.createAuthorizationRequest({
+      scope,
+      redirectUri,
+      ...(options.showDialog ? { showDialog: true } : {}),
+    });
+    const url = request.url.href;
+    process.stderr.write(`Log in to Spotify${profile === 'default' ? '' : ` for profile "${profile}"`} by opening this URL:\n`);
+    process.stderr.write(`${url}\n`);
+    if (options.browser !== false && !openBrowser(url)) {
+      process.stderr.write('(Could not open a browser: open the URL above yourself.)\n');
+    }
+    if (process.stdin.isTTY) {
+      process.stderr.write('Waiting for the login… If the browser is on another machine, paste the address it ends on here.\n');
+    }
+    await listener.callback;
+  } finally {
+    stopPaste();
+    await listener.close();
+  }
+  if (failure) {
+    if (isSpotauthError(failure, 'ACCESS_DENIED')) throw new CliError('Access was not granted on Spotify; nothing was stored.');
+    throw failure;
+  }
+
+  const tokens = await auth.exchangeCode(validated!, {
+    codeVerifier: request!.codeVerifier,
+    redirectUri: request!.redirectUri,
+    requestedScope: request!.scope,
+  });
+  const profileData = await fetchCurrentUser(auth.config.apiUrl.href, tokens.accessToken);
+  const { store } = await openCliStore(true);
+  try {
+    for (const record of await store.list('user:')) {
+      if (record.meta?.['profile'] === profile) await store.delete(record.key);
+    }
+    const manager = new TokenManager({ auth, store });
+    const saved = await manager.saveGrant(tokens, profileData, {
+      profile,
+      clientId: auth.config.clientId,
+      accountsUrl: auth.config.accountsUrl.href,
+      apiUrl: auth.config.apiUrl.href,
+    });
+    const who = profileData.display_name ? `${profileData.display_name} (${saved.key.slice(5)})` : saved.key.slice(5);
+    process.stdout.write(`Logged in as ${bold(who)}.\n`);
+    process.stdout.write(`Scopes: ${tokens.scope.length ? tokens.scope.join(' ') : '(none)'}\n`);
+    for (const granted of tokens.scope) process.stderr.write(`  • ${describeScope(granted)}\n`);
+  } finally {
+    await store.close();
+  }
+}
+
+function parsePort(value: string | undefined): number | undefined {
+  const raw = value ?? process.env['SPOTAUTH_LOGIN_PORT'];
+  if (raw === undefined || raw === '') return undefined;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new CliError(`--port must be a port number between 0 and 65535 (got ${JSON.stringify(raw.slice(0, 20))}).`, EXIT.USAGE);
+  }
+  return port;
+}
+
+function parseTimeout(raw: string): number {
+  const seconds = Number(raw);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) {
+    throw new CliError('--timeout must be a number of seconds between 1 and 3600.', EXIT.USAGE);
+  }
+  return seconds * 1000;
+}
+
+function openBrowser(url: string): boolean {
+  const command = process.env['BROWSER'] || (process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open');
+  try {
+    const child = spawn(command, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Headless fallback: the user pastes the address the browser ended on; it is checked like a real callback. */
+function listenForPaste(listener: { deliver(url: URL): { final: boolean; message: string } }): () => void {
+  if (!process.stdin.isTTY) return () => {};
+  const lines = createInterface({ input: process.stdin });
+  lines.on('line', (line) => {
+    let url: URL;
+    try {
+      url = new URL(line.trim());
+    } catch {
+      process.stderr.write('That is not a URL; paste the whole address from the browser.\n');
+      return;
+    }
+    listener.deliver(url);
+  });
+  return () => lines.close();
+}
+
+export function isLoginRequired(error: unknown): boolean {
+  return error instanceof SpotauthError && (error.code === 'REAUTH_REQUIRED' || error.code === 'NOT_LOGGED_IN');
+}

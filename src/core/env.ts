@@ -1,0 +1,42 @@
+import type { SpotifyAuthConfig } from './config.js';
+import { DEFAULT_ACCOUNTS_URL, DEFAULT_API_URL } from './config.js';
+
+export type Env = Record<string, string | undefined>;
+
+/** Names of the environment variables every part of spotauth reads for the Spotify app. */
+export const ENV = {
+  clientId: 'SPOTIFY_CLIENT_ID',
+  clientSecret: 'SPOTIFY_CLIENT_SECRET',
+  redirectUri: 'SPOTIFY_REDIRECT_URI',
+  accountsUrl: 'SPOTAUTH_ACCOUNTS_URL',
+  apiUrl: 'SPOTAUTH_API_URL',
+} as const;
+
+function isLoopbackHttp(url: string): boolean {
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(parsed.hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The app configuration from the environment. Plain http is allowed only when both service URLs are
+ * loopback http — that is, pointed at a local emulator — never for a remote host.
+ */
+export function authConfigFromEnv(env: Env, overrides: Partial<SpotifyAuthConfig> = {}): SpotifyAuthConfig {
+  const accountsUrl = overrides.accountsUrl ?? (env[ENV.accountsUrl] || DEFAULT_ACCOUNTS_URL);
+  const apiUrl = overrides.apiUrl ?? (env[ENV.apiUrl] || DEFAULT_API_URL);
+  const emulated = isLoopbackHttp(accountsUrl) || isLoopbackHttp(apiUrl);
+  return {
+    clientId: overrides.clientId ?? env[ENV.clientId] ?? '',
+    clientSecret: 'clientSecret' in overrides ? overrides.clientSecret : env[ENV.clientSecret] || undefined,
+    redirectUri: overrides.redirectUri ?? (env[ENV.redirectUri] || undefined),
+    accountsUrl,
+    apiUrl,
+    allowInsecureHttp: overrides.allowInsecureHttp ?? emulated,
+    ...(overrides.timeoutMs !== undefined ? { timeoutMs: overrides.timeoutMs } : {}),
+    ...(overrides.fetch !== undefined ? { fetch: overrides.fetch } : {}),
+  };
+}

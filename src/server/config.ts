@@ -1,0 +1,135 @@
+import { type Env, ENV } from '../core/env.js';
+import { SpotauthError } from '../core/errors.js';
+import { assertValidRedirectUri } from '../core/redirect-uri.js';
+import { parseScopes } from '../core/scopes.js';
+
+/** Every setting of `spotauth serve`, from the environment (a `.env` file is read first if present). */
+export interface ServerConfig {
+  /** No SPOTIFY_CLIENT_ID (or --sandbox): the embedded emulator plays Spotify. */
+  sandbox: boolean;
+  host: string;
+  port: number;
+  /** The origin users open (e.g. http://127.0.0.1:8888 or https://music.example). Cookies become __Host- + Secure on https. */
+  publicUrl: URL;
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+  redirectUri: string | undefined;
+  accountsUrl: string | undefined;
+  apiUrl: string | undefined;
+  /** Where tokens live: a SQLite path (default), postgres://…, redis://…, or memory:. */
+  storeUrl: string;
+  /** Folder for the sandbox's SQLite file and generated key. */
+  dataDir: string;
+  /** Scopes requested by "Log in with Spotify". */
+  scope: string[];
+  /** Shared secrets that other backend services present to the token broker API (Bearer). */
+  brokerKeys: string[];
+  trustProxy: boolean;
+  logLevel: string;
+  emulatorPort: number;
+  /** Requests per minute per client IP on /login and /callback. */
+  loginRateLimit: number;
+}
+
+export const DEFAULT_SCOPE =
+  'user-read-private user-read-email user-top-read user-read-currently-playing user-read-recently-played';
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+export function loadServerConfig(env: Env, options: { sandbox?: boolean; port?: string; host?: string } = {}): ServerConfig {
+  const clientId = env[ENV.clientId] || undefined;
+  const sandbox = options.sandbox === true || clientId === undefined;
+  const host = options.host ?? env['HOST'] ?? '127.0.0.1';
+  const port = parsePort('PORT', options.port ?? env['PORT'] ?? '8888');
+  const publicUrl = parsePublicUrl(env['SPOTAUTH_PUBLIC_URL'] ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`);
+  const redirectUri = sandbox ? `${publicUrl.origin}/callback` : env[ENV.redirectUri];
+  if (!sandbox) {
+    if (!redirectUri) {
+      throw configError(`${ENV.redirectUri} is required with ${ENV.clientId} (e.g. ${publicUrl.origin}/callback, registered in your Spotify app).`);
+    }
+    if (!env[ENV.clientSecret]) {
+      throw configError(`${ENV.clientSecret} is required: the server is a confidential client (find it in the Spotify Developer Dashboard).`);
+    }
+  }
+  if (redirectUri) {
+    try {
+      assertValidRedirectUri(redirectUri);
+    } catch (error) {
+      throw configError(`${ENV.redirectUri}: ${(error as Error).message}`);
+    }
+    const callback = new URL(redirectUri);
+    if (callback.origin !== publicUrl.origin) {
+      throw configError(
+        `${ENV.redirectUri} (${callback.origin}) must be on the server's own origin ${publicUrl.origin}; set SPOTAUTH_PUBLIC_URL to the address users open.`,
+      );
+    }
+  }
+  const dataDir = env['SPOTAUTH_DATA_DIR'] || '.data';
+  const storeUrl = env['SPOTAUTH_STORE'] || `${dataDir}/spotauth.sqlite`;
+  const logLevel = env['LOG_LEVEL'] || 'info';
+  if (!LOG_LEVELS.has(logLevel)) throw configError(`LOG_LEVEL must be one of ${[...LOG_LEVELS].join(', ')}.`);
+  let scope: string[];
+  try {
+    scope = parseScopes(env['SPOTAUTH_SCOPE'] || DEFAULT_SCOPE);
+  } catch (error) {
+    throw configError(`SPOTAUTH_SCOPE: ${(error as Error).message}`);
+  }
+  const brokerKeys = (env['SPOTAUTH_BROKER_KEYS'] ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  for (const key of brokerKeys) {
+    if (key.length < 32) throw configError('Each SPOTAUTH_BROKER_KEYS entry must be at least 32 characters (use `openssl rand -hex 32`).');
+  }
+  return {
+    sandbox,
+    host,
+    port,
+    publicUrl,
+    clientId,
+    clientSecret: env[ENV.clientSecret] || undefined,
+    redirectUri,
+    accountsUrl: env[ENV.accountsUrl] || undefined,
+    apiUrl: env[ENV.apiUrl] || undefined,
+    storeUrl,
+    dataDir,
+    scope,
+    brokerKeys,
+    trustProxy: env['SPOTAUTH_TRUST_PROXY'] === '1' || env['SPOTAUTH_TRUST_PROXY'] === 'true',
+    logLevel,
+    emulatorPort: parsePort('SPOTAUTH_EMULATOR_PORT', env['SPOTAUTH_EMULATOR_PORT'] ?? '8889'),
+    loginRateLimit: parsePositive('SPOTAUTH_LOGIN_RATE_LIMIT', env['SPOTAUTH_LOGIN_RATE_LIMIT'] ?? '30'),
+  };
+}
+
+function parsePort(name: string, raw: string): number {
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw configError(`${name} must be a port number (got ${JSON.stringify(raw.slice(0, 20))}).`);
+  return port;
+}
+
+function parsePositive(name: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw configError(`${name} must be a positive whole number.`);
+  return value;
+}
+
+function parsePublicUrl(raw: string): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw configError(`SPOTAUTH_PUBLIC_URL ${JSON.stringify(raw.slice(0, 100))} is not a URL.`);
+  }
+  if (url.hostname === 'localhost') {
+    throw configError(
+      `SPOTAUTH_PUBLIC_URL uses "localhost", but Spotify refuses localhost redirect URIs; use ${raw.replace('localhost', '127.0.0.1')} and open the app there.`,
+    );
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError('SPOTAUTH_PUBLIC_URL must be http(s).');
+  return new URL(url.origin);
+}
+
+function configError(message: string): SpotauthError {
+  return new SpotauthError('INVALID_CONFIG', message);
+}

@@ -1,0 +1,88 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { safeEqual } from '../core/safe-equal.js';
+
+const MAX_RETURN_TO = 2048;
+
+/**
+ * Where to go after login: only a same-origin path (SECURITY §3.3). Anything else — absolute URLs,
+ * protocol-relative `//host`, backslashes, control characters, encoded separators — becomes "/".
+ */
+export function safeReturnTo(value: unknown, origin: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_RETURN_TO) return '/';
+  if (!value.startsWith('/') || value.startsWith('//')) return '/';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+  if (/[\\\u0000-\u001f\u007f]/.test(value) || /%(5c|0d|0a|00|2f%2f)/i.test(value)) return '/';
+  try {
+    const url = new URL(value, origin);
+    if (url.origin !== origin) return '/';
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return '/';
+  }
+}
+
+export interface CookieNames {
+  session: string;
+  login: string;
+  secure: boolean;
+}
+
+/** `__Host-` + Secure on https (SECURITY §3.1); plain names on a local http origin, where Secure cookies would be dropped. */
+export function cookieNames(publicUrl: URL): CookieNames {
+  const secure = publicUrl.protocol === 'https:';
+  return {
+    session: secure ? '__Host-spotauth_session' : 'spotauth_session',
+    login: secure ? '__Host-spotauth_login' : 'spotauth_login',
+    secure,
+  };
+}
+
+export function cookieOptions(names: CookieNames, maxAgeSeconds?: number) {
+  return {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    secure: names.secure,
+    ...(maxAgeSeconds !== undefined ? { maxAge: maxAgeSeconds } : {}),
+  };
+}
+
+/**
+ * Cross-site request check for state-changing routes: the browser's Origin (or Sec-Fetch-Site) must say
+ * same-origin, and the session's CSRF token must be presented. Either failing → 403.
+ */
+export function isSameOriginRequest(request: FastifyRequest, origin: string): boolean {
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
+  const requestOrigin = request.headers.origin;
+  if (typeof requestOrigin === 'string' && requestOrigin !== origin) return false;
+  return true;
+}
+
+export function csrfTokenMatches(request: FastifyRequest, expected: string): boolean {
+  const header = request.headers['x-csrf-token'];
+  const body = request.body as Record<string, unknown> | undefined;
+  const presented = typeof header === 'string' ? header : typeof body?.['csrf'] === 'string' ? (body['csrf'] as string) : '';
+  return presented.length > 0 && safeEqual(presented, expected);
+}
+
+export function securityHeaders(reply: FastifyReply, imageOrigins: readonly string[]): void {
+  reply.header(
+    'content-security-policy',
+    [
+      "default-src 'none'",
+      "script-src 'self'",
+      "style-src 'self'",
+      `img-src 'self' data: ${imageOrigins.join(' ')}`.trim(),
+      "connect-src 'self'",
+      "form-action 'self'",
+      "frame-ancestors 'none'",
+      "base-uri 'none'",
+    ].join('; '),
+  );
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=()');
+}

@@ -1,0 +1,54 @@
+import { randomInt } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import { isSpotauthError } from '../core/errors.js';
+
+export interface RetryPolicy {
+  /** Attempts in total, the first included. */
+  maxAttempts: number;
+  /** First backoff, ms; doubles each time, with full jitter in [50%, 100%]. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is not waited for: the error is surfaced instead. */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 3,
+  baseDelayMs: 200,
+  maxDelayMs: 2_000,
+  maxRetryAfterMs: 5_000,
+};
+
+/** Random integer in [min, max], from the CSPRNG (Math.random is banned project-wide). */
+export function jitter(min: number, max: number): number {
+  return max <= min ? min : randomInt(min, max + 1);
+}
+
+/**
+ * Runs `attempt`, retrying only transient SpotauthErrors (5xx, timeout, network, 429), with jittered
+ * exponential backoff, honouring Retry-After up to the cap. `deadline` (epoch ms) bounds the total time.
+ */
+export async function withRetries<T>(
+  attempt: () => Promise<T>,
+  policy: RetryPolicy,
+  deadline: number,
+  sleep: (ms: number) => Promise<void> = (ms) => delay(ms),
+): Promise<T> {
+  for (let index = 1; ; index++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!isSpotauthError(error) || !error.transient || index >= policy.maxAttempts) throw error;
+      let wait: number;
+      if (error.retryAfter !== undefined) {
+        wait = error.retryAfter * 1000;
+        if (wait > policy.maxRetryAfterMs) throw error;
+      } else {
+        const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (index - 1));
+        wait = jitter(Math.floor(ceiling / 2), ceiling);
+      }
+      if (Date.now() + wait >= deadline) throw error;
+      await sleep(wait);
+    }
+  }
+}
