@@ -1,4 +1,4 @@
+export * from './api/index.js';
 export * from './core/index.js';
 export * from './stores/index.js';
 export * from './tokens/index.js';
-export * from './api/index.js';

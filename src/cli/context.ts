@@ -17,7 +17,10 @@ export interface CliStore {
 export function checkProfile(profile: string | undefined): string {
   const name = profile ?? process.env['SPOTAUTH_PROFILE'] ?? DEFAULT_PROFILE;
   if (!PROFILE_PATTERN.test(name)) {
-    throw new CliError(`Profile names may contain letters, digits, ".", "_" and "-" (got ${JSON.stringify(name.slice(0, 70))}).`, EXIT.USAGE);
+    throw new CliError(
+      `Profile names may contain letters, digits, ".", "_" and "-" (got ${JSON.stringify(name.slice(0, 70))}).`,
+      EXIT.USAGE,
+    );
   }
   return name;
 }
@@ -39,7 +42,10 @@ export async function findProfile(store: TokenStore, profile: string): Promise<T
 export async function requireProfile(store: TokenStore, profile: string): Promise<TokenRecord> {
   const record = await findProfile(store, profile);
   if (!record) {
-    throw new SpotauthError('NOT_LOGGED_IN', `Not logged in${profile === DEFAULT_PROFILE ? '' : ` (profile "${profile}")`}.`);
+    throw new SpotauthError(
+      'NOT_LOGGED_IN',
+      `Not logged in${profile === DEFAULT_PROFILE ? '' : ` (profile "${profile}")`}.`,
+    );
   }
   return record;
 }

@@ -30,16 +30,29 @@ export async function loadCliKey(dir: string, create: boolean): Promise<CliKey |
   if (fileKey) return { keyring: new Keyring({ [KID]: fileKey }), source: 'key-file', location: path };
   const entry = await keyringEntry();
   const stored = entry ? safe(() => entry.getPassword()) : null;
-  if (stored) return { keyring: new Keyring({ [KID]: Buffer.from(stored, 'base64') }), source: 'os-keyring', location: 'OS keyring' };
+  if (stored)
+    return {
+      keyring: new Keyring({ [KID]: Buffer.from(stored, 'base64') }),
+      source: 'os-keyring',
+      location: 'OS keyring',
+    };
   if (!create) return null;
   const key = randomBytes(32);
-  if (entry && safe(() => (entry.setPassword(key.toString('base64')), true))) {
+  const savedInKeyring =
+    entry !== null &&
+    safe(() => {
+      entry.setPassword(key.toString('base64'));
+      return true;
+    }) === true;
+  if (savedInKeyring) {
     return { keyring: new Keyring({ [KID]: key }), source: 'os-keyring', location: 'OS keyring' };
   }
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' }).catch(async (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EEXIST') throw error;
-  });
+  await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' }).catch(
+    async (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    },
+  );
   await chmod(path, 0o600);
   const written = await readKeyFile(path);
   if (!written) throw new CliError(`Could not create the key file ${path}.`);
@@ -56,7 +69,9 @@ async function readKeyFile(path: string): Promise<Buffer | null> {
   }
   const key = Buffer.from(text.trim(), 'base64');
   if (key.length !== 32) {
-    throw new CliError(`The key file ${path} is damaged (it must hold 32 bytes in base64); without it the stored logins cannot be read.`);
+    throw new CliError(
+      `The key file ${path} is damaged (it must hold 32 bytes in base64); without it the stored logins cannot be read.`,
+    );
   }
   return key;
 }
@@ -69,7 +84,9 @@ interface KeyringEntry {
 async function keyringEntry(): Promise<KeyringEntry | null> {
   if (process.env['SPOTAUTH_NO_KEYRING']) return null;
   try {
-    const { Entry } = (await import('@napi-rs/keyring')) as { Entry: new (service: string, account: string) => KeyringEntry };
+    const { Entry } = (await import('@napi-rs/keyring')) as {
+      Entry: new (service: string, account: string) => KeyringEntry;
+    };
     return new Entry(KEYRING_SERVICE, KEYRING_ACCOUNT);
   } catch {
     return null;

@@ -36,7 +36,8 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
 
   const server: Server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const port = (server.address() as AddressInfo).port;
-    if (req.headers.host !== `127.0.0.1:${port}`) return page(res, 400, 'Wrong address', 'This page only answers on 127.0.0.1.');
+    if (req.headers.host !== `127.0.0.1:${port}`)
+      return page(res, 400, 'Wrong address', 'This page only answers on 127.0.0.1.');
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     if (url.pathname !== options.path) return page(res, 404, 'Not found', 'Nothing here.');
     if (req.method !== 'GET') {
@@ -47,7 +48,13 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
     page(res, outcome.status, outcome.title, outcome.message);
   });
   const handle = (url: URL) => {
-    if (done) return { final: false, status: 410, title: 'Already done', message: 'This login is already finished; you can close this tab.' };
+    if (done)
+      return {
+        final: false,
+        status: 410,
+        title: 'Already done',
+        message: 'This login is already finished; you can close this tab.',
+      };
     const outcome = options.accept(url);
     if (outcome.final) {
       done = true;
@@ -63,7 +70,9 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
     server.once('error', (error: NodeJS.ErrnoException) => {
       reject(
         error.code === 'EADDRINUSE'
-          ? new CliError(`Port ${options.port} on 127.0.0.1 is already in use; pick another with --port, or omit it to let the system choose.`)
+          ? new CliError(
+              `Port ${options.port} on 127.0.0.1 is already in use; pick another with --port, or omit it to let the system choose.`,
+            )
           : new CliError(`Cannot listen on 127.0.0.1:${options.port}: ${error.message}`),
       );
     });
@@ -71,7 +80,11 @@ export async function startLoopback(options: LoopbackOptions): Promise<LoopbackL
   });
 
   const timer = setTimeout(() => {
-    rejectCallback(new CliError(`No answer from the browser within ${Math.round(options.timeoutMs / 1000)} s; the login was abandoned. Run \`spotauth login\` again.`));
+    rejectCallback(
+      new CliError(
+        `No answer from the browser within ${Math.round(options.timeoutMs / 1000)} s; the login was abandoned. Run \`spotauth login\` again.`,
+      ),
+    );
   }, options.timeoutMs);
   timer.unref();
 

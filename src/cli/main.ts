@@ -12,7 +12,9 @@ const debug = process.argv.includes('--debug');
 
 const program = new Command()
   .name('spotauth')
-  .description('Spotify authorization done properly: log in, get fresh tokens, run the server or a local Spotify emulator.')
+  .description(
+    'Spotify authorization done properly: log in, get fresh tokens, run the server or a local Spotify emulator.',
+  )
   .version(VERSION, '-V, --version')
   .option('--debug', 'print stack traces on errors')
   .showHelpAfterError('(run with --help for usage)')
@@ -24,12 +26,16 @@ Exit codes: 0 ok, 1 error, 2 usage, 3 not logged in or re-login needed, 4 Spotif
 Environment: SPOTIFY_CLIENT_ID, SPOTAUTH_ACCOUNTS_URL, SPOTAUTH_API_URL, SPOTAUTH_PROFILE, XDG_CONFIG_HOME, NO_COLOR.`,
   );
 
-const profileOption = () => new Option('--profile <name>', 'which stored login to use').env('SPOTAUTH_PROFILE');
+const profileOption = () =>
+  new Option('--profile <name>', 'which stored login to use').env('SPOTAUTH_PROFILE');
 
 program
   .command('login')
   .description('log in with Spotify in the browser (PKCE, loopback redirect on 127.0.0.1)')
-  .option('--scope <scopes>', 'space-separated scopes to request (default "user-read-private user-read-email")')
+  .option(
+    '--scope <scopes>',
+    'space-separated scopes to request (default "user-read-private user-read-email")',
+  )
   .addOption(new Option('--client-id <id>', 'Spotify client id').env('SPOTIFY_CLIENT_ID'))
   .option('--port <n>', 'loopback port (default: any free port; register http://127.0.0.1/callback)')
   .option('--no-browser', 'do not open a browser; print the URL only')
@@ -78,7 +84,11 @@ program
   .option('--port <n>', 'port to listen on', '8889')
   .option('--host <host>', 'address to bind', '127.0.0.1')
   .option('--access-token-ttl <seconds>', 'access-token lifetime in seconds', '3600')
-  .option('--refresh-mode <mode>', 'keep (no refresh_token in refresh responses) or rotate (single use)', 'keep')
+  .option(
+    '--refresh-mode <mode>',
+    'keep (no refresh_token in refresh responses) or rotate (single use)',
+    'keep',
+  )
   .option('--auto-approve <userId>', 'skip the consent page and approve as this seeded user')
   .option('--client-id <id>', 'client id of the app to register')
   .option('--client-secret <secret>', 'client secret of the app to register')

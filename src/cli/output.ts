@@ -1,6 +1,7 @@
 import { CliError, EXIT } from './exit-codes.js';
 
-const useColor = (stream: NodeJS.WriteStream): boolean => stream.isTTY === true && !('NO_COLOR' in process.env);
+const useColor = (stream: NodeJS.WriteStream): boolean =>
+  stream.isTTY === true && !('NO_COLOR' in process.env);
 
 export function bold(text: string, stream: NodeJS.WriteStream = process.stdout): string {
   return useColor(stream) ? `\u001b[1m${text}\u001b[22m` : text;
@@ -12,7 +13,13 @@ export function dim(text: string, stream: NodeJS.WriteStream = process.stdout): 
 
 /** Codes of SpotauthError (duck-typed, so this file needs no import of the library). */
 const LOGIN_CODES = new Set(['REAUTH_REQUIRED', 'NOT_LOGGED_IN', 'INVALID_GRANT', 'API_UNAUTHORIZED']);
-const USAGE_CODES = new Set(['INVALID_CONFIG', 'INVALID_REDIRECT_URI', 'INVALID_SCOPE', 'INSECURE_URL', 'IMPLICIT_GRANT_REMOVED']);
+const USAGE_CODES = new Set([
+  'INVALID_CONFIG',
+  'INVALID_REDIRECT_URI',
+  'INVALID_SCOPE',
+  'INSECURE_URL',
+  'IMPLICIT_GRANT_REMOVED',
+]);
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;
@@ -31,7 +38,8 @@ export function exitCodeFor(error: unknown): number {
 export function reportError(error: unknown, debug: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
   const exitCode = exitCodeFor(error);
-  const hint = exitCode === EXIT.LOGIN_REQUIRED && !/spotauth login/.test(message) ? ' Run `spotauth login`.' : '';
+  const hint =
+    exitCode === EXIT.LOGIN_REQUIRED && !/spotauth login/.test(message) ? ' Run `spotauth login`.' : '';
   process.stderr.write(`spotauth: ${message}${hint}\n`);
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return exitCode;

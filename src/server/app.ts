@@ -94,8 +94,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Errors become a page or a JSON body a person understands; never a stack trace.
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (isSpotauthError(error)) return sendSpotauthError(request, reply, error);
-    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    if (status === 500) request.log.error({ err: { type: error.name, code: error.code } }, 'unexpected error');
+    const status =
+      error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500)
+      request.log.error({ err: { type: error.name, code: error.code } }, 'unexpected error');
     const message =
       status === 413
         ? 'The request is too large.'
@@ -106,9 +108,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
             : status < 500
               ? 'The request was malformed.'
               : 'Something went wrong on our side; try again.';
-    return respond(request, reply, status, { title: status === 429 ? 'Slow down' : 'Request rejected', message });
+    return respond(request, reply, status, {
+      title: status === 429 ? 'Slow down' : 'Request rejected',
+      message,
+    });
   });
-  app.setNotFoundHandler((request, reply) => respond(request, reply, 404, { title: 'Not found', message: 'There is nothing at this address.' }));
+  app.setNotFoundHandler((request, reply) =>
+    respond(request, reply, 404, { title: 'Not found', message: 'There is nothing at this address.' }),
+  );
 
   function page(reply: FastifyReply, status: number, title: string, body: string, request: FastifyRequest) {
     reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');
@@ -117,13 +124,26 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   }
 
   function wantsJson(request: FastifyRequest): boolean {
-    return request.url.startsWith('/api/') || request.url === '/token' || request.url.startsWith('/refresh_token') || (request.headers.accept ?? '').includes('application/json');
+    return (
+      request.url.startsWith('/api/') ||
+      request.url === '/token' ||
+      request.url.startsWith('/refresh_token') ||
+      (request.headers.accept ?? '').includes('application/json')
+    );
   }
 
-  function respond(request: FastifyRequest, reply: FastifyReply, status: number, view: { title: string; message: string; action?: { href: string; label: string }; error?: string }) {
+  function respond(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    view: { title: string; message: string; action?: { href: string; label: string }; error?: string },
+  ) {
     if (wantsJson(request)) {
       reply.code(status).header('cache-control', 'no-store');
-      return reply.send({ error: view.error ?? view.title.toLowerCase().replaceAll(' ', '_'), message: view.message });
+      return reply.send({
+        error: view.error ?? view.title.toLowerCase().replaceAll(' ', '_'),
+        message: view.message,
+      });
     }
     return page(reply, status, view.title, errorPage(view), request);
   }
@@ -141,15 +161,31 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         });
       case 'RATE_LIMITED':
         if (error.retryAfter !== undefined) reply.header('retry-after', String(Math.ceil(error.retryAfter)));
-        return respond(request, reply, 429, { title: 'Spotify is busy', message: error.message, error: 'rate_limited' });
+        return respond(request, reply, 429, {
+          title: 'Spotify is busy',
+          message: error.message,
+          error: 'rate_limited',
+        });
       case 'USER_NOT_ALLOWLISTED':
-        return respond(request, reply, 403, { title: 'Not on the allowlist', message: error.message, error: 'user_not_allowlisted' });
+        return respond(request, reply, 403, {
+          title: 'Not on the allowlist',
+          message: error.message,
+          error: 'user_not_allowlisted',
+        });
       case 'INVALID_SCOPE':
       case 'PARAM_TOO_LONG':
       case 'PARAM_DUPLICATED':
-        return respond(request, reply, 400, { title: 'Bad request', message: error.message, error: 'bad_request' });
+        return respond(request, reply, 400, {
+          title: 'Bad request',
+          message: error.message,
+          error: 'bad_request',
+        });
       case 'MISSING_SCOPE':
-        return respond(request, reply, 403, { title: 'Permission needed', message: error.message, error: 'missing_scope' });
+        return respond(request, reply, 403, {
+          title: 'Permission needed',
+          message: error.message,
+          error: 'missing_scope',
+        });
       default:
         if (error.transient) {
           return respond(request, reply, 503, {
@@ -159,7 +195,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
           });
         }
         request.log.warn({ code: error.code, status: error.status }, 'request failed');
-        return respond(request, reply, 502, { title: 'Spotify refused the request', message: error.message, error: 'spotify_error' });
+        return respond(request, reply, 502, {
+          title: 'Spotify refused the request',
+          message: error.message,
+          error: 'spotify_error',
+        });
     }
   }
 
@@ -170,15 +210,25 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   function checkCsrf(request: FastifyRequest, reply: FastifyReply, session: Session): boolean {
     if (isSameOriginRequest(request, origin) && csrfTokenMatches(request, session.csrfToken)) return true;
-    void respond(request, reply, 403, { title: 'Request refused', message: 'This request did not come from this site; reload the page and try again.', error: 'csrf' });
+    void respond(request, reply, 403, {
+      title: 'Request refused',
+      message: 'This request did not come from this site; reload the page and try again.',
+      error: 'csrf',
+    });
     return false;
   }
 
   app.get('/assets/app.css', (_request, reply) =>
-    reply.header('content-type', 'text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+    reply
+      .header('content-type', 'text/css; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(STYLESHEET),
   );
   app.get('/assets/app.js', (_request, reply) =>
-    reply.header('content-type', 'text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(SCRIPT),
+    reply
+      .header('content-type', 'text/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=3600')
+      .send(SCRIPT),
   );
 
   app.get('/', async (request, reply) => {
@@ -188,25 +238,39 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     return page(reply, 200, 'Your Spotify', body, request);
   });
 
-  app.get('/login', { config: loginLimit }, async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
-    const query = request.query;
-    for (const [name, value] of Object.entries(query)) {
-      if (Array.isArray(value)) return respond(request, reply, 400, { title: 'Bad login link', message: `The parameter "${name.slice(0, 32)}" was given twice.` });
-    }
-    const scope = typeof query['scope'] === 'string' ? mergeScopes(config.scope, parseScopes(query['scope'])) : config.scope;
-    const showDialog = query['show_dialog'] === 'true' || query['show_dialog'] === '1';
-    const returnTo = safeReturnTo(query['returnTo'], origin);
-    const request_ = await auth.createAuthorizationRequest({ scope, ...(showDialog ? { showDialog } : {}) });
-    const id = sessions.startLogin({
-      state: request_.state,
-      codeVerifier: request_.codeVerifier,
-      redirectUri: request_.redirectUri,
-      scope: request_.scope,
-      returnTo,
-    });
-    reply.setCookie(names.login, id, cookieOptions(names, LOGIN_TTL_MS / 1000));
-    return reply.code(303).header('cache-control', 'no-store').redirect(request_.url.href, 303);
-  });
+  app.get(
+    '/login',
+    { config: loginLimit },
+    async (request: FastifyRequest<{ Querystring: Record<string, unknown> }>, reply) => {
+      const query = request.query;
+      for (const [name, value] of Object.entries(query)) {
+        if (Array.isArray(value))
+          return respond(request, reply, 400, {
+            title: 'Bad login link',
+            message: `The parameter "${name.slice(0, 32)}" was given twice.`,
+          });
+      }
+      const scope =
+        typeof query['scope'] === 'string'
+          ? mergeScopes(config.scope, parseScopes(query['scope']))
+          : config.scope;
+      const showDialog = query['show_dialog'] === 'true' || query['show_dialog'] === '1';
+      const returnTo = safeReturnTo(query['returnTo'], origin);
+      const request_ = await auth.createAuthorizationRequest({
+        scope,
+        ...(showDialog ? { showDialog } : {}),
+      });
+      const id = sessions.startLogin({
+        state: request_.state,
+        codeVerifier: request_.codeVerifier,
+        redirectUri: request_.redirectUri,
+        scope: request_.scope,
+        returnTo,
+      });
+      reply.setCookie(names.login, id, cookieOptions(names, LOGIN_TTL_MS / 1000));
+      return reply.code(303).header('cache-control', 'no-store').redirect(request_.url.href, 303);
+    },
+  );
 
   app.get('/callback', { config: loginLimit }, async (request, reply) => {
     const transactionId = request.cookies[names.login];
@@ -217,7 +281,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       metrics.logins.inc({ outcome: 'expired_or_forged' });
       return respond(request, reply, 400, {
         title: 'Login expired or not started here',
-        message: 'This login link was already used, has expired (after 10 minutes), or was not started from this browser. Nothing was stored.',
+        message:
+          'This login link was already used, has expired (after 10 minutes), or was not started from this browser. Nothing was stored.',
         action: { href: '/login', label: 'Log in' },
       });
     }
@@ -230,7 +295,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         metrics.logins.inc({ outcome: 'denied' });
         return respond(request, reply, 403, {
           title: 'Access not granted',
-          message: 'You chose not to give this app access on Spotify, so you are not logged in. You can try again at any time.',
+          message:
+            'You chose not to give this app access on Spotify, so you are not logged in. You can try again at any time.',
           action: { href: '/login', label: 'Try again' },
         });
       }
@@ -238,9 +304,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       const code = isSpotauthError(error) ? error.code : 'INVALID';
       return respond(request, reply, 400, {
         title: 'Login attempt rejected',
-        message: code.startsWith('STATE') || code === 'PARAM_DUPLICATED'
-          ? 'This answer from Spotify does not match the login started in this browser (it may have been forged or replayed). Nothing was stored.'
-          : 'Spotify sent back an answer this app cannot use. Nothing was stored.',
+        message:
+          code.startsWith('STATE') || code === 'PARAM_DUPLICATED'
+            ? 'This answer from Spotify does not match the login started in this browser (it may have been forged or replayed). Nothing was stored.'
+            : 'Spotify sent back an answer this app cannot use. Nothing was stored.',
         action: { href: '/login', label: 'Log in again' },
       });
     }
@@ -251,7 +318,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
         redirectUri: transaction.redirectUri,
         requestedScope: transaction.scope,
       });
-      const profile = await fetchCurrentUser(auth.config.apiUrl.href, tokenSet.accessToken, auth.config.fetch);
+      const profile = await fetchCurrentUser(
+        auth.config.apiUrl.href,
+        tokenSet.accessToken,
+        auth.config.fetch,
+      );
       const record = await tokens.saveGrant(tokenSet, profile);
       grantKey = record.key;
     } catch (error) {
@@ -259,7 +330,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       if (isSpotauthError(error, 'INVALID_GRANT')) {
         return respond(request, reply, 400, {
           title: 'Login expired',
-          message: 'Spotify no longer accepts this login (it took too long or was already used). Please log in again.',
+          message:
+            'Spotify no longer accepts this login (it took too long or was already used). Please log in again.',
           action: { href: '/login', label: 'Log in again' },
         });
       }
@@ -278,7 +350,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     const session = requireSession(request);
     const token = await tokens.getToken(session.userKey);
     reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    return { access_token: token.accessToken, token_type: 'Bearer', expires_at: new Date(token.expiresAt).toISOString(), expires_in: secondsUntil(token.expiresAt), scope: token.scope.join(' ') };
+    return {
+      access_token: token.accessToken,
+      token_type: 'Bearer',
+      expires_at: new Date(token.expiresAt).toISOString(),
+      expires_in: secondsUntil(token.expiresAt),
+      scope: token.scope.join(' '),
+    };
   });
 
   app.post('/refresh_token', async (request, reply) => {
@@ -286,7 +364,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     if (!checkCsrf(request, reply, session)) return reply;
     const token = await tokens.refreshNow(session.userKey);
     reply.header('cache-control', 'no-store');
-    return { ok: true, access_token: token.accessToken, token_type: 'Bearer', expires_at: new Date(token.expiresAt).toISOString(), expires_in: secondsUntil(token.expiresAt), scope: token.scope.join(' ') };
+    return {
+      ok: true,
+      access_token: token.accessToken,
+      token_type: 'Bearer',
+      expires_at: new Date(token.expiresAt).toISOString(),
+      expires_in: secondsUntil(token.expiresAt),
+      scope: token.scope.join(' '),
+    };
   });
 
   app.post('/logout', async (request, reply) => {
@@ -307,12 +392,19 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       checks.store = true;
     } catch {}
     try {
-      const response = await auth.config.fetch(auth.config.accountsUrl, { method: 'HEAD', redirect: 'manual', signal: AbortSignal.timeout(2_000) });
+      const response = await auth.config.fetch(auth.config.accountsUrl, {
+        method: 'HEAD',
+        redirect: 'manual',
+        signal: AbortSignal.timeout(2_000),
+      });
       await response.body?.cancel();
       checks.accounts = true;
     } catch {}
     const ok = checks.store && checks.accounts;
-    return reply.code(ok ? 200 : 503).header('cache-control', 'no-store').send({ ok, checks });
+    return reply
+      .code(ok ? 200 : 503)
+      .header('cache-control', 'no-store')
+      .send({ ok, checks });
   });
 
   app.get('/metrics', async (_request, reply) => {
@@ -328,7 +420,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 function registerBrokerApi(
   app: FastifyInstance,
   deps: AppDependencies,
-  respond: (request: FastifyRequest, reply: FastifyReply, status: number, view: { title: string; message: string; error?: string }) => FastifyReply,
+  respond: (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    status: number,
+    view: { title: string; message: string; error?: string },
+  ) => FastifyReply,
 ): void {
   const keys = deps.config.brokerKeys;
   const authorized = (request: FastifyRequest): boolean => {
@@ -338,10 +435,19 @@ function registerBrokerApi(
   };
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
-    if (keys.length === 0) return respond(request, reply, 404, { title: 'Not found', message: 'The token broker API is disabled (set SPOTAUTH_BROKER_KEYS).', error: 'not_found' });
+    if (keys.length === 0)
+      return respond(request, reply, 404, {
+        title: 'Not found',
+        message: 'The token broker API is disabled (set SPOTAUTH_BROKER_KEYS).',
+        error: 'not_found',
+      });
     if (!authorized(request)) {
       reply.header('www-authenticate', 'Bearer');
-      return respond(request, reply, 401, { title: 'Unauthorized', message: 'A valid broker API key is required (Authorization: Bearer …).', error: 'unauthorized' });
+      return respond(request, reply, 401, {
+        title: 'Unauthorized',
+        message: 'A valid broker API key is required (Authorization: Bearer …).',
+        error: 'unauthorized',
+      });
     }
   });
   app.get('/api/v1/users', async (_request, reply) => {
@@ -355,16 +461,29 @@ function registerBrokerApi(
         reauth_reason: grant.reauthReason ?? null,
         scope: grant.scope.join(' '),
         authorized_at: new Date(grant.authorizedAt).toISOString(),
-        refresh_token_expires_at: grant.refreshTokenDeadline ? new Date(grant.refreshTokenDeadline).toISOString() : null,
+        refresh_token_expires_at: grant.refreshTokenDeadline
+          ? new Date(grant.refreshTokenDeadline).toISOString()
+          : null,
       })),
     };
   });
   app.get<{ Params: { account: string } }>('/api/v1/users/:account/token', async (request, reply) => {
     const account = request.params.account;
-    if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(account)) return respond(request, reply, 400, { title: 'Bad account id', message: 'The account id has unexpected characters.', error: 'bad_request' });
+    if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(account))
+      return respond(request, reply, 400, {
+        title: 'Bad account id',
+        message: 'The account id has unexpected characters.',
+        error: 'bad_request',
+      });
     const token = await deps.tokens.getToken(account);
     reply.header('cache-control', 'no-store');
-    return { access_token: token.accessToken, token_type: 'Bearer', expires_at: new Date(token.expiresAt).toISOString(), expires_in: secondsUntil(token.expiresAt), scope: token.scope.join(' ') };
+    return {
+      access_token: token.accessToken,
+      token_type: 'Bearer',
+      expires_at: new Date(token.expiresAt).toISOString(),
+      expires_in: secondsUntil(token.expiresAt),
+      scope: token.scope.join(' '),
+    };
   });
   app.get('/api/v1/app-token', async (_request, reply) => {
     const token = await deps.tokens.getAppToken();

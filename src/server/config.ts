@@ -1,4 +1,4 @@
-import { type Env, ENV } from '../core/env.js';
+import { ENV, type Env } from '../core/env.js';
 import { SpotauthError } from '../core/errors.js';
 import { assertValidRedirectUri } from '../core/redirect-uri.js';
 import { parseScopes } from '../core/scopes.js';
@@ -36,19 +36,29 @@ export const DEFAULT_SCOPE =
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
-export function loadServerConfig(env: Env, options: { sandbox?: boolean; port?: string; host?: string } = {}): ServerConfig {
+export function loadServerConfig(
+  env: Env,
+  options: { sandbox?: boolean; port?: string; host?: string } = {},
+): ServerConfig {
   const clientId = env[ENV.clientId] || undefined;
   const sandbox = options.sandbox === true || clientId === undefined;
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';
   const port = parsePort('PORT', options.port ?? env['PORT'] ?? '8888');
-  const publicUrl = parsePublicUrl(env['SPOTAUTH_PUBLIC_URL'] ?? `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`);
+  const publicUrl = parsePublicUrl(
+    env['SPOTAUTH_PUBLIC_URL'] ??
+      `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`,
+  );
   const redirectUri = sandbox ? `${publicUrl.origin}/callback` : env[ENV.redirectUri];
   if (!sandbox) {
     if (!redirectUri) {
-      throw configError(`${ENV.redirectUri} is required with ${ENV.clientId} (e.g. ${publicUrl.origin}/callback, registered in your Spotify app).`);
+      throw configError(
+        `${ENV.redirectUri} is required with ${ENV.clientId} (e.g. ${publicUrl.origin}/callback, registered in your Spotify app).`,
+      );
     }
     if (!env[ENV.clientSecret]) {
-      throw configError(`${ENV.clientSecret} is required: the server is a confidential client (find it in the Spotify Developer Dashboard).`);
+      throw configError(
+        `${ENV.clientSecret} is required: the server is a confidential client (find it in the Spotify Developer Dashboard).`,
+      );
     }
   }
   if (redirectUri) {
@@ -79,7 +89,10 @@ export function loadServerConfig(env: Env, options: { sandbox?: boolean; port?: 
     .map((key) => key.trim())
     .filter(Boolean);
   for (const key of brokerKeys) {
-    if (key.length < 32) throw configError('Each SPOTAUTH_BROKER_KEYS entry must be at least 32 characters (use `openssl rand -hex 32`).');
+    if (key.length < 32)
+      throw configError(
+        'Each SPOTAUTH_BROKER_KEYS entry must be at least 32 characters (use `openssl rand -hex 32`).',
+      );
   }
   return {
     sandbox,
@@ -104,7 +117,8 @@ export function loadServerConfig(env: Env, options: { sandbox?: boolean; port?: 
 
 function parsePort(name: string, raw: string): number {
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw configError(`${name} must be a port number (got ${JSON.stringify(raw.slice(0, 20))}).`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw configError(`${name} must be a port number (got ${JSON.stringify(raw.slice(0, 20))}).`);
   return port;
 }
 
@@ -126,7 +140,8 @@ function parsePublicUrl(raw: string): URL {
       `SPOTAUTH_PUBLIC_URL uses "localhost", but Spotify refuses localhost redirect URIs; use ${raw.replace('localhost', '127.0.0.1')} and open the app there.`,
     );
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw configError('SPOTAUTH_PUBLIC_URL must be http(s).');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw configError('SPOTAUTH_PUBLIC_URL must be http(s).');
   return new URL(url.origin);
 }
 

@@ -35,7 +35,10 @@ export async function runServe(options: ServeOptions): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-export async function startServer(env: NodeJS.ProcessEnv, options: ServeOptions = {}): Promise<RunningServer> {
+export async function startServer(
+  env: NodeJS.ProcessEnv,
+  options: ServeOptions = {},
+): Promise<RunningServer> {
   const config = loadServerConfig(env, options);
   const closers: (() => Promise<void>)[] = [];
   const metrics = new ServerMetrics();
@@ -46,12 +49,15 @@ export async function startServer(env: NodeJS.ProcessEnv, options: ServeOptions 
     // Only sandbox mode loads the emulator: it is the other party, not part of the client.
     const { startEmulator, SANDBOX_APP } = await import('../emulator/index.js');
     const app = { ...SANDBOX_APP, redirectUris: [...SANDBOX_APP.redirectUris, config.redirectUri!] };
-    const emulator = await startEmulator({ port: config.emulatorPort, host: '127.0.0.1', apps: [app], quiet: true }).catch(
-      (error: NodeJS.ErrnoException) => {
-        if (error.code !== 'EADDRINUSE' && !/in use/i.test(error.message)) throw error;
-        return startEmulator({ port: 0, host: '127.0.0.1', apps: [app], quiet: true });
-      },
-    );
+    const emulator = await startEmulator({
+      port: config.emulatorPort,
+      host: '127.0.0.1',
+      apps: [app],
+      quiet: true,
+    }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE' && !/in use/i.test(error.message)) throw error;
+      return startEmulator({ port: 0, host: '127.0.0.1', apps: [app], quiet: true });
+    });
     closers.push(() => emulator.stop());
     emulatorUrl = emulator.url;
     authConfig = {
@@ -74,7 +80,14 @@ export async function startServer(env: NodeJS.ProcessEnv, options: ServeOptions 
   const tokens = new TokenManager({ auth, store });
   metrics.observe(tokens);
 
-  const app = await buildApp({ config, auth, tokens, store, metrics, imageOrigins: emulatorUrl ? [emulatorUrl] : [] });
+  const app = await buildApp({
+    config,
+    auth,
+    tokens,
+    store,
+    metrics,
+    imageOrigins: emulatorUrl ? [emulatorUrl] : [],
+  });
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
@@ -89,7 +102,10 @@ export async function startServer(env: NodeJS.ProcessEnv, options: ServeOptions 
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = config.publicUrl.port === String(config.port) || config.port !== 0 ? config.publicUrl.origin : `http://${config.host}:${port}`;
+  const url =
+    config.publicUrl.port === String(config.port) || config.port !== 0
+      ? config.publicUrl.origin
+      : `http://${config.host}:${port}`;
   banner(config, url, emulatorUrl, keyring === null);
   return {
     url,
@@ -123,11 +139,20 @@ async function loadKeyring(config: ServerConfig, env: NodeJS.ProcessEnv): Promis
     );
   }
   await chmod(path, 0o600);
-  if (key.length !== 32) throw new SpotauthError('INVALID_CONFIG', `${path} is damaged; delete it (and ${config.storeUrl}) to start over.`);
+  if (key.length !== 32)
+    throw new SpotauthError(
+      'INVALID_CONFIG',
+      `${path} is damaged; delete it (and ${config.storeUrl}) to start over.`,
+    );
   return new Keyring({ sandbox: key });
 }
 
-function banner(config: ServerConfig, url: string, emulatorUrl: string | undefined, unencrypted: boolean): void {
+function banner(
+  config: ServerConfig,
+  url: string,
+  emulatorUrl: string | undefined,
+  unencrypted: boolean,
+): void {
   const lines = [
     '',
     `  spotauth server ${config.sandbox ? '(sandbox mode)' : ''}`.trimEnd(),
@@ -137,7 +162,9 @@ function banner(config: ServerConfig, url: string, emulatorUrl: string | undefin
       ? `  Spotify is played by the embedded emulator at ${emulatorUrl}: pick a test user on its consent page.`
       : `  Spotify app: ${config.clientId}, redirect URI ${config.redirectUri}`,
     `  Tokens: ${config.storeUrl}${unencrypted ? ' (memory, not persisted)' : ' (encrypted at rest)'}`,
-    url.includes('localhost') ? '' : '  Use 127.0.0.1, not localhost: Spotify requires the loopback IP in redirect URIs.',
+    url.includes('localhost')
+      ? ''
+      : '  Use 127.0.0.1, not localhost: Spotify requires the loopback IP in redirect URIs.',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);

@@ -36,7 +36,8 @@ ${body}
 }
 
 export function scopeList(scopes: readonly string[]): string {
-  if (scopes.length === 0) return '<p class="muted">No extra permissions: public profile information only.</p>';
+  if (scopes.length === 0)
+    return '<p class="muted">No extra permissions: public profile information only.</p>';
   return `<ul class="scopes">${scopes.map((s) => `<li><span>${escapeHtml(describeScope(s))} <code>${escapeHtml(s)}</code></span></li>`).join('')}</ul>`;
 }
 

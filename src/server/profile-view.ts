@@ -22,7 +22,11 @@ type Optional<T> = T | 'no-scope' | 'unavailable';
  */
 export async function renderProfile(context: RenderContext): Promise<string | null> {
   const { request, tokens, session } = context;
-  const api = new SpotifyApi({ tokens, user: session.userKey, retry: { maxAttempts: 2, maxRetryAfterMs: 2_000 } });
+  const api = new SpotifyApi({
+    tokens,
+    user: session.userKey,
+    retry: { maxAttempts: 2, maxRetryAfterMs: 2_000 },
+  });
   let token: Awaited<ReturnType<TokenManager['getToken']>>;
   try {
     token = await tokens.getToken(session.userKey);
@@ -40,14 +44,21 @@ export async function renderProfile(context: RenderContext): Promise<string | nu
     } catch (error) {
       if (isSpotauthError(error, 'MISSING_SCOPE')) return 'no-scope';
       if (isSpotauthError(error, 'REAUTH_REQUIRED')) throw error;
-      request.log.warn({ code: isSpotauthError(error) ? error.code : 'unknown' }, 'optional profile section failed');
+      request.log.warn(
+        { code: isSpotauthError(error) ? error.code : 'unknown' },
+        'optional profile section failed',
+      );
       return 'unavailable';
     }
   };
 
   const [me, topTracks, topArtists, playing] = await Promise.all([
     api.me(),
-    optional('user-top-read', async () => ((await api.topTracks(5))?.items ?? []).map((t) => `${t.name} — ${(t.artists ?? []).map((a) => a.name).join(', ')}`)),
+    optional('user-top-read', async () =>
+      ((await api.topTracks(5))?.items ?? []).map(
+        (t) => `${t.name} — ${(t.artists ?? []).map((a) => a.name).join(', ')}`,
+      ),
+    ),
     optional('user-top-read', async () => ((await api.topArtists(5))?.items ?? []).map((a) => a.name ?? '')),
     optional('user-read-currently-playing', async () => {
       const now = await api.currentlyPlaying();

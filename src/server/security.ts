@@ -62,7 +62,8 @@ export function isSameOriginRequest(request: FastifyRequest, origin: string): bo
 export function csrfTokenMatches(request: FastifyRequest, expected: string): boolean {
   const header = request.headers['x-csrf-token'];
   const body = request.body as Record<string, unknown> | undefined;
-  const presented = typeof header === 'string' ? header : typeof body?.['csrf'] === 'string' ? (body['csrf'] as string) : '';
+  const presented =
+    typeof header === 'string' ? header : typeof body?.['csrf'] === 'string' ? (body['csrf'] as string) : '';
   return presented.length > 0 && safeEqual(presented, expected);
 }
 

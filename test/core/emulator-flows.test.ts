@@ -48,17 +48,23 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
   });
 
   it('public client (PKCE, no secret) logs in on a dynamic loopback port', async () => {
-    const publicAuth = emulatorAuth(emulator, { clientSecret: undefined, redirectUri: 'http://127.0.0.1/callback' });
+    const publicAuth = emulatorAuth(emulator, {
+      clientSecret: undefined,
+      redirectUri: 'http://127.0.0.1/callback',
+    });
     const request = await publicAuth.createAuthorizationRequest({
       scope: 'user-read-private',
       redirectUri: 'http://127.0.0.1:53123/callback',
     });
     const callback = await authorizeRedirect(request.url);
     expect(callback.startsWith('http://127.0.0.1:53123/callback?')).toBe(true);
-    const tokens = await publicAuth.exchangeCode(publicAuth.validateCallback(callback, { state: request.state }), {
-      codeVerifier: request.codeVerifier,
-      redirectUri: request.redirectUri,
-    });
+    const tokens = await publicAuth.exchangeCode(
+      publicAuth.validateCallback(callback, { state: request.state }),
+      {
+        codeVerifier: request.codeVerifier,
+        redirectUri: request.redirectUri,
+      },
+    );
     expect(tokens.refreshToken).toBeTruthy();
     const refreshed = await publicAuth.refresh(tokens.refreshToken!);
     expect(refreshed.accessToken).not.toBe(tokens.accessToken);
@@ -112,7 +118,9 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
     expect(error.spotifyErrorDescription).toBe('Invalid client secret');
     expect(error.message).not.toContain('not-the-secret');
     const unknown = emulatorAuth(emulator, { clientId: 'nobody', clientSecret: 'x' });
-    expect((await expectCode(unknown.clientCredentials(), 'INVALID_CLIENT')).spotifyErrorDescription).toBe('Invalid client');
+    expect((await expectCode(unknown.clientCredentials(), 'INVALID_CLIENT')).spotifyErrorDescription).toBe(
+      'Invalid client',
+    );
   });
 
   it('a code is single use: "Invalid authorization code" the second time', async () => {
@@ -157,7 +165,9 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
 
   it('a different redirect_uri at the token step: "Invalid redirect URI"', async () => {
     const loopback = emulatorAuth(emulator, { redirectUri: 'http://127.0.0.1/callback' });
-    const request = await loopback.createAuthorizationRequest({ redirectUri: 'http://127.0.0.1:4000/callback' });
+    const request = await loopback.createAuthorizationRequest({
+      redirectUri: 'http://127.0.0.1:4000/callback',
+    });
     const callback = await authorizeRedirect(request.url);
     const error = await expectCode(
       loopback.exchangeCode(loopback.validateCallback(callback, { state: request.state }), {
@@ -172,9 +182,13 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
   it('token-endpoint faults: 5xx non-JSON and errorTransient are transient, 429 carries Retry-After', async () => {
     const { tokens } = await login(auth);
     await control(emulator, 'faults', { endpoint: 'token', kind: 'server_error', count: 1 });
-    expect((await expectCode(auth.refresh(tokens.refreshToken!), 'SPOTIFY_UNAVAILABLE')).transient).toBe(true);
+    expect((await expectCode(auth.refresh(tokens.refreshToken!), 'SPOTIFY_UNAVAILABLE')).transient).toBe(
+      true,
+    );
     await control(emulator, 'faults', { endpoint: 'token', kind: 'error_transient', count: 1 });
-    expect((await expectCode(auth.refresh(tokens.refreshToken!), 'SPOTIFY_UNAVAILABLE')).transient).toBe(true);
+    expect((await expectCode(auth.refresh(tokens.refreshToken!), 'SPOTIFY_UNAVAILABLE')).transient).toBe(
+      true,
+    );
     await control(emulator, 'faults', { endpoint: 'token', kind: 'rate_limit', count: 1, retry_after: 9 });
     const limited = await expectCode(auth.refresh(tokens.refreshToken!), 'RATE_LIMITED');
     expect(limited.retryAfter).toBe(9);
@@ -221,19 +235,34 @@ describe('callback state checks (SECURITY §1.1): typed errors and zero token re
   const cases: [string, string, (callback: URL, state: string) => string][] = [
     ['(a) no state', 'STATE_MISSING', (cb) => cb.href.replace(/([?&])state=[^&]*/, '$1')],
     ['(b) wrong state', 'STATE_MISMATCH', (cb) => cb.href.replace(/state=[^&]*/, 'state=forged-state-value')],
-    ['(e) access_denied with a wrong state', 'STATE_MISMATCH', (cb) => `${cb.origin}${cb.pathname}?error=access_denied&state=wrong`],
+    [
+      '(e) access_denied with a wrong state',
+      'STATE_MISMATCH',
+      (cb) => `${cb.origin}${cb.pathname}?error=access_denied&state=wrong`,
+    ],
     ['(f) duplicated state', 'PARAM_DUPLICATED', (cb, state) => `${cb.href}&state=${state}`],
     ['duplicated code', 'PARAM_DUPLICATED', (cb) => `${cb.href}&code=other`],
-    ['access denied', 'ACCESS_DENIED', (cb, state) => `${cb.origin}${cb.pathname}?error=access_denied&state=${state}`],
+    [
+      'access denied',
+      'ACCESS_DENIED',
+      (cb, state) => `${cb.origin}${cb.pathname}?error=access_denied&state=${state}`,
+    ],
     ['no code', 'CODE_MISSING', (cb, state) => `${cb.origin}${cb.pathname}?state=${state}`],
-    ['a 5 KiB code', 'PARAM_TOO_LONG', (cb, state) => `${cb.origin}${cb.pathname}?code=${'x'.repeat(5000)}&state=${state}`],
+    [
+      'a 5 KiB code',
+      'PARAM_TOO_LONG',
+      (cb, state) => `${cb.origin}${cb.pathname}?code=${'x'.repeat(5000)}&state=${state}`,
+    ],
   ];
 
   for (const [name, code, mutate] of cases) {
     it(`${name} → ${code}`, async () => {
       const { request, callback } = await realCallback();
       const before = await tokenRequests(emulator);
-      await expectCode(() => auth.validateCallback(mutate(callback, request.state), { state: request.state }), code);
+      await expectCode(
+        () => auth.validateCallback(mutate(callback, request.state), { state: request.state }),
+        code,
+      );
       expect(await tokenRequests(emulator)).toEqual(before);
     });
   }
@@ -252,14 +281,20 @@ describe('callback state checks (SECURITY §1.1): typed errors and zero token re
     const first = await realCallback();
     const second = await realCallback();
     const before = await tokenRequests(emulator);
-    await expectCode(() => auth.validateCallback(first.callback, { state: second.request.state }), 'STATE_MISMATCH');
+    await expectCode(
+      () => auth.validateCallback(first.callback, { state: second.request.state }),
+      'STATE_MISMATCH',
+    );
     expect(await tokenRequests(emulator)).toEqual(before);
   });
 
   it('an unvalidated object never reaches the token endpoint', async () => {
     const before = await tokenRequests(emulator);
     await expectCode(
-      auth.exchangeCode({ validated: true }, { codeVerifier: 'x'.repeat(43), redirectUri: 'http://127.0.0.1:8888/callback' }),
+      auth.exchangeCode(
+        { validated: true },
+        { codeVerifier: 'x'.repeat(43), redirectUri: 'http://127.0.0.1:8888/callback' },
+      ),
       'CALLBACK_NOT_VALIDATED',
     );
     expect(await tokenRequests(emulator)).toEqual(before);
@@ -285,9 +320,15 @@ describe('authorize-side rules against the emulator', () => {
 
   it('core refuses removed scopes and the implicit grant before any redirect', async () => {
     const auth = emulatorAuth(emulator);
-    const scope = await expectCode(auth.createAuthorizationRequest({ scope: 'user-read-birthdate' }), 'INVALID_SCOPE');
+    const scope = await expectCode(
+      auth.createAuthorizationRequest({ scope: 'user-read-birthdate' }),
+      'INVALID_SCOPE',
+    );
     expect(scope.message).toContain('user-read-birthdate');
-    const implicit = await expectCode(auth.createAuthorizationRequest({ responseType: 'token' }), 'IMPLICIT_GRANT_REMOVED');
+    const implicit = await expectCode(
+      auth.createAuthorizationRequest({ responseType: 'token' }),
+      'IMPLICIT_GRANT_REMOVED',
+    );
     expect(implicit.message).toMatch(/27 Nov 2025/);
     // The emulator agrees: both are refused there too.
     const direct = new URL(`${emulator.url}/authorize`);

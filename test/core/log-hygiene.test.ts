@@ -29,10 +29,17 @@ describe('log hygiene: canary tokens never reach output or errors', () => {
       );
     }
     for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
-      spies.push(vi.spyOn(console, method).mockImplementation((...args: unknown[]) => captured.push(inspect(args))));
+      spies.push(
+        vi.spyOn(console, method).mockImplementation((...args: unknown[]) => captured.push(inspect(args))),
+      );
     }
     // Not quiet: whatever the emulator logs is captured too.
-    emulator = await startTestEmulator({ autoApprove: 'alice', tokenPrefix: CANARY, quiet: false, refreshMode: 'rotate' });
+    emulator = await startTestEmulator({
+      autoApprove: 'alice',
+      tokenPrefix: CANARY,
+      quiet: false,
+      refreshMode: 'rotate',
+    });
   });
 
   afterAll(async () => {
@@ -43,7 +50,13 @@ describe('log hygiene: canary tokens never reach output or errors', () => {
   function record(error: unknown) {
     expect(error).toBeInstanceOf(SpotauthError);
     const e = error as SpotauthError;
-    captured.push(e.message, JSON.stringify(e), inspect(e, { depth: 5 }), String(e.cause ?? ''), e.stack ?? '');
+    captured.push(
+      e.message,
+      JSON.stringify(e),
+      inspect(e, { depth: 5 }),
+      String(e.cause ?? ''),
+      e.stack ?? '',
+    );
   }
 
   it('runs login, refresh, client credentials and error paths, then finds no secret in any output', async () => {
@@ -64,7 +77,10 @@ describe('log hygiene: canary tokens never reach output or errors', () => {
     // Error paths: replayed code, reused rotated refresh token, malformed token responses, faults.
     try {
       const again = auth.validateCallback(callback, { state: request.state });
-      await auth.exchangeCode(again, { codeVerifier: request.codeVerifier, redirectUri: request.redirectUri });
+      await auth.exchangeCode(again, {
+        codeVerifier: request.codeVerifier,
+        redirectUri: request.redirectUri,
+      });
     } catch (error) {
       record(error);
     }

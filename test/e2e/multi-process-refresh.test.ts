@@ -10,7 +10,13 @@ import { SANDBOX_APP } from '../../src/emulator/index.js';
 import { type CreateStoreOptions, createStore, Keyring } from '../../src/stores/index.js';
 import { TokenManager } from '../../src/tokens/index.js';
 import { control, emulatorAuth, login, startTestEmulator, tokenRequests } from '../support/emulator.js';
-import { DATABASE_URL, deleteRedisPrefix, dropPostgresSchema, REDIS_URL, serviceAvailable } from '../support/services.js';
+import {
+  DATABASE_URL,
+  deleteRedisPrefix,
+  dropPostgresSchema,
+  REDIS_URL,
+  serviceAvailable,
+} from '../support/services.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/refresh-worker.mjs', import.meta.url));
 const PROCESSES = 4;
@@ -25,7 +31,10 @@ interface WorkerResult {
 
 function runWorker(env: Record<string, string>): Promise<WorkerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WORKER], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [WORKER], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk) => {
@@ -51,7 +60,11 @@ function runWorker(env: Record<string, string>): Promise<WorkerResult> {
  * expired, sharing one store, with the emulator rotating refresh tokens (so a second refresh with the same
  * token would be "Refresh token revoked"). Exactly one refresh; everyone gets the same, valid token.
  */
-const backends: { name: string; service?: 'postgres' | 'redis'; setup(): { url: string; options: CreateStoreOptions; cleanup(): Promise<void> } }[] = [
+const backends: {
+  name: string;
+  service?: 'postgres' | 'redis';
+  setup(): { url: string; options: CreateStoreOptions; cleanup(): Promise<void> };
+}[] = [
   {
     name: 'PostgreSQL',
     service: 'postgres',
@@ -72,7 +85,11 @@ const backends: { name: string; service?: 'postgres' | 'redis'; setup(): { url: 
     name: 'SQLite (one file)',
     setup() {
       const dir = mkdtempSync(join(tmpdir(), 'spotauth-mp-'));
-      return { url: `sqlite:${join(dir, 'tokens.sqlite')}`, options: {}, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+      return {
+        url: `sqlite:${join(dir, 'tokens.sqlite')}`,
+        options: {},
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
     },
   },
 ];

@@ -1,5 +1,10 @@
 import { SpotifyAuth, type SpotifyAuthConfig } from '../../src/core/index.js';
-import { type EmulatorOptions, type RunningEmulator, SANDBOX_APP, startEmulator } from '../../src/emulator/index.js';
+import {
+  type EmulatorOptions,
+  type RunningEmulator,
+  SANDBOX_APP,
+  startEmulator,
+} from '../../src/emulator/index.js';
 
 export interface TokenRequestCounts {
   authorization_code: number;
@@ -28,7 +33,10 @@ export async function control(emulator: RunningEmulator, path: string, body: unk
 }
 
 /** A SpotifyAuth pointed at the emulator, confidential (sandbox secret) unless `clientSecret: undefined`. */
-export function emulatorAuth(emulator: RunningEmulator, overrides: Partial<SpotifyAuthConfig> = {}): SpotifyAuth {
+export function emulatorAuth(
+  emulator: RunningEmulator,
+  overrides: Partial<SpotifyAuthConfig> = {},
+): SpotifyAuth {
   return new SpotifyAuth({
     clientId: SANDBOX_APP.clientId,
     clientSecret: SANDBOX_APP.clientSecret,
@@ -45,7 +53,9 @@ export async function authorizeRedirect(url: URL): Promise<string> {
   const response = await fetch(url, { redirect: 'manual' });
   const location = response.headers.get('location');
   if (response.status < 300 || response.status >= 400 || !location) {
-    throw new Error(`authorize did not redirect: ${response.status} ${(await response.text()).slice(0, 200)}`);
+    throw new Error(
+      `authorize did not redirect: ${response.status} ${(await response.text()).slice(0, 200)}`,
+    );
   }
   return location;
 }

@@ -15,7 +15,11 @@ export async function serviceAvailable(name: 'postgres' | 'redis'): Promise<bool
       await client.connect();
       await client.end();
     } else {
-      const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0 });
+      const redis = new Redis(REDIS_URL, {
+        lazyConnect: true,
+        connectTimeout: 3000,
+        maxRetriesPerRequest: 0,
+      });
       await redis.connect();
       await redis.quit();
     }

@@ -33,12 +33,21 @@ export async function runLogout(options: { profile?: string }): Promise<void> {
   try {
     const record = await findProfile(store, profile);
     if (!record) {
-      process.stderr.write(`Not logged in${profile === 'default' ? '' : ` (profile "${profile}")`}; nothing to do.\n`);
+      process.stderr.write(
+        `Not logged in${profile === 'default' ? '' : ` (profile "${profile}")`}; nothing to do.\n`,
+      );
       return;
     }
     await store.delete(record.key);
-    process.stdout.write(`Logged out ${record.meta?.['displayName'] ?? record.key.slice(5)}${profile === 'default' ? '' : ` (profile "${profile}")`}.\n`);
-    process.stderr.write(dim('To also revoke access on Spotify\'s side, remove the app at https://www.spotify.com/account/apps/\n', process.stderr));
+    process.stdout.write(
+      `Logged out ${record.meta?.['displayName'] ?? record.key.slice(5)}${profile === 'default' ? '' : ` (profile "${profile}")`}.\n`,
+    );
+    process.stderr.write(
+      dim(
+        "To also revoke access on Spotify's side, remove the app at https://www.spotify.com/account/apps/\n",
+        process.stderr,
+      ),
+    );
   } finally {
     await store.close();
   }
@@ -47,21 +56,29 @@ export async function runLogout(options: { profile?: string }): Promise<void> {
 export async function runStatus(options: { json?: boolean }): Promise<void> {
   const { store, key, dir } = await openCliStore(false);
   try {
-    const records = (await store.list('user:')).sort((a, b) => (a.meta?.['profile'] ?? '').localeCompare(b.meta?.['profile'] ?? ''));
+    const records = (await store.list('user:')).sort((a, b) =>
+      (a.meta?.['profile'] ?? '').localeCompare(b.meta?.['profile'] ?? ''),
+    );
     const now = Date.now();
     const rows = records.map((record) => describe(record, now));
     if (options.json) {
-      process.stdout.write(`${JSON.stringify({ configDir: dir, keySource: key?.source ?? null, keyLocation: key?.location ?? null, profiles: rows })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ configDir: dir, keySource: key?.source ?? null, keyLocation: key?.location ?? null, profiles: rows })}\n`,
+      );
       return;
     }
-    process.stdout.write(`Credentials: ${dir} ${dim(`(encryption key: ${key ? `${key.source}, ${key.location}` : 'none yet'})`)}\n`);
+    process.stdout.write(
+      `Credentials: ${dir} ${dim(`(encryption key: ${key ? `${key.source}, ${key.location}` : 'none yet'})`)}\n`,
+    );
     if (rows.length === 0) {
       process.stdout.write('No logins stored. Run `spotauth login`.\n');
       return;
     }
     for (const row of rows) {
       process.stdout.write(`\n${bold(row.profile)}: ${row.user} (${row.account}) — ${row.state}\n`);
-      process.stdout.write(`  access token: ${row.accessToken}\n  refresh token valid until: ${row.refreshTokenDeadline ?? 'unknown'}\n`);
+      process.stdout.write(
+        `  access token: ${row.accessToken}\n  refresh token valid until: ${row.refreshTokenDeadline ?? 'unknown'}\n`,
+      );
       process.stdout.write(`  scopes: ${row.scope || '(none)'}\n`);
     }
   } finally {
@@ -78,7 +95,9 @@ function describe(record: TokenRecord, now: number) {
     state: record.status === 'active' ? 'active' : `re-login needed (${record.reauthReason ?? 'unknown'})`,
     accessToken: left > 0 ? `valid for ${Math.floor(left / 60_000)} min` : 'expired (refreshed on next use)',
     accessTokenExpiresAt: new Date(record.accessTokenExpiresAt).toISOString(),
-    refreshTokenDeadline: record.refreshTokenDeadline ? new Date(record.refreshTokenDeadline).toISOString() : undefined,
+    refreshTokenDeadline: record.refreshTokenDeadline
+      ? new Date(record.refreshTokenDeadline).toISOString()
+      : undefined,
     scope: record.scope.join(' '),
   };
 }

@@ -37,7 +37,10 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     redirectUri: process.env['SPOTIFY_REDIRECT_URI'] || DEFAULT_REDIRECT,
   });
   if (!config.clientId) {
-    throw new CliError('A Spotify client id is needed: pass --client-id or set SPOTIFY_CLIENT_ID.', EXIT.USAGE);
+    throw new CliError(
+      'A Spotify client id is needed: pass --client-id or set SPOTIFY_CLIENT_ID.',
+      EXIT.USAGE,
+    );
   }
   const auth = new SpotifyAuth(config);
   const registered = new URL(auth.config.redirectUri!);
@@ -55,18 +58,38 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   const check = (url: URL) => {
     try {
       validated = auth.validateCallback(url, { state: request!.state });
-      return { final: true, status: 200, title: 'Logged in', message: 'spotauth received your login. You can close this tab and return to the terminal.' };
+      return {
+        final: true,
+        status: 200,
+        title: 'Logged in',
+        message: 'spotauth received your login. You can close this tab and return to the terminal.',
+      };
     } catch (error) {
       failure = error as Error;
       if (isSpotauthError(error, 'ACCESS_DENIED')) {
-        return { final: true, status: 200, title: 'Access not granted', message: 'You did not allow access, so nothing was stored. You can close this tab.' };
+        return {
+          final: true,
+          status: 200,
+          title: 'Access not granted',
+          message: 'You did not allow access, so nothing was stored. You can close this tab.',
+        };
       }
       // Wrong or missing state: this is not our login's callback; abort rather than guess.
-      return { final: true, status: 400, title: 'Login rejected', message: 'This answer does not belong to the login that was started; nothing was stored.' };
+      return {
+        final: true,
+        status: 400,
+        title: 'Login rejected',
+        message: 'This answer does not belong to the login that was started; nothing was stored.',
+      };
     }
   };
 
-  const listener = await startLoopback({ port: listenPort, path: registered.pathname, timeoutMs, accept: check });
+  const listener = await startLoopback({
+    port: listenPort,
+    path: registered.pathname,
+    timeoutMs,
+    accept: check,
+  });
   const stopPaste = listenForPaste(listener);
   try {
     const redirectUri = `http://127.0.0.1:${listener.port}${registered.pathname}${registered.search}`;
@@ -76,13 +99,17 @@ export async function runLogin(options: LoginOptions): Promise<void> {
       ...(options.showDialog ? { showDialog: true } : {}),
     });
     const url = request.url.href;
-    process.stderr.write(`Log in to Spotify${profile === 'default' ? '' : ` for profile "${profile}"`} by opening this URL:\n`);
+    process.stderr.write(
+      `Log in to Spotify${profile === 'default' ? '' : ` for profile "${profile}"`} by opening this URL:\n`,
+    );
     process.stderr.write(`${url}\n`);
     if (options.browser !== false && !openBrowser(url)) {
       process.stderr.write('(Could not open a browser: open the URL above yourself.)\n');
     }
     if (process.stdin.isTTY) {
-      process.stderr.write('Waiting for the login… If the browser is on another machine, paste the address it ends on here.\n');
+      process.stderr.write(
+        'Waiting for the login… If the browser is on another machine, paste the address it ends on here.\n',
+      );
     }
     await listener.callback;
   } finally {
@@ -90,7 +117,8 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     await listener.close();
   }
   if (failure) {
-    if (isSpotauthError(failure, 'ACCESS_DENIED')) throw new CliError('Access was not granted on Spotify; nothing was stored.');
+    if (isSpotauthError(failure, 'ACCESS_DENIED'))
+      throw new CliError('Access was not granted on Spotify; nothing was stored.');
     throw failure;
   }
 
@@ -112,7 +140,9 @@ export async function runLogin(options: LoginOptions): Promise<void> {
       accountsUrl: auth.config.accountsUrl.href,
       apiUrl: auth.config.apiUrl.href,
     });
-    const who = profileData.display_name ? `${profileData.display_name} (${saved.key.slice(5)})` : saved.key.slice(5);
+    const who = profileData.display_name
+      ? `${profileData.display_name} (${saved.key.slice(5)})`
+      : saved.key.slice(5);
     process.stdout.write(`Logged in as ${bold(who)}.\n`);
     process.stdout.write(`Scopes: ${tokens.scope.length ? tokens.scope.join(' ') : '(none)'}\n`);
     for (const granted of tokens.scope) process.stderr.write(`  • ${describeScope(granted)}\n`);
@@ -126,7 +156,10 @@ function parsePort(value: string | undefined): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const port = Number(raw);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new CliError(`--port must be a port number between 0 and 65535 (got ${JSON.stringify(raw.slice(0, 20))}).`, EXIT.USAGE);
+    throw new CliError(
+      `--port must be a port number between 0 and 65535 (got ${JSON.stringify(raw.slice(0, 20))}).`,
+      EXIT.USAGE,
+    );
   }
   return port;
 }
@@ -140,7 +173,9 @@ function parseTimeout(raw: string): number {
 }
 
 function openBrowser(url: string): boolean {
-  const command = process.env['BROWSER'] || (process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open');
+  const command =
+    process.env['BROWSER'] ||
+    (process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open');
   try {
     const child = spawn(command, [url], { stdio: 'ignore', detached: true });
     child.on('error', () => {});
@@ -169,5 +204,7 @@ function listenForPaste(listener: { deliver(url: URL): { final: boolean; message
 }
 
 export function isLoginRequired(error: unknown): boolean {
-  return error instanceof SpotauthError && (error.code === 'REAUTH_REQUIRED' || error.code === 'NOT_LOGGED_IN');
+  return (
+    error instanceof SpotauthError && (error.code === 'REAUTH_REQUIRED' || error.code === 'NOT_LOGGED_IN')
+  );
 }

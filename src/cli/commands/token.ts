@@ -14,7 +14,11 @@ export async function runToken(options: TokenOptions): Promise<void> {
   const { store } = await openCliStore(false);
   try {
     let record = await requireProfile(store, profile);
-    let token = { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
+    let token = {
+      accessToken: record.accessToken,
+      expiresAt: record.accessTokenExpiresAt,
+      scope: record.scope,
+    };
     if (record.status !== 'active' || record.accessTokenExpiresAt - Date.now() < MIN_REMAINING_MS) {
       // Only now pay for the protocol code: the common case above loads none of it.
       const { managerFor } = await import('./session.js');

@@ -1,0 +1,48 @@
+// Shared helpers for benchmarks: timing, statistics and the result format.
+import { performance } from 'node:perf_hooks';
+
+/** Runs `fn` `iterations` times (after `warmup` runs) and returns per-call durations in ms. */
+export async function sample(fn, { iterations = 1000, warmup = 100 } = {}) {
+  for (let i = 0; i < warmup; i++) await fn();
+  const times = new Array(iterations);
+  for (let i = 0; i < iterations; i++) {
+    const start = performance.now();
+    await fn();
+    times[i] = performance.now() - start;
+  }
+  return times;
+}
+
+export function stats(times) {
+  const sorted = [...times].sort((a, b) => a - b);
+  const pick = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const mean = sorted.reduce((s, t) => s + t, 0) / sorted.length;
+  return { n: sorted.length, mean, p50: pick(0.5), p90: pick(0.9), p99: pick(0.99), min: sorted[0] };
+}
+
+/** Prints a table of rows {name, ...stats} with the ratio of each median to the baseline's, then the JSON line. */
+export function report(bench, baseline, rows, extra = {}) {
+  const base = rows.find((row) => row.name === baseline);
+  const fmt = (ms) => `${ms.toFixed(3)} ms`;
+  console.log(
+    `${'case'.padEnd(28)} ${'p50'.padStart(12)} ${'p90'.padStart(12)} ${'mean'.padStart(12)}  ratio(p50)`,
+  );
+  for (const row of rows) {
+    const ratio = base ? row.p50 / base.p50 : Number.NaN;
+    console.log(
+      `${row.name.padEnd(28)} ${fmt(row.p50).padStart(12)} ${fmt(row.p90).padStart(12)} ${fmt(row.mean).padStart(12)}  ${ratio.toFixed(3)}x`,
+    );
+  }
+  const ratios = Object.fromEntries(
+    rows.filter((r) => r.name !== baseline).map((r) => [r.name, Number((r.p50 / base.p50).toFixed(4))]),
+  );
+  console.log(
+    JSON.stringify({
+      bench,
+      baseline,
+      ratios,
+      results: rows.map((r) => ({ name: r.name, n: r.n, p50_ms: r.p50, p90_ms: r.p90, mean_ms: r.mean })),
+      ...extra,
+    }),
+  );
+}

@@ -1,0 +1,121 @@
+/**
+ * A local stand-in for accounts.spotify.com (the authorization and token endpoints plus a control API),
+ * for offline development and tests. It deliberately imports nothing from the rest of spotauth: it plays the
+ * other party, so its rules are written independently and cross-checked by tests.
+ */
+import type { AddressInfo } from 'node:net';
+import { SANDBOX_APP, SANDBOX_APP_NAME, SEEDED_USERS } from './seed.js';
+import { createEmulatorServer } from './server.js';
+import { EmulatorState } from './state.js';
+import type { EmulatorOptions } from './types.js';
+
+export { InvalidInput } from './errors.js';
+export type { Route, RouteContext } from './routes.js';
+export { SANDBOX_APP, SEEDED_USERS } from './seed.js';
+export type { EmulatorConfig, EmulatorStats } from './state.js';
+export { EmulatorState } from './state.js';
+export type {
+  AccessTokenInfo,
+  EmulatorApp,
+  EmulatorImage,
+  EmulatorOptions,
+  EmulatorUser,
+  RefreshMode,
+} from './types.js';
+
+export interface RunningEmulator {
+  /** e.g. http://127.0.0.1:54321 (no trailing slash). */
+  url: string;
+  port: number;
+  state: EmulatorState;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 8889;
+export const DEFAULT_ACCESS_TOKEN_TTL = 3600;
+/** BRT: 6 months after the original authorization (182.5 days). */
+export const DEFAULT_REFRESH_TOKEN_LIFETIME = 15_768_000;
+/** Spotify does not document it ("a few minutes" in third-party reports, FACTS §3.1); 5 minutes is our pick. */
+export const DEFAULT_AUTHORIZATION_CODE_TTL = 300;
+export const AUTO_APPROVE_ENV = 'SPOTAUTH_EMULATOR_AUTO_APPROVE';
+
+function positive(value: number | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a positive whole number of seconds.`);
+  return value;
+}
+
+export function createEmulatorState(options: EmulatorOptions = {}): EmulatorState {
+  const refreshMode = options.refreshMode ?? 'keep';
+  if (refreshMode !== 'keep' && refreshMode !== 'rotate')
+    throw new Error('refreshMode must be "keep" or "rotate".');
+  const envAutoApprove = process.env[AUTO_APPROVE_ENV];
+  const autoApprove = options.autoApprove ?? (envAutoApprove ? envAutoApprove : null);
+  const state = new EmulatorState(
+    {
+      accessTokenTtl: positive(options.accessTokenTtl, 'accessTokenTtl', DEFAULT_ACCESS_TOKEN_TTL),
+      refreshMode,
+      refreshTokenLifetime: positive(
+        options.refreshTokenLifetime,
+        'refreshTokenLifetime',
+        DEFAULT_REFRESH_TOKEN_LIFETIME,
+      ),
+      authorizationCodeTtl: positive(
+        options.authorizationCodeTtl,
+        'authorizationCodeTtl',
+        DEFAULT_AUTHORIZATION_CODE_TTL,
+      ),
+      autoApprove,
+      tokenPrefix: options.tokenPrefix ?? '',
+      quiet: options.quiet ?? false,
+    },
+    options.now ?? Date.now,
+  );
+  state.addApp({ ...SANDBOX_APP, redirectUris: [...SANDBOX_APP.redirectUris], name: SANDBOX_APP_NAME });
+  for (const app of options.apps ?? []) state.addApp(app);
+  for (const user of [...SEEDED_USERS, ...(options.users ?? [])]) state.addUser(user);
+  if (autoApprove !== null && !state.users.has(autoApprove)) {
+    throw new Error(
+      `Cannot auto-approve as "${autoApprove}": no such user (known: ${[...state.users.keys()].join(', ')}).`,
+    );
+  }
+  return state;
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const state = createEmulatorState(options);
+  const host = options.host ?? '127.0.0.1';
+  const requestedPort = options.port ?? DEFAULT_PORT;
+  if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
+    throw new Error('port must be a whole number from 0 to 65535.');
+  }
+  let url = '';
+  const server = createEmulatorServer(state, () => url);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(requestedPort, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  url = `http://${formatHost(host)}:${port}`;
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    state,
+    stop() {
+      stopping ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,40 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EmulatorState } from './state.js';
+
+export interface RouteContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** Capture groups when the route's path is a RegExp. */
+  params: string[];
+  state: EmulatorState;
+  /** The emulator's own base URL, e.g. http://127.0.0.1:8889 (no trailing slash). */
+  baseUrl: string;
+}
+
+export interface Route {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  /** Exact pathname, or a RegExp tested against the pathname (use ^…$). */
+  path: string | RegExp;
+  handler: (ctx: RouteContext) => void | Promise<void>;
+}
+
+export type RouteMatch = { route: Route; params: string[] } | { allowed: string[] } | null;
+
+/** Exact paths win over patterns; a path that exists under another method yields the Allow list (405). */
+export function matchRoute(routes: readonly Route[], method: string, pathname: string): RouteMatch {
+  const allowed: string[] = [];
+  for (const route of routes) {
+    let params: string[] | null = null;
+    if (typeof route.path === 'string') {
+      if (route.path === pathname) params = [];
+    } else {
+      const m = route.path.exec(pathname);
+      if (m) params = m.slice(1).map((p) => p ?? '');
+    }
+    if (params === null) continue;
+    if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { route, params };
+    allowed.push(route.method);
+  }
+  return allowed.length > 0 ? { allowed } : null;
+}

@@ -1,0 +1,54 @@
+import type { EmulatorUser } from './types.js';
+
+/**
+ * The default app. Fixed and public on purpose: it only ever exists inside a local emulator.
+ * Readable rather than Spotify-shaped (32 hex) so that logs and docs make obvious which app is in play.
+ */
+export const SANDBOX_APP: { clientId: string; clientSecret: string; redirectUris: string[] } = Object.freeze({
+  clientId: 'spotauth-sandbox-client',
+  clientSecret: 'spotauth-sandbox-secret',
+  // Frozen: a test that mutated it would silently change every later emulator in the process.
+  redirectUris: Object.freeze([
+    'http://127.0.0.1:8888/callback',
+    'http://127.0.0.1/callback',
+    'http://[::1]/callback',
+  ]) as string[],
+});
+
+export const SANDBOX_APP_NAME = 'spotauth sandbox';
+
+/** Image URLs are never fetched by the emulator's own pages (CSP forbids it); they only fill /v1/me. */
+export const SEEDED_USERS: readonly EmulatorUser[] = [
+  {
+    id: 'alice',
+    accountId: 'acct_alice_7f3a9c2e41d8',
+    displayName: 'Alice Example',
+    email: 'alice@example.com',
+    country: 'SE',
+    product: 'premium',
+    images: [
+      { url: 'https://i.scdn.co/image/ab6775700000ee85alice0000000000000000', height: 300, width: 300 },
+    ],
+  },
+  {
+    id: 'bob',
+    accountId: 'acct_bob_0c55e1b7a92f',
+    displayName: 'Bob Example',
+    email: 'bob@example.com',
+    country: 'US',
+    product: 'free',
+    images: [
+      { url: 'https://i.scdn.co/image/ab6775700000ee85bob000000000000000000', height: null, width: null },
+    ],
+  },
+  {
+    id: 'carol',
+    accountId: 'acct_carol_93d0f6a2c4b1',
+    displayName: 'Carol Example',
+    email: 'carol@example.com',
+    country: 'DE',
+    product: 'premium',
+    // Spotify returns an empty list for users without a picture; clients must not assume images[0].
+    images: [],
+  },
+];

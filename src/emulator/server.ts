@@ -1,0 +1,69 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { authorizeRoutes } from './authorize.js';
+import { controlRoutes } from './control.js';
+import { homeRoutes } from './home-page.js';
+import { sendApiError, sendJson } from './http.js';
+import { matchRoute, type Route } from './routes.js';
+import type { EmulatorState } from './state.js';
+import { tokenRoutes } from './token.js';
+
+/** Add new route tables (e.g. a /v1 Web API slice) here. */
+export const ROUTES: readonly Route[] = [...homeRoutes, ...authorizeRoutes, ...tokenRoutes, ...controlRoutes];
+
+/**
+ * The control API changes state on a plain POST, so a web page the developer happens to visit must not be
+ * able to drive it: refuse any browser request that says it comes from another origin.
+ */
+function isCrossSiteBrowserRequest(req: IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) return true;
+  return req.headers['sec-fetch-site'] === 'cross-site';
+}
+
+export function createEmulatorServer(
+  state: EmulatorState,
+  getBaseUrl: () => string,
+  routes = ROUTES,
+): Server {
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    } catch {
+      return sendApiError(res, 400, 'Bad request');
+    }
+    if (url.pathname.startsWith('/_emulator/') && isCrossSiteBrowserRequest(req)) {
+      return sendApiError(res, 403, 'The emulator control API only accepts same-origin requests');
+    }
+    const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
+    if (match === null) return sendApiError(res, 404, 'Service not found');
+    if ('allowed' in match) {
+      res.setHeader('Allow', match.allowed.join(', '));
+      return sendApiError(res, 405, 'Method not allowed');
+    }
+    await match.route.handler({ req, res, url, params: match.params, state, baseUrl: getBaseUrl() });
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      // Only the error's type reaches the log: messages could echo request data.
+      if (!state.config.quiet) {
+        const name = error instanceof Error ? error.name : typeof error;
+        process.stderr.write(
+          `spotify emulator: internal error (${name}) on ${req.method} ${req.url?.split('?')[0]}\n`,
+        );
+      }
+      if (!res.headersSent)
+        sendJson(res, 500, { error: { status: 500, message: 'Internal emulator error' } });
+      else res.destroy();
+    });
+  });
+  // Malformed HTTP must never take the process down: answer 400 and drop the socket.
+  server.on('clientError', (_error, socket) => {
+    if (socket.writable)
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}

@@ -1,0 +1,354 @@
+import { InvalidInput } from './errors.js';
+import { randomToken, tokenKey } from './random.js';
+import { registrationProblem } from './redirect-uri.js';
+import type { AccessTokenInfo, EmulatorApp, EmulatorUser, RefreshMode } from './types.js';
+
+export interface EmulatorConfig {
+  accessTokenTtl: number;
+  refreshMode: RefreshMode;
+  refreshTokenLifetime: number;
+  authorizationCodeTtl: number;
+  autoApprove: string | null;
+  tokenPrefix: string;
+  quiet: boolean;
+}
+
+export interface AuthorizationCodeRecord {
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  scopes: string[];
+  codeChallenge: string | null;
+  /** When the user consented: the 6-month refresh-token lifetime counts from here (BRT). */
+  authorizedAt: number;
+  expiresAt: number;
+  used: boolean;
+  /** Set once exchanged, so a replay can revoke what the first exchange produced (RFC 6749 §4.1.2). */
+  grantId: string | null;
+}
+
+export interface GrantRecord {
+  id: string;
+  clientId: string;
+  userId: string;
+  scopes: string[];
+  authorizedAt: number;
+  /** Exchanged with a client secret: refreshing then needs the secret too (REFR). */
+  confidential: boolean;
+  revoked: boolean;
+}
+
+export interface RefreshTokenRecord {
+  grantId: string;
+  /** 'rotated': replaced by a newer token in rotate mode; reuse gets "Refresh token revoked". */
+  status: 'active' | 'rotated';
+}
+
+export interface AccessTokenRecord extends AccessTokenInfo {
+  grantId: string | null;
+  revoked: boolean;
+}
+
+export interface PendingAuthorization {
+  id: string;
+  csrf: string;
+  clientId: string;
+  redirectUri: string;
+  state: string | undefined;
+  scopes: string[];
+  codeChallenge: string | null;
+  createdAt: number;
+}
+
+export const FAULT_KINDS = [
+  'server_error',
+  'error_transient',
+  'rate_limit',
+  'latency',
+  'redirect',
+  'bad_token_type',
+  'bad_expires_in',
+  'lowercase_bearer',
+  'no_expires_in',
+  'huge_body',
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultRecord {
+  endpoint: 'token';
+  kind: FaultKind;
+  remaining: number;
+  retryAfter: number;
+  latencyMs: number;
+  status: number;
+  location: string | null;
+}
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'other'] as const;
+export type CountedGrantType = (typeof GRANT_TYPES)[number];
+
+function emptyGrantCounts(): Record<CountedGrantType, number> {
+  return { authorization_code: 0, refresh_token: 0, client_credentials: 0, other: 0 };
+}
+
+export function emptyStats() {
+  return {
+    /** Every POST /api/token, successful or not, faulted or not, by grant_type ("other": missing/unknown). */
+    token_requests: emptyGrantCounts(),
+    token_requests_total: 0,
+    token_requests_by_client: Object.create(null) as Record<string, Record<CountedGrantType, number>>,
+    token_successes: 0,
+    /** Error responses the emulator produced itself, by OAuth error code (faults are counted separately). */
+    token_errors: Object.create(null) as Record<string, number>,
+    token_faults: Object.create(null) as Record<string, number>,
+    authorize_requests: 0,
+    authorize_errors: 0,
+    authorize_decisions: { agree: 0, cancel: 0 },
+    codes_issued: 0,
+    /** Hits on the target of the `redirect` fault: a client that follows token-endpoint redirects shows up here. */
+    redirect_follows: 0,
+  };
+}
+export type EmulatorStats = ReturnType<typeof emptyStats>;
+
+/** Caps on server-side records a hostile or runaway client could otherwise grow without bound. */
+const MAX_PENDING = 1000;
+const MAX_SESSIONS = 1000;
+const PENDING_TTL_MS = 15 * 60 * 1000;
+
+export class EmulatorState {
+  readonly apps = new Map<string, EmulatorApp>();
+  readonly users = new Map<string, EmulatorUser>();
+  /** All token maps are keyed by tokenKey(token) (a SHA-256 digest), never the token itself. */
+  readonly codes = new Map<string, AuthorizationCodeRecord>();
+  readonly grants = new Map<string, GrantRecord>();
+  readonly refreshTokens = new Map<string, RefreshTokenRecord>();
+  readonly accessTokens = new Map<string, AccessTokenRecord>();
+  /** `${clientId}\n${userId}` → scopes the user has approved for that app (drives show_dialog=false). */
+  readonly consents = new Map<string, Set<string>>();
+  /** Emulator "logged in" cookie (hashed) → user id. */
+  readonly sessions = new Map<string, string>();
+  readonly pending = new Map<string, PendingAuthorization>();
+  faults: FaultRecord[] = [];
+  stats: EmulatorStats = emptyStats();
+  clockOffsetMs = 0;
+
+  constructor(
+    readonly config: EmulatorConfig,
+    private readonly baseNow: () => number,
+  ) {}
+
+  now(): number {
+    return this.baseNow() + this.clockOffsetMs;
+  }
+
+  addApp(app: EmulatorApp): EmulatorApp {
+    if (!app || typeof app.clientId !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(app.clientId)) {
+      throw new InvalidInput('An app needs a client id of 1-128 letters, digits, "_", "." or "-".');
+    }
+    if (app.clientSecret !== undefined && (typeof app.clientSecret !== 'string' || app.clientSecret === '')) {
+      throw new InvalidInput(`The client secret of ${app.clientId} must be a non-empty string.`);
+    }
+    if (!Array.isArray(app.redirectUris))
+      throw new InvalidInput(`The app ${app.clientId} needs a redirectUris list.`);
+    for (const uri of app.redirectUris) {
+      const problem = registrationProblem(uri);
+      if (problem) throw new InvalidInput(`Cannot register redirect URI ${JSON.stringify(uri)}: ${problem}.`);
+    }
+    const stored: EmulatorApp = {
+      clientId: app.clientId,
+      redirectUris: [...app.redirectUris],
+      ...(app.clientSecret !== undefined ? { clientSecret: app.clientSecret } : {}),
+      ...(typeof app.name === 'string' ? { name: app.name } : {}),
+    };
+    this.apps.set(stored.clientId, stored);
+    return stored;
+  }
+
+  addUser(user: EmulatorUser): EmulatorUser {
+    if (!user || typeof user.id !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(user.id)) {
+      throw new InvalidInput('A user needs an id of 1-64 letters, digits, "_", "." or "-".');
+    }
+    const stored: EmulatorUser = {
+      ...user,
+      displayName: typeof user.displayName === 'string' ? user.displayName : user.id,
+      images: Array.isArray(user.images) ? user.images : [],
+    };
+    this.users.set(stored.id, stored);
+    return stored;
+  }
+
+  issueCode(record: Omit<AuthorizationCodeRecord, 'expiresAt' | 'used' | 'grantId'>): string {
+    const code = randomToken(`${this.config.tokenPrefix}AQ`, 48);
+    this.codes.set(tokenKey(code), {
+      ...record,
+      expiresAt: this.now() + this.config.authorizationCodeTtl * 1000,
+      used: false,
+      grantId: null,
+    });
+    this.stats.codes_issued++;
+    return code;
+  }
+
+  issueAccessToken(
+    clientId: string,
+    userId: string | null,
+    scopes: string[],
+    grantId: string | null,
+  ): string {
+    const token = randomToken(`${this.config.tokenPrefix}BQ`, 48);
+    this.accessTokens.set(tokenKey(token), {
+      clientId,
+      userId,
+      scopes: [...scopes],
+      expiresAt: this.now() + this.config.accessTokenTtl * 1000,
+      grantId,
+      revoked: false,
+    });
+    return token;
+  }
+
+  issueRefreshToken(grantId: string): string {
+    const token = randomToken(`${this.config.tokenPrefix}AQ`, 48);
+    this.refreshTokens.set(tokenKey(token), { grantId, status: 'active' });
+    return token;
+  }
+
+  createGrant(grant: Omit<GrantRecord, 'id' | 'revoked'>): GrantRecord {
+    const record: GrantRecord = { ...grant, id: randomToken('grant_', 16), revoked: false };
+    this.grants.set(record.id, record);
+    return record;
+  }
+
+  /** The lookup a Web API slice needs: valid (unexpired, unrevoked) access tokens only. */
+  lookupAccessToken(token: string): AccessTokenInfo | undefined {
+    const record = this.accessTokens.get(tokenKey(token));
+    if (!record || record.revoked || this.now() >= record.expiresAt) return undefined;
+    return {
+      userId: record.userId,
+      clientId: record.clientId,
+      scopes: [...record.scopes],
+      expiresAt: record.expiresAt,
+    };
+  }
+
+  /** Like the user removing the app at spotify.com/account/apps: grants, tokens, codes and consent go. */
+  revoke(userId: string, clientId?: string): { grants: number; accessTokens: number } {
+    const matches = (c: string, u: string | null) =>
+      u === userId && (clientId === undefined || c === clientId);
+    let grants = 0;
+    for (const grant of this.grants.values()) {
+      if (!grant.revoked && matches(grant.clientId, grant.userId)) {
+        grant.revoked = true;
+        grants++;
+      }
+    }
+    let accessTokens = 0;
+    for (const token of this.accessTokens.values()) {
+      if (!token.revoked && matches(token.clientId, token.userId)) {
+        token.revoked = true;
+        accessTokens++;
+      }
+    }
+    for (const code of this.codes.values()) {
+      if (matches(code.clientId, code.userId)) code.used = true;
+    }
+    for (const key of [...this.consents.keys()]) {
+      const [c = '', u = ''] = key.split('\n');
+      if (matches(c, u)) this.consents.delete(key);
+    }
+    return { grants, accessTokens };
+  }
+
+  revokeGrant(grantId: string): void {
+    const grant = this.grants.get(grantId);
+    if (grant) grant.revoked = true;
+    for (const token of this.accessTokens.values()) {
+      if (token.grantId === grantId) token.revoked = true;
+    }
+  }
+
+  expireAccessTokens(userId?: string): number {
+    const now = this.now();
+    let count = 0;
+    for (const token of this.accessTokens.values()) {
+      if ((userId === undefined || token.userId === userId) && token.expiresAt > now) {
+        token.expiresAt = now;
+        count++;
+      }
+    }
+    return count;
+  }
+
+  consentFor(clientId: string, userId: string): Set<string> | undefined {
+    return this.consents.get(`${clientId}\n${userId}`);
+  }
+
+  recordConsent(clientId: string, userId: string, scopes: string[]): void {
+    const key = `${clientId}\n${userId}`;
+    const set = this.consents.get(key) ?? new Set<string>();
+    for (const scope of scopes) set.add(scope);
+    this.consents.set(key, set);
+  }
+
+  addPending(request: Omit<PendingAuthorization, 'id' | 'csrf' | 'createdAt'>): PendingAuthorization {
+    const now = this.now();
+    for (const [id, pending] of this.pending) {
+      if (now - pending.createdAt > PENDING_TTL_MS) this.pending.delete(id);
+    }
+    if (this.pending.size >= MAX_PENDING) {
+      const oldest = this.pending.keys().next().value;
+      if (oldest !== undefined) this.pending.delete(oldest);
+    }
+    const record: PendingAuthorization = {
+      ...request,
+      id: randomToken('', 24),
+      csrf: randomToken('', 32),
+      createdAt: now,
+    };
+    this.pending.set(record.id, record);
+    return record;
+  }
+
+  takePending(id: string): PendingAuthorization | undefined {
+    const record = this.pending.get(id);
+    if (!record) return undefined;
+    this.pending.delete(id);
+    if (this.now() - record.createdAt > PENDING_TTL_MS) return undefined;
+    return record;
+  }
+
+  createSession(userId: string): string {
+    if (this.sessions.size >= MAX_SESSIONS) {
+      const oldest = this.sessions.keys().next().value;
+      if (oldest !== undefined) this.sessions.delete(oldest);
+    }
+    const session = randomToken('', 32);
+    this.sessions.set(tokenKey(session), userId);
+    return session;
+  }
+
+  sessionUser(session: string | undefined): string | undefined {
+    if (!session) return undefined;
+    const userId = this.sessions.get(tokenKey(session));
+    return userId !== undefined && this.users.has(userId) ? userId : undefined;
+  }
+
+  resetStats(): void {
+    this.stats = emptyStats();
+  }
+
+  countTokenRequest(grantType: CountedGrantType, clientId: string | undefined): void {
+    this.stats.token_requests[grantType]++;
+    this.stats.token_requests_total++;
+    // Only registered ids: hostile client ids must not grow the stats without bound.
+    const key = clientId !== undefined && this.apps.has(clientId) ? clientId : '(unknown)';
+    const byClient = this.stats.token_requests_by_client;
+    byClient[key] ??= emptyGrantCounts();
+    byClient[key][grantType]++;
+  }
+
+  countTokenError(error: string): void {
+    this.stats.token_errors[error] = (this.stats.token_errors[error] ?? 0) + 1;
+  }
+}

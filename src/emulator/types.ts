@@ -1,0 +1,62 @@
+/** Public option and record types of the emulator (re-exported from index.ts). */
+
+export interface EmulatorApp {
+  clientId: string;
+  /** Absent: a public app that can only use PKCE. */
+  clientSecret?: string;
+  redirectUris: string[];
+  name?: string;
+}
+
+export interface EmulatorImage {
+  url: string;
+  height: number | null;
+  width: number | null;
+}
+
+export interface EmulatorUser {
+  id: string;
+  accountId?: string;
+  displayName: string;
+  email?: string;
+  country?: string;
+  product?: string;
+  images?: EmulatorImage[];
+}
+
+export type RefreshMode = 'keep' | 'rotate';
+
+export interface EmulatorOptions {
+  /** Default 8889; 0 = OS-assigned. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Seconds, default 3600. */
+  accessTokenTtl?: number;
+  /** Default 'keep'. */
+  refreshMode?: RefreshMode;
+  /** Seconds after the original authorization, default 15_768_000 (182.5 days). */
+  refreshTokenLifetime?: number;
+  /** Seconds, default 300. */
+  authorizationCodeTtl?: number;
+  /** A user id: /authorize redirects straight back with a code for that user. */
+  autoApprove?: string;
+  /** Added to the sandbox app; an app with the sandbox's client id replaces it. */
+  apps?: EmulatorApp[];
+  /** Added to the seeded users; a user with a seeded id replaces it. */
+  users?: EmulatorUser[];
+  /** Prefix of every issued access token, refresh token and authorization code. */
+  tokenPrefix?: string;
+  /** Clock in ms (default Date.now). */
+  now?: () => number;
+  quiet?: boolean;
+}
+
+export interface AccessTokenInfo {
+  /** null for client-credentials tokens. */
+  userId: string | null;
+  clientId: string;
+  scopes: string[];
+  /** ms since the epoch, on the emulator's clock. */
+  expiresAt: number;
+}
