@@ -1,0 +1,161 @@
+/**
+ * Turns a plaintext TokenRecord into what persistent backends store, and back. The secret fields get distinct
+ * names (`accessTokenEnc`, `refreshTokenEnc`) so a plaintext token can never be written, or read back, by mistake.
+ */
+import { SpotauthError } from '../core/errors.js';
+import { envelopeKid, type Keyring } from './encryption.js';
+import type { TokenRecord, TokenRecordInput } from './types.js';
+
+export const MAX_KEY_LENGTH = 512;
+
+export type SealedRecord = Omit<TokenRecord, 'accessToken' | 'refreshToken'> & {
+  accessTokenEnc: string;
+  refreshTokenEnc?: string;
+};
+
+/** Column form for SQL backends: secrets and CAS fields in their own columns, the rest as JSON text. */
+export interface SealedRow {
+  key: string;
+  version: number;
+  updatedAt: number;
+  accessToken: string;
+  refreshToken: string | null;
+  data: string;
+}
+
+export class RecordCodec {
+  constructor(
+    readonly storeKind: string,
+    readonly keyring: Keyring,
+  ) {}
+
+  seal(record: TokenRecord): SealedRecord {
+    const { accessToken, refreshToken, ...plain } = record;
+    const sealed: SealedRecord = {
+      ...plain,
+      accessTokenEnc: this.keyring.encrypt(accessToken, this.#ctx(record.key, 'accessToken')),
+    };
+    if (refreshToken !== undefined) {
+      sealed.refreshTokenEnc = this.keyring.encrypt(refreshToken, this.#ctx(record.key, 'refreshToken'));
+    }
+    return sealed;
+  }
+
+  open(sealed: SealedRecord): TokenRecord {
+    const { accessTokenEnc, refreshTokenEnc, ...plain } = sealed;
+    const record: TokenRecord = {
+      ...plain,
+      accessToken: this.keyring.decrypt(accessTokenEnc, this.#ctx(sealed.key, 'accessToken')),
+    };
+    if (refreshTokenEnc !== undefined) {
+      record.refreshToken = this.keyring.decrypt(refreshTokenEnc, this.#ctx(sealed.key, 'refreshToken'));
+    }
+    return record;
+  }
+
+  #ctx(recordKey: string, field: string) {
+    return { storeKind: this.storeKind, recordKey, field };
+  }
+}
+
+/** Key ids referenced by a sealed record's envelopes. */
+export function sealedKids(sealed: Pick<SealedRecord, 'accessTokenEnc' | 'refreshTokenEnc'>): string[] {
+  const kids = [envelopeKid(sealed.accessTokenEnc)];
+  if (sealed.refreshTokenEnc !== undefined) kids.push(envelopeKid(sealed.refreshTokenEnc));
+  return [...new Set(kids)];
+}
+
+export function sealedToRow(sealed: SealedRecord): SealedRow {
+  const { key, version, updatedAt, accessTokenEnc, refreshTokenEnc, ...rest } = sealed;
+  return {
+    key,
+    version,
+    updatedAt,
+    accessToken: accessTokenEnc,
+    refreshToken: refreshTokenEnc ?? null,
+    data: JSON.stringify(rest),
+  };
+}
+
+export function rowToSealed(row: SealedRow, where: string): SealedRecord {
+  let rest: unknown;
+  try {
+    rest = JSON.parse(row.data);
+  } catch {
+    throw corrupt(where, row.key, 'its data column is not valid JSON');
+  }
+  const candidate: Record<string, unknown> = {
+    ...(isObject(rest) ? rest : {}),
+    key: row.key,
+    version: Number(row.version),
+    updatedAt: Number(row.updatedAt),
+    accessTokenEnc: row.accessToken,
+  };
+  if (row.refreshToken !== null) candidate['refreshTokenEnc'] = row.refreshToken;
+  return validateSealed(candidate, where);
+}
+
+/** Checks the shape of a record read from disk or the network; a mismatch is STORE_CORRUPT, not "logged out". */
+export function validateSealed(value: unknown, where: string): SealedRecord {
+  const key = isObject(value) && typeof value['key'] === 'string' ? value['key'] : '?';
+  const fail = (what: string) => corrupt(where, key, what);
+  if (!isObject(value)) throw fail('it is not an object');
+  const v = value;
+  if (typeof v['key'] !== 'string') throw fail('"key" is missing');
+  if (typeof v['accessTokenEnc'] !== 'string') throw fail('the encrypted access token is missing');
+  if (v['refreshTokenEnc'] !== undefined && typeof v['refreshTokenEnc'] !== 'string') {
+    throw fail('the encrypted refresh token is not a string');
+  }
+  for (const field of ['accessTokenExpiresAt', 'authorizedAt', 'version', 'updatedAt']) {
+    if (!Number.isFinite(v[field])) throw fail(`"${field}" is not a number`);
+  }
+  if (!Array.isArray(v['scope']) || !v['scope'].every((s) => typeof s === 'string')) {
+    throw fail('"scope" is not a list of strings');
+  }
+  if (v['status'] !== 'active' && v['status'] !== 'reauth_required') throw fail('"status" is invalid');
+  return v as unknown as SealedRecord;
+}
+
+export function checkInput(record: TokenRecordInput, expectedVersion: number | null): void {
+  if (typeof record.key !== 'string' || record.key.length === 0 || record.key.length > MAX_KEY_LENGTH) {
+    throw new SpotauthError('INVALID_CONFIG', `A store key must be 1 to ${MAX_KEY_LENGTH} characters long.`);
+  }
+  if (typeof record.accessToken !== 'string') {
+    throw new SpotauthError('INVALID_CONFIG', `Record '${record.key}' has no access token.`);
+  }
+  if (expectedVersion !== null && !Number.isSafeInteger(expectedVersion)) {
+    throw new SpotauthError('INVALID_CONFIG', 'expectedVersion must be null (create) or an integer.');
+  }
+}
+
+export function stamp(record: TokenRecordInput, version: number, updatedAt: number): TokenRecord {
+  const { version: _v, updatedAt: _u, ...input } = record as TokenRecordInput & Partial<TokenRecord>;
+  return { ...input, version, updatedAt };
+}
+
+export function conflictError(
+  key: string,
+  expectedVersion: number | null,
+  actual?: number | null,
+): SpotauthError {
+  const found =
+    actual === undefined
+      ? 'the stored record has changed'
+      : actual === null
+        ? 'no record exists'
+        : `the stored version is ${actual}`;
+  const wanted =
+    expectedVersion === null ? 'create it (no record expected)' : `update version ${expectedVersion}`;
+  return new SpotauthError(
+    'STORE_CONFLICT',
+    `Write to '${key}' conflicted: tried to ${wanted}, but ${found}. Another writer got there first; re-read and retry.`,
+  );
+}
+
+export function corrupt(where: string, key: string, what: string): SpotauthError {
+  return new SpotauthError('STORE_CORRUPT', `Record '${key}' in ${where} is corrupt: ${what}.`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,324 @@
+/**
+ * One JSON file holding every record, for the CLI. Format:
+ *
+ *     { "format": "spotauth-file-store", "version": 1, "records": { "<key>": SealedRecord, … } }
+ *
+ * Writes are atomic (temp file in the same directory, fsync, rename, fsync the directory), and the previous
+ * good file is kept as `<file>.bak`. A damaged file is reported as STORE_CORRUPT, never read as "logged out".
+ * Read-modify-write is serialised across processes by `<file>.lock` (see file-lock.ts); reads take no lock
+ * because a rename is atomic.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SpotauthError } from '../core/errors.js';
+import {
+  checkInput,
+  conflictError,
+  RecordCodec,
+  type SealedRecord,
+  sealedKids,
+  stamp,
+  validateSealed,
+} from './codec.js';
+import type { Keyring } from './encryption.js';
+import { acquireFileLock, errno, releaseFileLock, tryAcquireFileLock } from './file-lock.js';
+import { assertLockArgs } from './lock-owner.js';
+import type { EncryptedStore } from './reencrypt.js';
+import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+
+export const FILE_FORMAT = 'spotauth-file-store';
+export const FILE_FORMAT_VERSION = 1;
+
+export interface FileStoreOptions {
+  keyring: Keyring;
+  /** How long put/delete wait for another process's write lock. Default 15 s (longer than the lock ttl). */
+  lockTimeoutMs?: number;
+  /** Lifetime of the write lock, after which a crashed writer's lock is broken. Default 10 s. */
+  writeLockTtlMs?: number;
+}
+
+interface Loaded {
+  records: Record<string, SealedRecord>;
+  /** The bytes read, kept to become `<file>.bak` on the next write. */
+  raw: Buffer | null;
+}
+
+/** Same-process writers queue here first, so they don't poll the lock file against each other. */
+const inProcessQueues = new Map<string, Promise<unknown>>();
+
+export class FileStore implements EncryptedStore {
+  readonly kind = 'file';
+  readonly path: string;
+  readonly backupPath: string;
+  readonly #codec: RecordCodec;
+  readonly #lockTimeoutMs: number;
+  readonly #writeLockTtlMs: number;
+  #dirReady: Promise<void> | undefined;
+
+  constructor(path: string, options: FileStoreOptions) {
+    this.path = resolve(path);
+    this.backupPath = `${this.path}.bak`;
+    this.#codec = new RecordCodec(this.kind, options.keyring);
+    this.#lockTimeoutMs = options.lockTimeoutMs ?? 15_000;
+    this.#writeLockTtlMs = options.writeLockTtlMs ?? 10_000;
+  }
+
+  get activeKid(): string {
+    return this.#codec.keyring.activeKid;
+  }
+
+  describe(): string {
+    return `file ${this.path}`;
+  }
+
+  async get(key: string): Promise<TokenRecord | null> {
+    const sealed = (await this.#load()).records[key];
+    return sealed ? this.#codec.open(sealed) : null;
+  }
+
+  async put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord> {
+    checkInput(record, expectedVersion);
+    return this.#modify(({ records }) => {
+      const currentVersion = records[record.key]?.version ?? null;
+      if (currentVersion !== expectedVersion)
+        throw conflictError(record.key, expectedVersion, currentVersion);
+      const stored = stamp(record, (currentVersion ?? 0) + 1, Date.now());
+      records[record.key] = this.#codec.seal(stored);
+      return { changed: true, result: stored };
+    });
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#modify(({ records }) => {
+      const changed = key in records;
+      delete records[key];
+      return { changed, result: undefined };
+    });
+  }
+
+  async list(prefix = ''): Promise<TokenRecord[]> {
+    const { records } = await this.#load();
+    return Object.keys(records)
+      .filter((key) => key.startsWith(prefix))
+      .sort()
+      .map((key) => this.#codec.open(records[key]!));
+  }
+
+  async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
+    const { records } = await this.#load();
+    return Object.values(records).map((sealed) => ({ key: sealed.key, kids: sealedKids(sealed) }));
+  }
+
+  async tryLock(name: string, ttlMs: number): Promise<LockHandle | null> {
+    assertLockArgs(name, ttlMs);
+    await this.#ensureDir();
+    const digest = createHash('sha256').update(name).digest('hex').slice(0, 16);
+    const lockPath = join(dirname(this.path), `${basename(this.path)}.${digest}.lock`);
+    const owner = await tryAcquireFileLock(lockPath, ttlMs);
+    if (!owner) return null;
+    return { release: () => releaseFileLock(lockPath, owner) };
+  }
+
+  /**
+   * Replaces a corrupt (or missing) token file with `<file>.bak`, after checking the backup is valid.
+   * The damaged file is kept as `<file>.corrupt` for inspection. Returns the number of records restored.
+   */
+  async restoreBackup(): Promise<number> {
+    return this.#serialised(async () => {
+      const raw = await readOrNull(this.backupPath);
+      if (raw === null) {
+        throw new SpotauthError(
+          'STORE_CORRUPT',
+          `There is no backup to restore: ${this.backupPath} does not exist.`,
+        );
+      }
+      const records = this.#parse(raw, this.backupPath);
+      const current = await readOrNull(this.path);
+      if (current !== null) await atomicWrite(`${this.path}.corrupt`, current);
+      await atomicWrite(this.path, raw);
+      return Object.keys(records).length;
+    });
+  }
+
+  async close(): Promise<void> {}
+
+  async #modify<T>(change: (loaded: Loaded) => { changed: boolean; result: T }): Promise<T> {
+    return this.#serialised(async () => {
+      const loaded = await this.#load();
+      const { changed, result } = change(loaded);
+      if (changed) {
+        const body = { format: FILE_FORMAT, version: FILE_FORMAT_VERSION, records: loaded.records };
+        // The bytes we just parsed successfully are, by definition, the last good file.
+        if (loaded.raw !== null) await atomicWrite(this.backupPath, loaded.raw);
+        await atomicWrite(this.path, Buffer.from(`${JSON.stringify(body, null, 2)}\n`, 'utf8'));
+      }
+      return result;
+    });
+  }
+
+  async #serialised<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = inProcessQueues.get(this.path) ?? Promise.resolve();
+    const run = previous
+      .catch(() => {})
+      .then(async () => {
+        await this.#ensureDir();
+        const lockPath = `${this.path}.lock`;
+        const owner = await acquireFileLock(lockPath, this.#writeLockTtlMs, this.#lockTimeoutMs);
+        try {
+          return await fn();
+        } finally {
+          await releaseFileLock(lockPath, owner);
+        }
+      });
+    inProcessQueues.set(this.path, run);
+    try {
+      return await run;
+    } finally {
+      if (inProcessQueues.get(this.path) === run) inProcessQueues.delete(this.path);
+    }
+  }
+
+  async #load(): Promise<Loaded> {
+    const raw = await readOrNull(this.path);
+    if (raw === null) {
+      if ((await readOrNull(this.backupPath)) !== null) {
+        throw new SpotauthError(
+          'STORE_CORRUPT',
+          `The token file ${this.path} is missing but its backup ${this.backupPath} exists. ` +
+            'Restore the backup (FileStore.restoreBackup()) or delete it to start over.',
+        );
+      }
+      return { records: {}, raw: null };
+    }
+    return { records: this.#parse(raw, this.path), raw };
+  }
+
+  #parse(raw: Buffer, path: string): Record<string, SealedRecord> {
+    const problem = describeProblem(raw);
+    if (problem) throw this.#corrupt(path, problem);
+    const records = (JSON.parse(raw.toString('utf8')) as { records: Record<string, unknown> }).records;
+    const result: Record<string, SealedRecord> = {};
+    for (const [key, value] of Object.entries(records)) {
+      try {
+        const sealed = validateSealed(value, path);
+        if (sealed.key !== key) throw new Error('key mismatch');
+        result[key] = sealed;
+      } catch {
+        throw this.#corrupt(path, `record '${key}' is malformed`);
+      }
+    }
+    return result;
+  }
+
+  #corrupt(path: string, problem: string): SpotauthError {
+    if (path !== this.path) {
+      return new SpotauthError('STORE_CORRUPT', `The backup ${path} is unusable too (${problem}).`);
+    }
+    return new SpotauthError(
+      'STORE_CORRUPT',
+      `The token file ${path} is corrupt (${problem}); it was not treated as "logged out". ${this.#backupAdvice()}`,
+    );
+  }
+
+  #backupAdvice(): string {
+    // Synchronous check is fine: this runs only on the error path.
+    let backup: Buffer | null = null;
+    try {
+      backup = readFileSyncOrNull(this.backupPath);
+    } catch {
+      backup = null;
+    }
+    if (backup === null) return `No backup exists (${this.backupPath}); move the file away and log in again.`;
+    const problem = describeProblem(backup);
+    if (problem)
+      return `The backup ${this.backupPath} is unusable too (${problem}); move both away and log in again.`;
+    return `A good backup of the previous version exists at ${this.backupPath}: restore it with FileStore.restoreBackup() (or copy it over the file).`;
+  }
+
+  #ensureDir(): Promise<void> {
+    this.#dirReady ??= mkdir(dirname(this.path), { recursive: true, mode: 0o700 }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#dirReady = undefined;
+        throw new SpotauthError(
+          'STORE_UNAVAILABLE',
+          `Cannot create the directory ${dirname(this.path)} for the token file (${errno(error) ?? 'error'}).`,
+        );
+      },
+    );
+    return this.#dirReady;
+  }
+}
+
+/** Why `raw` is not a valid store file, or null if it is. */
+function describeProblem(raw: Buffer): string | null {
+  if (raw.length === 0 || raw.toString('utf8').trim() === '') return 'the file is empty';
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return 'not valid JSON';
+  }
+  const body = value as { format?: unknown; version?: unknown; records?: unknown };
+  if (typeof body !== 'object' || body === null || body.format !== FILE_FORMAT) {
+    return 'not a spotauth token file';
+  }
+  if (body.version !== FILE_FORMAT_VERSION) {
+    return `format version ${String(body.version)} is not supported by this spotauth`;
+  }
+  if (typeof body.records !== 'object' || body.records === null || Array.isArray(body.records)) {
+    return '"records" is missing';
+  }
+  return null;
+}
+
+async function atomicWrite(target: string, data: Buffer): Promise<void> {
+  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, target);
+  } catch (error) {
+    await unlink(temp).catch(() => {});
+    throw new SpotauthError('STORE_UNAVAILABLE', `Could not write ${target} (${errno(error) ?? 'error'}).`);
+  }
+  await fsyncDir(dirname(target));
+}
+
+/** Makes the rename itself durable. Not supported on every platform (e.g. Windows), where it is skipped. */
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch {
+    // best effort
+  } finally {
+    await handle?.close();
+  }
+}
+
+async function readOrNull(path: string): Promise<Buffer | null> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if (errno(error) === 'ENOENT') return null;
+    throw new SpotauthError('STORE_UNAVAILABLE', `Could not read ${path} (${errno(error) ?? 'error'}).`);
+  }
+}
+
+function readFileSyncOrNull(path: string): Buffer | null {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if (errno(error) === 'ENOENT') return null;
+    throw error;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * In-process store for tests and single-process servers. Plaintext by design (nothing leaves the process);
+ * records are copied in and out so callers can't mutate stored state behind the store's back.
+ */
+import { checkInput, conflictError, stamp } from './codec.js';
+import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import type { LockHandle, TokenRecord, TokenRecordInput, TokenStore } from './types.js';
+
+export class MemoryStore implements TokenStore {
+  readonly kind = 'memory';
+  readonly #records = new Map<string, TokenRecord>();
+  readonly #locks = new Map<string, { owner: string; expiresAt: number }>();
+
+  describe(): string {
+    return 'memory (this process only, lost on exit)';
+  }
+
+  async get(key: string): Promise<TokenRecord | null> {
+    const record = this.#records.get(key);
+    return record ? structuredClone(record) : null;
+  }
+
+  async put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord> {
+    checkInput(record, expectedVersion);
+    const current = this.#records.get(record.key);
+    const currentVersion = current?.version ?? null;
+    if (currentVersion !== expectedVersion) throw conflictError(record.key, expectedVersion, currentVersion);
+    const stored = stamp(structuredClone(record), (currentVersion ?? 0) + 1, Date.now());
+    this.#records.set(record.key, stored);
+    return structuredClone(stored);
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#records.delete(key);
+  }
+
+  async list(prefix = ''): Promise<TokenRecord[]> {
+    return [...this.#records.values()]
+      .filter((r) => r.key.startsWith(prefix))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+      .map((r) => structuredClone(r));
+  }
+
+  async tryLock(name: string, ttlMs: number): Promise<LockHandle | null> {
+    assertLockArgs(name, ttlMs);
+    const now = Date.now();
+    const held = this.#locks.get(name);
+    if (held && held.expiresAt > now) return null;
+    const owner = newLockOwner();
+    this.#locks.set(name, { owner, expiresAt: now + ttlMs });
+    return {
+      release: async () => {
+        if (this.#locks.get(name)?.owner === owner) this.#locks.delete(name);
+      },
+    };
+  }
+
+  async close(): Promise<void> {}
+}

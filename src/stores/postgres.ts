@@ -1,0 +1,284 @@
+/**
+ * PostgreSQL via a `pg` Pool. Migrations run on open under a session advisory lock, so several processes
+ * starting at once apply each migration exactly once. Lock expiry uses the database clock (`now()`), so app
+ * servers with skewed clocks still agree on who holds a lock.
+ */
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient } from 'pg';
+import { SpotauthError } from '../core/errors.js';
+import {
+  checkInput,
+  conflictError,
+  RecordCodec,
+  rowToSealed,
+  type SealedRow,
+  sealedKids,
+  sealedToRow,
+  stamp,
+} from './codec.js';
+import type { Keyring } from './encryption.js';
+import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import type { EncryptedStore } from './reencrypt.js';
+import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import { hostPort, redactUrl, scrubPassword } from './url.js';
+
+export interface PostgresStoreOptions {
+  keyring: Keyring;
+  /** Schema for the tables (created if missing). Default: the connection's search_path (usually `public`). */
+  schema?: string;
+  /** Prefix of every table name. Default `spotauth_`. */
+  tablePrefix?: string;
+  /** Pool size. Default 10. */
+  poolSize?: number;
+  /** Connection timeout. Default 5000 ms. */
+  connectTimeoutMs?: number;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]{0,40}$/;
+
+/** Append-only. `{t}` is replaced by the qualified table-name prefix. */
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'tokens and locks',
+    sql: `
+      CREATE TABLE {t}tokens (
+        key text PRIMARY KEY,
+        version bigint NOT NULL,
+        updated_at bigint NOT NULL,
+        access_token text NOT NULL,
+        refresh_token text,
+        data jsonb NOT NULL
+      );
+      CREATE TABLE {t}locks (
+        name text PRIMARY KEY,
+        owner text NOT NULL,
+        expires_at timestamptz NOT NULL
+      );`,
+  },
+];
+
+interface DbRow {
+  key: string;
+  version: string;
+  updated_at: string;
+  access_token: string;
+  refresh_token: string | null;
+  data: unknown;
+}
+
+export class PostgresStore implements EncryptedStore {
+  readonly kind = 'postgres';
+  readonly #pool: Pool;
+  readonly #url: string;
+  readonly #t: string;
+  readonly #codec: RecordCodec;
+  readonly #schema: string | undefined;
+
+  private constructor(pool: Pool, url: string, prefix: string, schema: string | undefined, keyring: Keyring) {
+    this.#pool = pool;
+    this.#url = url;
+    this.#schema = schema;
+    this.#t = schema ? `"${schema}".${prefix}` : prefix;
+    this.#codec = new RecordCodec(this.kind, keyring);
+  }
+
+  static async open(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {
+    const prefix = options.tablePrefix ?? 'spotauth_';
+    for (const [what, value] of [
+      ['schema', options.schema],
+      ['tablePrefix', prefix],
+    ] as const) {
+      if (value !== undefined && !IDENTIFIER.test(value)) {
+        throw new SpotauthError(
+          'INVALID_CONFIG',
+          `Postgres ${what} '${value.slice(0, 50)}' must be lowercase letters, digits and '_' (starting with a letter or '_').`,
+        );
+      }
+    }
+    const { default: pg } = await import('pg');
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
+    });
+    // An idle client losing its connection must not crash the process; the next query reports it.
+    pool.on('error', () => {});
+    const store = new PostgresStore(pool, url, prefix, options.schema, options.keyring);
+    try {
+      await store.#migrate(prefix);
+    } catch (error) {
+      await pool.end().catch(() => {});
+      throw store.#translate(error);
+    }
+    return store;
+  }
+
+  get activeKid(): string {
+    return this.#codec.keyring.activeKid;
+  }
+
+  describe(): string {
+    return `postgres ${redactUrl(this.#url)}${this.#schema ? ` (schema ${this.#schema})` : ''}`;
+  }
+
+  async get(key: string): Promise<TokenRecord | null> {
+    const { rows } = await this.#query<DbRow>(`SELECT * FROM ${this.#t}tokens WHERE key = $1`, [key]);
+    return rows[0] ? this.#open(rows[0]) : null;
+  }
+
+  async put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord> {
+    checkInput(record, expectedVersion);
+    const stored = stamp(record, (expectedVersion ?? 0) + 1, Date.now());
+    const row = sealedToRow(this.#codec.seal(stored));
+    const values = [row.key, row.version, row.updatedAt, row.accessToken, row.refreshToken, row.data];
+    const result =
+      expectedVersion === null
+        ? await this.#query(
+            `INSERT INTO ${this.#t}tokens (key, version, updated_at, access_token, refresh_token, data)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING RETURNING version`,
+            values,
+          )
+        : await this.#query(
+            `UPDATE ${this.#t}tokens SET version = $2, updated_at = $3, access_token = $4, refresh_token = $5,
+               data = $6 WHERE key = $1 AND version = $7 RETURNING version`,
+            [...values, expectedVersion],
+          );
+    if (result.rowCount !== 1) {
+      const { rows } = await this.#query<{ version: string }>(
+        `SELECT version FROM ${this.#t}tokens WHERE key = $1`,
+        [record.key],
+      );
+      throw conflictError(record.key, expectedVersion, rows[0] ? Number(rows[0].version) : null);
+    }
+    return stored;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#query(`DELETE FROM ${this.#t}tokens WHERE key = $1`, [key]);
+  }
+
+  async list(prefix = ''): Promise<TokenRecord[]> {
+    const { rows } = await this.#query<DbRow>(
+      `SELECT * FROM ${this.#t}tokens WHERE starts_with(key, $1) ORDER BY key COLLATE "C"`,
+      [prefix],
+    );
+    return rows.map((row) => this.#open(row));
+  }
+
+  async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
+    const { rows } = await this.#query<Pick<DbRow, 'key' | 'access_token' | 'refresh_token'>>(
+      `SELECT key, access_token, refresh_token FROM ${this.#t}tokens ORDER BY key COLLATE "C"`,
+    );
+    return rows.map((row) => ({
+      key: row.key,
+      kids: sealedKids({ accessTokenEnc: row.access_token, refreshTokenEnc: row.refresh_token ?? undefined }),
+    }));
+  }
+
+  async tryLock(name: string, ttlMs: number): Promise<LockHandle | null> {
+    assertLockArgs(name, ttlMs);
+    const owner = newLockOwner();
+    // Two racers on an expired row: the loser re-checks the WHERE against the winner's new row and gets nothing.
+    const result = await this.#query(
+      `INSERT INTO ${this.#t}locks AS l (name, owner, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+       WHERE l.expires_at <= now() RETURNING owner`,
+      [name, owner, Math.ceil(ttlMs)],
+    );
+    if (result.rowCount !== 1) return null;
+    return {
+      release: async () => {
+        await this.#query(`DELETE FROM ${this.#t}locks WHERE name = $1 AND owner = $2`, [name, owner]);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#pool.end();
+  }
+
+  async #migrate(prefix: string): Promise<void> {
+    const client = await this.#pool.connect();
+    const lockId = advisoryLockId(`spotauth-migrations|${this.#schema ?? ''}|${prefix}`);
+    try {
+      await client.query('SELECT pg_advisory_lock($1)', [lockId]);
+      try {
+        if (this.#schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${this.#schema}"`);
+        await client.query(`CREATE TABLE IF NOT EXISTS ${this.#t}schema_migrations (
+          version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+        const { rows } = await client.query<{ version: number }>(
+          `SELECT version FROM ${this.#t}schema_migrations`,
+        );
+        const applied = new Set(rows.map((r) => r.version));
+        for (const migration of POSTGRES_MIGRATIONS) {
+          if (applied.has(migration.version)) continue;
+          await inTransaction(client, async () => {
+            await client.query(migration.sql.replaceAll('{t}', this.#t));
+            await client.query(`INSERT INTO ${this.#t}schema_migrations (version, name) VALUES ($1, $2)`, [
+              migration.version,
+              migration.name,
+            ]);
+          });
+        }
+      } finally {
+        await client.query('SELECT pg_advisory_unlock($1)', [lockId]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async #query<R extends object = Record<string, unknown>>(sql: string, values?: unknown[]) {
+    try {
+      return await this.#pool.query<R>(sql, values);
+    } catch (error) {
+      throw this.#translate(error);
+    }
+  }
+
+  #open(row: DbRow): TokenRecord {
+    const sealedRow: SealedRow = {
+      key: row.key,
+      version: Number(row.version),
+      updatedAt: Number(row.updated_at),
+      accessToken: row.access_token,
+      refreshToken: row.refresh_token,
+      data: JSON.stringify(row.data),
+    };
+    return this.#codec.open(rowToSealed(sealedRow, `PostgreSQL table ${this.#t}tokens`));
+  }
+
+  /** Driver errors become STORE_UNAVAILABLE with host:port and the driver's reason, never the password. */
+  #translate(error: unknown): SpotauthError {
+    if (error instanceof SpotauthError) return error;
+    const code = String((error as { code?: unknown }).code ?? '');
+    const message = scrubPassword(error instanceof Error ? error.message : String(error), this.#url);
+    const where = `PostgreSQL at ${hostPort(this.#url, 5432)}`;
+    const connection =
+      /^(E[A-Z]+|08\w{3}|57P0\d|53300|28\w{3}|3D000)$/.test(code) || /timeout|terminated/i.test(message);
+    return new SpotauthError(
+      'STORE_UNAVAILABLE',
+      connection
+        ? `Cannot reach ${where}: ${message}`
+        : `${where} rejected a query: ${message}${code ? ` (${code})` : ''}`,
+      { transient: connection },
+    );
+  }
+}
+
+async function inTransaction(client: PoolClient, fn: () => Promise<void>): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await fn();
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
+/** pg advisory locks take a bigint; derive a stable one per schema/prefix so separate installs don't block each other. */
+function advisoryLockId(name: string): string {
+  return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
+}

@@ -1,0 +1,195 @@
+/**
+ * Redis via ioredis. Each record is one JSON string (a SealedRecord: secret fields are envelopes) at
+ * `<prefix>rec:<key>`; locks are `<prefix>lock:<name>`. Compare-and-swap and lock release run as Lua scripts,
+ * which Redis executes atomically.
+ */
+import type { Redis } from 'ioredis';
+import { SpotauthError } from '../core/errors.js';
+import { checkInput, conflictError, RecordCodec, sealedKids, stamp, validateSealed } from './codec.js';
+import type { Keyring } from './encryption.js';
+import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import type { EncryptedStore } from './reencrypt.js';
+import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import { hostPort, redactUrl, scrubPassword } from './url.js';
+
+export interface RedisStoreOptions {
+  keyring: Keyring;
+  /** Prefix of every Redis key this store touches. Default `spotauth:`. */
+  keyPrefix?: string;
+  /** Connection timeout. Default 5000 ms. */
+  connectTimeoutMs?: number;
+}
+
+/** KEYS[1] record; ARGV[1] expected version ('' = create only), ARGV[2] new JSON. Returns 1, or the conflict. */
+const PUT_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if ARGV[1] == '' then
+  if current then return {0, cjson.decode(current).version} end
+else
+  if not current then return {0, -1} end
+  local version = cjson.decode(current).version
+  if tostring(version) ~= ARGV[1] then return {0, version} end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return {1, 0}`;
+
+const RELEASE_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+
+export class RedisStore implements EncryptedStore {
+  readonly kind = 'redis';
+  readonly #redis: Redis;
+  readonly #url: string;
+  readonly #prefix: string;
+  readonly #codec: RecordCodec;
+
+  private constructor(redis: Redis, url: string, prefix: string, keyring: Keyring) {
+    this.#redis = redis;
+    this.#url = url;
+    this.#prefix = prefix;
+    this.#codec = new RecordCodec(this.kind, keyring);
+  }
+
+  static async open(url: string, options: RedisStoreOptions): Promise<RedisStore> {
+    const { Redis } = await import('ioredis');
+    const redis = new Redis(url, {
+      lazyConnect: true,
+      connectTimeout: options.connectTimeoutMs ?? 5000,
+      maxRetriesPerRequest: 2,
+    });
+    // ioredis emits 'error' on every failed reconnect; without a listener Node would crash the process.
+    redis.on('error', () => {});
+    const store = new RedisStore(redis, url, options.keyPrefix ?? 'spotauth:', options.keyring);
+    try {
+      await redis.connect();
+      await redis.ping();
+    } catch (error) {
+      redis.disconnect();
+      throw store.#translate(error);
+    }
+    return store;
+  }
+
+  get activeKid(): string {
+    return this.#codec.keyring.activeKid;
+  }
+
+  describe(): string {
+    return `redis ${redactUrl(this.#url)} (key prefix ${this.#prefix})`;
+  }
+
+  async get(key: string): Promise<TokenRecord | null> {
+    const raw = await this.#call((r) => r.get(this.#recordKey(key)));
+    return raw === null ? null : this.#open(raw);
+  }
+
+  async put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord> {
+    checkInput(record, expectedVersion);
+    const stored = stamp(record, (expectedVersion ?? 0) + 1, Date.now());
+    const json = JSON.stringify(this.#codec.seal(stored));
+    const [ok, actual] = (await this.#call((r) =>
+      r.eval(
+        PUT_SCRIPT,
+        1,
+        this.#recordKey(record.key),
+        expectedVersion === null ? '' : String(expectedVersion),
+        json,
+      ),
+    )) as [number, number];
+    if (ok !== 1) throw conflictError(record.key, expectedVersion, actual === -1 ? null : actual);
+    return stored;
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.#call((r) => r.del(this.#recordKey(key)));
+  }
+
+  async list(prefix = ''): Promise<TokenRecord[]> {
+    return (await this.#scan(prefix)).map(({ raw }) => this.#open(raw));
+  }
+
+  async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
+    return (await this.#scan('')).map(({ raw }) => {
+      const sealed = this.#validate(raw);
+      return { key: sealed.key, kids: sealedKids(sealed) };
+    });
+  }
+
+  async tryLock(name: string, ttlMs: number): Promise<LockHandle | null> {
+    assertLockArgs(name, ttlMs);
+    const owner = newLockOwner();
+    const lockKey = `${this.#prefix}lock:${name}`;
+    const ok = await this.#call((r) => r.set(lockKey, owner, 'PX', Math.ceil(ttlMs), 'NX'));
+    if (ok !== 'OK') return null;
+    return {
+      release: async () => {
+        await this.#call((r) => r.eval(RELEASE_SCRIPT, 1, lockKey, owner));
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  /** SCAN (not KEYS) so a big keyspace never blocks the server; sorted for a stable order. */
+  async #scan(prefix: string): Promise<Array<{ key: string; raw: string }>> {
+    const pattern = `${escapeGlob(`${this.#prefix}rec:${prefix}`)}*`;
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.#call((r) => r.scan(cursor, 'MATCH', pattern, 'COUNT', 500));
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    const unique = [...new Set(keys)].sort();
+    if (unique.length === 0) return [];
+    const values = await this.#call((r) => r.mget(unique));
+    return unique.flatMap((key, i) => {
+      const raw = values[i];
+      return raw == null ? [] : [{ key, raw }];
+    });
+  }
+
+  #recordKey(key: string): string {
+    return `${this.#prefix}rec:${key}`;
+  }
+
+  #validate(raw: string) {
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      throw new SpotauthError(
+        'STORE_CORRUPT',
+        `A record under ${this.#prefix}rec: in Redis is not valid JSON.`,
+      );
+    }
+    return validateSealed(value, `Redis (${this.#prefix}rec:)`);
+  }
+
+  #open(raw: string): TokenRecord {
+    return this.#codec.open(this.#validate(raw));
+  }
+
+  async #call<T>(fn: (redis: Redis) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.#redis);
+    } catch (error) {
+      throw this.#translate(error);
+    }
+  }
+
+  #translate(error: unknown): SpotauthError {
+    if (error instanceof SpotauthError) return error;
+    const message = scrubPassword(error instanceof Error ? error.message : String(error), this.#url);
+    return new SpotauthError('STORE_UNAVAILABLE', `Redis at ${hostPort(this.#url, 6379)}: ${message}`, {
+      transient: true,
+    });
+  }
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,272 @@
+/**
+ * SQLite via better-sqlite3 (synchronous; each call is short, so the async methods just wrap it).
+ * WAL mode lets readers run beside the single writer; busy_timeout makes concurrent processes wait instead of
+ * failing with SQLITE_BUSY. Every write is one statement, so CAS needs no explicit transaction.
+ */
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { SpotauthError } from '../core/errors.js';
+import {
+  checkInput,
+  conflictError,
+  RecordCodec,
+  rowToSealed,
+  type SealedRow,
+  sealedKids,
+  sealedToRow,
+  stamp,
+} from './codec.js';
+import type { Keyring } from './encryption.js';
+import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import type { EncryptedStore } from './reencrypt.js';
+import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+
+export interface SqliteStoreOptions {
+  keyring: Keyring;
+  /** How long a statement waits for another connection's write lock. Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/** Append-only: never edit a shipped migration, add a new one. */
+export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+  {
+    version: 1,
+    name: 'tokens and locks',
+    sql: `
+      CREATE TABLE spotauth_tokens (
+        key TEXT PRIMARY KEY NOT NULL,
+        version INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        access_token TEXT NOT NULL,
+        refresh_token TEXT,
+        data TEXT NOT NULL
+      );
+      CREATE TABLE spotauth_locks (
+        name TEXT PRIMARY KEY NOT NULL,
+        owner TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );`,
+  },
+];
+
+interface DbRow {
+  key: string;
+  version: number;
+  updated_at: number;
+  access_token: string;
+  refresh_token: string | null;
+  data: string;
+}
+
+export class SqliteStore implements EncryptedStore {
+  readonly kind = 'sqlite';
+  readonly path: string;
+  readonly #db: BetterSqlite3.Database;
+  readonly #codec: RecordCodec;
+
+  private constructor(path: string, db: BetterSqlite3.Database, keyring: Keyring) {
+    this.path = path;
+    this.#db = db;
+    this.#codec = new RecordCodec(this.kind, keyring);
+  }
+
+  /** Opens (creating with mode 0600 if needed) and migrates the database. */
+  static async open(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
+    const { default: Database } = await import('better-sqlite3');
+    const full = resolve(path);
+    let db: BetterSqlite3.Database;
+    try {
+      mkdirSync(dirname(full), { recursive: true, mode: 0o700 });
+      // SQLite would create the file 0644; creating it first fixes the mode, and SQLite gives -wal/-shm the same one.
+      try {
+        closeSync(openSync(full, 'wx', 0o600));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      db = new Database(full);
+    } catch (error) {
+      throw new SpotauthError(
+        'STORE_UNAVAILABLE',
+        `Cannot open the SQLite database ${full} (${reason(error)}).`,
+      );
+    }
+    try {
+      db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs ?? 5000)}`);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+    } catch (error) {
+      db.close();
+      throw translate(error, full);
+    }
+    return new SqliteStore(full, db, options.keyring);
+  }
+
+  get activeKid(): string {
+    return this.#codec.keyring.activeKid;
+  }
+
+  describe(): string {
+    return `sqlite ${this.path}`;
+  }
+
+  async get(key: string): Promise<TokenRecord | null> {
+    const row = this.#run(() =>
+      this.#db.prepare<[string], DbRow>('SELECT * FROM spotauth_tokens WHERE key = ?').get(key),
+    );
+    return row ? this.#open(row) : null;
+  }
+
+  async put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord> {
+    checkInput(record, expectedVersion);
+    const stored = stamp(record, (expectedVersion ?? 0) + 1, Date.now());
+    const row = sealedToRow(this.#codec.seal(stored));
+    const changes = this.#run(() => {
+      if (expectedVersion === null) {
+        return this.#db
+          .prepare(
+            `INSERT INTO spotauth_tokens (key, version, updated_at, access_token, refresh_token, data)
+             VALUES (@key, @version, @updatedAt, @accessToken, @refreshToken, @data) ON CONFLICT(key) DO NOTHING`,
+          )
+          .run(row).changes;
+      }
+      return this.#db
+        .prepare(
+          `UPDATE spotauth_tokens SET version = @version, updated_at = @updatedAt, access_token = @accessToken,
+             refresh_token = @refreshToken, data = @data WHERE key = @key AND version = @expectedVersion`,
+        )
+        .run({ ...row, expectedVersion }).changes;
+    });
+    if (changes !== 1) {
+      const current = this.#run(() =>
+        this.#db
+          .prepare<[string], { version: number }>('SELECT version FROM spotauth_tokens WHERE key = ?')
+          .get(record.key),
+      );
+      throw conflictError(record.key, expectedVersion, current?.version ?? null);
+    }
+    return stored;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.#run(() => this.#db.prepare('DELETE FROM spotauth_tokens WHERE key = ?').run(key));
+  }
+
+  async list(prefix = ''): Promise<TokenRecord[]> {
+    // substr() rather than LIKE: keys may contain % and _.
+    const rows = this.#run(() =>
+      this.#db
+        .prepare<[string, string], DbRow>(
+          'SELECT * FROM spotauth_tokens WHERE substr(key, 1, length(?)) = ? ORDER BY key',
+        )
+        .all(prefix, prefix),
+    );
+    return rows.map((row) => this.#open(row));
+  }
+
+  async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
+    const rows = this.#run(() =>
+      this.#db
+        .prepare<[], Pick<DbRow, 'key' | 'access_token' | 'refresh_token'>>(
+          'SELECT key, access_token, refresh_token FROM spotauth_tokens ORDER BY key',
+        )
+        .all(),
+    );
+    return rows.map((row) => ({
+      key: row.key,
+      kids: sealedKids({ accessTokenEnc: row.access_token, refreshTokenEnc: row.refresh_token ?? undefined }),
+    }));
+  }
+
+  async tryLock(name: string, ttlMs: number): Promise<LockHandle | null> {
+    assertLockArgs(name, ttlMs);
+    const owner = newLockOwner();
+    const now = Date.now();
+    const changes = this.#run(
+      () =>
+        this.#db
+          .prepare(
+            `INSERT INTO spotauth_locks (name, owner, expires_at) VALUES (?, ?, ?)
+             ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, expires_at = excluded.expires_at
+             WHERE spotauth_locks.expires_at <= ?`,
+          )
+          .run(name, owner, now + ttlMs, now).changes,
+    );
+    if (changes !== 1) return null;
+    return {
+      release: async () => {
+        this.#run(() =>
+          this.#db.prepare('DELETE FROM spotauth_locks WHERE name = ? AND owner = ?').run(name, owner),
+        );
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #open(row: DbRow): TokenRecord {
+    const sealedRow: SealedRow = {
+      key: row.key,
+      version: row.version,
+      updatedAt: row.updated_at,
+      accessToken: row.access_token,
+      refreshToken: row.refresh_token,
+      data: row.data,
+    };
+    return this.#codec.open(rowToSealed(sealedRow, `SQLite database ${this.path}`));
+  }
+
+  #run<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw translate(error, this.path);
+    }
+  }
+}
+
+function migrate(db: BetterSqlite3.Database): void {
+  db.exec(`CREATE TABLE IF NOT EXISTS spotauth_schema_migrations (
+    version INTEGER PRIMARY KEY NOT NULL, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+  // IMMEDIATE takes the write lock up front, so two processes opening a fresh file don't both migrate.
+  db.transaction(() => {
+    const applied = new Set(
+      db
+        .prepare<[], { version: number }>('SELECT version FROM spotauth_schema_migrations')
+        .all()
+        .map((r) => r.version),
+    );
+    for (const migration of SQLITE_MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO spotauth_schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+        migration.version,
+        migration.name,
+        Date.now(),
+      );
+    }
+  }).immediate();
+}
+
+function translate(error: unknown, path: string): Error {
+  if (error instanceof SpotauthError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return new SpotauthError(
+      'STORE_CORRUPT',
+      `The SQLite database ${path} is corrupt or not a database (${code}).`,
+    );
+  }
+  return new SpotauthError('STORE_UNAVAILABLE', `SQLite database ${path}: ${reason(error)}.`, {
+    transient: code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED',
+  });
+}
+
+function reason(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' ? `${code}: ${message}` : message;
+}

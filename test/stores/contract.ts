@@ -1,0 +1,316 @@
+/**
+ * The behaviour every TokenStore must have. Each backend's test file calls `storeContract` with a harness that
+ * opens stores on a fresh, isolated namespace (a temp file, a schema, a key prefix) for every test.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isSpotauthError, SpotauthError } from '../../src/core/errors.js';
+import type { Keyring } from '../../src/stores/encryption.js';
+import { reencryptAll } from '../../src/stores/reencrypt.js';
+import type { TokenRecordInput, TokenStore } from '../../src/stores/types.js';
+import { canary, keyringOf, sampleRecord, sleep } from './helpers.js';
+
+export interface StoreHarness {
+  /** Opens a store on this test's backend namespace. Calling it again = another process sharing the data. */
+  makeStore(keyring?: Keyring): Promise<TokenStore>;
+  /** False when every makeStore() call is an unrelated store (memory): cross-instance cases are skipped. */
+  shared: boolean;
+  /** Everything the backend persisted, read around the store (file bytes, DB pages, rows, Redis values). */
+  readRaw?(): Promise<string>;
+  /** Corrupts one byte of the stored access-token ciphertext of `key`, behind the store's back. */
+  tamper?(key: string): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+export interface ContractOptions {
+  skip?: boolean;
+  /** Registered as a failing test instead of the suite (service required but missing under CI). */
+  failure?: string;
+}
+
+export function storeContract(
+  name: string,
+  setup: () => Promise<StoreHarness>,
+  options: ContractOptions = {},
+): void {
+  describe(`TokenStore contract: ${name}`, () => {
+    if (options.failure) {
+      it('has its service available', () => {
+        throw new Error(options.failure);
+      });
+      return;
+    }
+    if (options.skip) {
+      it.skip('service not reachable', () => {});
+      return;
+    }
+
+    let harness: StoreHarness;
+    const opened: TokenStore[] = [];
+    /** Default keyring: k1. */
+    const open = async (keyring: Keyring = keyringOf('k1')) => {
+      const store = await harness.makeStore(keyring);
+      opened.push(store);
+      return store;
+    };
+
+    beforeEach(async () => {
+      harness = await setup();
+    });
+    afterEach(async () => {
+      for (const store of opened.splice(0)) await store.close().catch(() => {});
+      await harness.cleanup();
+    });
+
+    it('creates, reads, updates and deletes a record', async () => {
+      const store = await open();
+      expect(await store.get('user:ada')).toBeNull();
+      const input = sampleRecord('user:ada');
+      const created = await store.put(input, null);
+      expect(created).toMatchObject({ ...input, version: 1 });
+      expect(created.updatedAt).toBeGreaterThan(Date.now() - 60_000);
+      expect(await store.get('user:ada')).toEqual(created);
+
+      const changed = {
+        ...input,
+        accessToken: 'at_new',
+        status: 'reauth_required' as const,
+        reauthReason: 'revoked' as const,
+      };
+      const updated = await store.put(changed, 1);
+      expect(updated).toMatchObject({ ...changed, version: 2 });
+      expect(await store.get('user:ada')).toEqual(updated);
+
+      await store.delete('user:ada');
+      expect(await store.get('user:ada')).toBeNull();
+      await store.delete('user:ada');
+    });
+
+    it('round-trips a record without refresh token or optional fields (app token)', async () => {
+      const store = await open();
+      const input: TokenRecordInput = {
+        key: 'app:client-1',
+        accessToken: 'at_app',
+        accessTokenExpiresAt: 123,
+        scope: [],
+        status: 'active',
+        authorizedAt: 100,
+      };
+      const stored = await store.put(input, null);
+      const read = await store.get('app:client-1');
+      expect(read).toEqual(stored);
+      expect(read).not.toHaveProperty('refreshToken');
+      expect(read).not.toHaveProperty('meta');
+    });
+
+    it('lists by prefix, treating SQL and glob wildcards literally', async () => {
+      const store = await open();
+      for (const key of ['user:a', 'user:a_b', 'user:a%c', 'user:a*x', 'user:b', 'app:1', 'userx']) {
+        await store.put(sampleRecord(key), null);
+      }
+      const keys = async (prefix?: string) => (await store.list(prefix)).map((r) => r.key);
+      expect(await keys('user:a')).toEqual(['user:a', 'user:a%c', 'user:a*x', 'user:a_b']);
+      expect(await keys('user:a_')).toEqual(['user:a_b']);
+      expect(await keys('user:a*')).toEqual(['user:a*x']);
+      expect(await keys('user:a%')).toEqual(['user:a%c']);
+      expect(await keys('user:')).toHaveLength(5);
+      expect(await keys()).toHaveLength(7);
+      expect(await keys('nothing')).toEqual([]);
+      const [first] = await store.list('user:b');
+      expect(first?.accessToken).toMatch(/^at_/);
+    });
+
+    it('refuses a create-only write when the key exists', async () => {
+      const store = await open();
+      const first = await store.put(sampleRecord('user:ada'), null);
+      const error = await store.put(sampleRecord('user:ada'), null).catch((e: unknown) => e);
+      expectCode(error, 'STORE_CONFLICT');
+      expect(await store.get('user:ada')).toEqual(first);
+    });
+
+    it('refuses a stale compare-and-swap and leaves the stored record unchanged', async () => {
+      const store = await open();
+      const input = sampleRecord('user:ada');
+      await store.put(input, null);
+      const current = await store.put({ ...input, accessToken: 'at_v2' }, 1);
+      const error = await store.put({ ...input, accessToken: 'at_stale' }, 1).catch((e: unknown) => e);
+      expectCode(error, 'STORE_CONFLICT');
+      expect((error as Error).message).not.toContain('at_stale');
+      expect(await store.get('user:ada')).toEqual(current);
+      expectCode(await store.put(sampleRecord('user:nobody'), 3).catch((e: unknown) => e), 'STORE_CONFLICT');
+      expect(await store.get('user:nobody')).toBeNull();
+    });
+
+    it('lets exactly one of 50 concurrent writers with the same expected version win', async () => {
+      const a = await open();
+      const b = harness.shared ? await open() : a;
+      const input = sampleRecord('user:ada');
+      await a.put(input, null);
+      const results = await Promise.allSettled(
+        Array.from({ length: 50 }, (_, i) =>
+          (i % 2 ? b : a).put({ ...input, accessToken: `at_writer_${i}` }, 1),
+        ),
+      );
+      const winners = results.filter((r) => r.status === 'fulfilled');
+      expect(winners).toHaveLength(1);
+      for (const r of results) if (r.status === 'rejected') expectCode(r.reason, 'STORE_CONFLICT');
+      const stored = await a.get('user:ada');
+      expect(stored?.version).toBe(2);
+      expect(stored?.accessToken).toBe(
+        (winners[0] as PromiseFulfilledResult<{ accessToken: string }>).value.accessToken,
+      );
+    });
+
+    it('lets exactly one of 20 concurrent creators win', async () => {
+      const a = await open();
+      const b = harness.shared ? await open() : a;
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? b : a).put(sampleRecord('user:new'), null)),
+      );
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      expect((await a.get('user:new'))?.version).toBe(1);
+    });
+
+    it('gives a lock to one holder at a time, also across store instances', async () => {
+      const a = await open();
+      const first = await a.tryLock('refresh:user:ada', 10_000);
+      expect(first).not.toBeNull();
+      expect(await a.tryLock('refresh:user:ada', 10_000)).toBeNull();
+      if (harness.shared) {
+        const b = await open();
+        expect(await b.tryLock('refresh:user:ada', 10_000)).toBeNull();
+      }
+      const other = await a.tryLock('refresh:user:bob', 10_000);
+      expect(other).not.toBeNull();
+      await first?.release();
+      const again = await a.tryLock('refresh:user:ada', 10_000);
+      expect(again).not.toBeNull();
+      await again?.release();
+      await other?.release();
+    });
+
+    it('lets a lock expire after its ttl, and a late release does not free the new holder', async () => {
+      const a = await open();
+      const b = harness.shared ? await open() : a;
+      const crashed = await a.tryLock('refresh:user:ada', 200);
+      expect(crashed).not.toBeNull();
+      expect(await b.tryLock('refresh:user:ada', 10_000)).toBeNull();
+      await sleep(400);
+      const successor = await b.tryLock('refresh:user:ada', 10_000);
+      expect(successor).not.toBeNull();
+      await crashed?.release();
+      expect(await a.tryLock('refresh:user:ada', 10_000)).toBeNull();
+      await successor?.release();
+      const next = await a.tryLock('refresh:user:ada', 10_000);
+      expect(next).not.toBeNull();
+      await next?.release();
+    });
+
+    it('returns copies: mutating a returned record does not change the store', async () => {
+      const store = await open();
+      const stored = await store.put(sampleRecord('user:ada'), null);
+      stored.scope.push('mutated');
+      (await store.get('user:ada'))?.scope.push('mutated-too');
+      expect((await store.get('user:ada'))?.scope).not.toContain('mutated');
+      expect((await store.get('user:ada'))?.scope).not.toContain('mutated-too');
+    });
+
+    it('describes itself without secrets', async () => {
+      const store = await open();
+      expect(store.describe()).toBeTypeOf('string');
+      expect(store.describe()).not.toMatch(/:[^:@/]+@/);
+    });
+
+    describe('encryption at rest', () => {
+      const encrypted = () => harness.readRaw !== undefined;
+
+      it('never persists a token in plaintext', async (ctx) => {
+        if (!encrypted()) return ctx.skip();
+        const store = await open();
+        const access = canary();
+        const refresh = canary();
+        await store.put(sampleRecord('user:ada', { accessToken: access, refreshToken: refresh }), null);
+        await store.put(sampleRecord('user:ada', { accessToken: access, refreshToken: refresh }), 1);
+        await store.tryLock('refresh:user:ada', 10_000);
+        const raw = await harness.readRaw!();
+        expect(raw).toContain('user:ada');
+        expect(raw).toContain('v1.k1.');
+        expect(raw).not.toContain(access);
+        expect(raw).not.toContain(refresh);
+        expect(raw).not.toContain('tok_CANARY_');
+        expect(await store.get('user:ada')).toMatchObject({ accessToken: access, refreshToken: refresh });
+      });
+
+      it('detects a tampered ciphertext (DECRYPT_FAILED, not "logged out")', async (ctx) => {
+        if (!encrypted() || !harness.tamper) return ctx.skip();
+        const store = await open();
+        const access = canary();
+        await store.put(sampleRecord('user:ada', { accessToken: access }), null);
+        await harness.tamper('user:ada');
+        const error = await store.get('user:ada').catch((e: unknown) => e);
+        expectCode(error, 'DECRYPT_FAILED');
+        expect((error as Error).message).toContain('user:ada');
+        expect((error as Error).message).not.toContain(access);
+        expectCode(await store.list('user:').catch((e: unknown) => e), 'DECRYPT_FAILED');
+      });
+
+      it('rotates keys: old rows stay readable, reencryptAll moves them to the new key', async (ctx) => {
+        if (!encrypted()) return ctx.skip();
+        const v1 = await open(keyringOf('k1'));
+        const ada = await v1.put(sampleRecord('user:ada'), null);
+        const app = await v1.put(sampleRecord('app:1', { refreshToken: undefined }), null);
+        await v1.close();
+
+        const rotated = await open(keyringOf('k1', 'k2'));
+        expect(await rotated.get('user:ada')).toEqual(ada);
+        const fresh = await rotated.put(sampleRecord('user:bob'), null);
+        const raw = await harness.readRaw!();
+        expect(raw).toContain('v1.k1.');
+        expect(raw).toContain('v1.k2.');
+
+        const result = await reencryptAll(rotated);
+        expect(result).toEqual({ scanned: 3, rewritten: 2, current: 1, skipped: 0 });
+        expect(await reencryptAll(rotated)).toEqual({ scanned: 3, rewritten: 0, current: 3, skipped: 0 });
+        const kids = await (
+          rotated as unknown as { keyIdsInUse(): Promise<Array<{ kids: string[] }>> }
+        ).keyIdsInUse();
+        expect(kids.map((k) => k.kids)).toEqual([['k2'], ['k2'], ['k2']]);
+        await rotated.close();
+
+        const retired = await open(keyringOf('k2'));
+        expect(await retired.get('user:ada')).toMatchObject({
+          accessToken: ada.accessToken,
+          refreshToken: ada.refreshToken,
+          version: 2,
+        });
+        expect(await retired.get('app:1')).toMatchObject({ accessToken: app.accessToken, version: 2 });
+        expect(await retired.get('user:bob')).toEqual(fresh);
+      });
+
+      it('reports a row encrypted under a key missing from the keyring as KEY_UNKNOWN', async (ctx) => {
+        if (!encrypted()) return ctx.skip();
+        const writer = await open(keyringOf('k1'));
+        const access = canary();
+        await writer.put(sampleRecord('user:ada', { accessToken: access }), null);
+        const reader = await open(keyringOf('k3'));
+        const error = await reader.get('user:ada').catch((e: unknown) => e);
+        expectCode(error, 'KEY_UNKNOWN');
+        expect((error as Error).message).toContain("'k1' which is not in the keyring");
+        expect((error as Error).message).not.toContain(access);
+      });
+
+      it('rejects a keyring with the right kid but the wrong key (DECRYPT_FAILED)', async (ctx) => {
+        if (!encrypted()) return ctx.skip();
+        const writer = await open(keyringOf('k1'));
+        await writer.put(sampleRecord('user:ada'), null);
+        const { Keyring } = await import('../../src/stores/encryption.js');
+        const impostor = await open(new Keyring({ k1: Buffer.alloc(32, 7) }));
+        expectCode(await impostor.get('user:ada').catch((e: unknown) => e), 'DECRYPT_FAILED');
+      });
+    });
+  });
+}
+
+export function expectCode(error: unknown, code: SpotauthError['code']): void {
+  expect(error, `expected a SpotauthError ${code}`).toBeInstanceOf(SpotauthError);
+  expect(isSpotauthError(error) && error.code).toBe(code);
+}

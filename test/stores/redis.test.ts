@@ -1,0 +1,85 @@
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RedisStore } from '../../src/stores/redis.js';
+import { expectCode, storeContract } from './contract.js';
+import { keyringOf, sampleRecord, serviceGate, uniqueSuffix } from './helpers.js';
+
+const url = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
+admin.on('error', () => {});
+const gate = await serviceGate('Redis', new URL(url).host, async () => {
+  await admin.connect();
+  await admin.ping();
+});
+afterAll(() => admin.quit().catch(() => admin.disconnect()));
+
+async function keysUnder(prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await admin.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    keys.push(...batch);
+  } while (cursor !== '0');
+  return keys;
+}
+
+storeContract(
+  'redis',
+  async () => {
+    const keyPrefix = `spotauth-test-${uniqueSuffix()}:`;
+    return {
+      shared: true,
+      makeStore: (keyring = keyringOf('k1')) => RedisStore.open(url, { keyring, keyPrefix }),
+      readRaw: async () => {
+        const keys = await keysUnder(keyPrefix);
+        const values = await Promise.all(keys.map((k) => admin.get(k)));
+        return keys.map((k, i) => `${k}=${values[i]}`).join('\n');
+      },
+      tamper: async (key) => {
+        const raw = await admin.get(`${keyPrefix}rec:${key}`);
+        const body = JSON.parse(raw!);
+        const env: string = body.accessTokenEnc;
+        body.accessTokenEnc = env.slice(0, -2) + (env.at(-2) === 'A' ? 'B' : 'A') + env.at(-1);
+        await admin.set(`${keyPrefix}rec:${key}`, JSON.stringify(body));
+      },
+      cleanup: async () => {
+        const keys = await keysUnder(keyPrefix);
+        if (keys.length > 0) await admin.del(...keys);
+      },
+    };
+  },
+  { skip: !gate.run, failure: gate.failure },
+);
+
+describe.skipIf(!gate.run)('RedisStore specifics', () => {
+  it('stores one JSON string per record under the prefix, with the secrets as envelopes', async () => {
+    const keyPrefix = `spotauth-test-${uniqueSuffix()}:`;
+    const store = await RedisStore.open(url, { keyring: keyringOf('k1'), keyPrefix });
+    try {
+      await store.put(sampleRecord('user:ada'), null);
+      const body = JSON.parse((await admin.get(`${keyPrefix}rec:user:ada`))!);
+      expect(body).toMatchObject({ key: 'user:ada', version: 1 });
+      expect(body.accessTokenEnc).toMatch(/^v1\.k1\./);
+      expect(body).not.toHaveProperty('accessToken');
+      expect(store.describe()).toContain(keyPrefix);
+    } finally {
+      await store.close();
+      const keys = await keysUnder(keyPrefix);
+      if (keys.length) await admin.del(...keys);
+    }
+  });
+
+  it('reports an unreachable server as STORE_UNAVAILABLE without the password', async () => {
+    const target = new URL(url);
+    target.password = 'hunter2-secret';
+    target.port = '1';
+    const error = await RedisStore.open(target.toString(), {
+      keyring: keyringOf('k1'),
+      connectTimeoutMs: 1000,
+    }).catch((e: unknown) => e);
+    expectCode(error, 'STORE_UNAVAILABLE');
+    expect((error as Error).message).toContain(`${target.hostname}:1`);
+    expect((error as Error).message).not.toContain('hunter2-secret');
+  });
+});
