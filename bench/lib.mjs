@@ -46,3 +46,55 @@ export function report(bench, baseline, rows, extra = {}) {
     }),
   );
 }
+
+// ---- Service helpers (Postgres/Redis) for store benchmarks; drivers are imported lazily. ----
+export const BENCH_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** True when the service answers within a few seconds (benchmarks skip the backend otherwise). */
+export async function serviceUp(name) {
+  try {
+    if (name === 'postgres') {
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: BENCH_DATABASE_URL, connectionTimeoutMillis: 3000 });
+      await client.connect();
+      await client.end();
+    } else {
+      const { Redis } = await import('ioredis');
+      const redis = new Redis(BENCH_REDIS_URL, {
+        lazyConnect: true,
+        connectTimeout: 3000,
+        maxRetriesPerRequest: 0,
+      });
+      await redis.connect();
+      await redis.quit();
+    }
+    return true;
+  } catch (error) {
+    console.warn(`(skipping ${name}: ${error?.message ?? error})`);
+    return false;
+  }
+}
+
+export async function dropPostgresSchema(schema) {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: BENCH_DATABASE_URL });
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+}
+
+/** Deletes every Redis key starting with `prefix`; returns how many were deleted. */
+export async function deleteRedisPrefix(prefix) {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(BENCH_REDIS_URL);
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length) deleted += await redis.del(...keys);
+  } while (cursor !== '0');
+  await redis.quit();
+  return deleted;
+}

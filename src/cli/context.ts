@@ -15,7 +15,8 @@ export interface CliStore {
 }
 
 export function checkProfile(profile: string | undefined): string {
-  const name = profile ?? process.env['SPOTAUTH_PROFILE'] ?? DEFAULT_PROFILE;
+  // An explicit --profile wins over SPOTAUTH_PROFILE, which wins over "default"; empty counts as unset.
+  const name = profile || process.env['SPOTAUTH_PROFILE'] || DEFAULT_PROFILE;
   if (!PROFILE_PATTERN.test(name)) {
     throw new CliError(
       `Profile names may contain letters, digits, ".", "_" and "-" (got ${JSON.stringify(name.slice(0, 70))}).`,
@@ -48,6 +49,29 @@ export async function requireProfile(store: TokenStore, profile: string): Promis
     );
   }
   return record;
+}
+
+/** The Spotify account of a stored login, for display (its store key also carries the profile). */
+export function accountOf(record: TokenRecord): string {
+  return record.meta?.['accountId'] ?? record.meta?.['spotifyId'] ?? record.key.slice('user:'.length);
+}
+
+/**
+ * The store as the login's TokenManager sees it: a grant it saves under `user:<account>` lands under
+ * `user:<profile>:<account>`, so two profiles may hold logins of the same Spotify account.
+ */
+export function profileScoped(store: TokenStore, profile: string): TokenStore {
+  const scoped = (key: string) => (key.startsWith('user:') ? `user:${profile}:${key.slice(5)}` : key);
+  return {
+    kind: store.kind,
+    describe: () => store.describe(),
+    get: (key) => store.get(scoped(key)),
+    put: (record, expectedVersion) => store.put({ ...record, key: scoped(record.key) }, expectedVersion),
+    delete: (key) => store.delete(scoped(key)),
+    list: (prefix) => store.list(prefix),
+    tryLock: (name, ttlMs) => store.tryLock(name, ttlMs),
+    close: () => store.close(),
+  };
 }
 
 function emptyStore(): TokenStore {

@@ -1,125 +1,39 @@
 #!/usr/bin/env node
 /**
- * The `spotauth` command. Each subcommand's implementation is imported lazily so that `spotauth token`
- * loads only what it needs (bench/cli-token).
+ * Entry point of `spotauth`. `spotauth token` is what scripts call over and over, so its plain forms
+ * (`token`, `--json`, `--profile NAME`, `--debug`) run directly, without loading commander or any other
+ * command (bench/cli-token). Everything else, including `token --help` and mistakes, goes to program.ts.
  */
-import { Command, CommanderError, Option } from 'commander';
-import { EXIT } from './exit-codes.js';
 import { reportError } from './output.js';
 
-const VERSION = '0.1.0';
-const debug = process.argv.includes('--debug');
+const args = process.argv.slice(2);
+const debug = args.includes('--debug');
 
-const program = new Command()
-  .name('spotauth')
-  .description(
-    'Spotify authorization done properly: log in, get fresh tokens, run the server or a local Spotify emulator.',
-  )
-  .version(VERSION, '-V, --version')
-  .option('--debug', 'print stack traces on errors')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride()
-  .addHelpText(
-    'after',
-    `
-Exit codes: 0 ok, 1 error, 2 usage, 3 not logged in or re-login needed, 4 Spotify or network unavailable.
-Environment: SPOTIFY_CLIENT_ID, SPOTAUTH_ACCOUNTS_URL, SPOTAUTH_API_URL, SPOTAUTH_PROFILE, XDG_CONFIG_HOME, NO_COLOR.`,
-  );
+process.exitCode = await main();
 
-const profileOption = () =>
-  new Option('--profile <name>', 'which stored login to use').env('SPOTAUTH_PROFILE');
-
-program
-  .command('login')
-  .description('log in with Spotify in the browser (PKCE, loopback redirect on 127.0.0.1)')
-  .option(
-    '--scope <scopes>',
-    'space-separated scopes to request (default "user-read-private user-read-email")',
-  )
-  .addOption(new Option('--client-id <id>', 'Spotify client id').env('SPOTIFY_CLIENT_ID'))
-  .option('--port <n>', 'loopback port (default: any free port; register http://127.0.0.1/callback)')
-  .option('--no-browser', 'do not open a browser; print the URL only')
-  .option('--timeout <seconds>', 'give up after this long (default 300)')
-  .option('--show-dialog', 'ask Spotify to show the consent page even if already approved')
-  .addOption(profileOption())
-  .action(async (options) => (await import('./commands/login.js')).runLogin(options));
-
-program
-  .command('token')
-  .description('print a valid access token (refreshing it if needed) and nothing else')
-  .addOption(profileOption())
-  .option('--json', 'print JSON with the expiry and scopes')
-  .action(async (options) => (await import('./commands/token.js')).runToken(options));
-
-program
-  .command('whoami')
-  .description("show the logged-in user's Spotify profile")
-  .addOption(profileOption())
-  .option('--json', 'print JSON')
-  .action(async (options) => (await import('./commands/account.js')).runWhoami(options));
-
-program
-  .command('status')
-  .description('list stored logins: user, scopes, token expiry, refresh-token deadline, state')
-  .option('--json', 'print JSON')
-  .action(async (options) => (await import('./commands/account.js')).runStatus(options));
-
-program
-  .command('logout')
-  .description('forget a stored login')
-  .addOption(profileOption())
-  .action(async (options) => (await import('./commands/account.js')).runLogout(options));
-
-program
-  .command('serve')
-  .description('run the web server (sandbox mode with an embedded emulator when SPOTIFY_CLIENT_ID is unset)')
-  .option('--port <n>', 'port (default 8888, or PORT)')
-  .option('--host <host>', 'address to bind (default 127.0.0.1, or HOST)')
-  .option('--sandbox', 'force sandbox mode (embedded emulator) even if SPOTIFY_CLIENT_ID is set')
-  .action(async (options) => (await import('../server/main.js')).runServe(options));
-
-program
-  .command('emulator')
-  .description('run a local Spotify accounts service and Web API slice for offline development and tests')
-  .option('--port <n>', 'port to listen on', '8889')
-  .option('--host <host>', 'address to bind', '127.0.0.1')
-  .option('--access-token-ttl <seconds>', 'access-token lifetime in seconds', '3600')
-  .option(
-    '--refresh-mode <mode>',
-    'keep (no refresh_token in refresh responses) or rotate (single use)',
-    'keep',
-  )
-  .option('--auto-approve <userId>', 'skip the consent page and approve as this seeded user')
-  .option('--client-id <id>', 'client id of the app to register')
-  .option('--client-secret <secret>', 'client secret of the app to register')
-  .option('--redirect-uri <uri>', 'redirect URI of the app to register (repeatable)', collect, [])
-  .option('--config <file>', 'JSON file with apps and users to register')
-  .action(async (options) => {
-    await (await import('./commands/emulator.js')).runEmulatorCommand(options);
-  });
-
-const keys = program.command('keys').description('manage the encryption keys of persistent token stores');
-keys
-  .command('generate')
-  .description('print a new key entry to append to SPOTAUTH_ENCRYPTION_KEYS')
-  .action(async (options) => (await import('./commands/keys.js')).runKeysGenerate(options));
-keys
-  .command('reencrypt')
-  .description('re-encrypt every stored token under the active key (after adding a new one)')
-  .requiredOption('--store <url>', 'the store: a SQLite path, postgres://…, redis://…, or file:PATH')
-  .action(async (options) => (await import('./commands/keys.js')).runKeysReencrypt(options));
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
+async function main(): Promise<number> {
+  const token = plainTokenOptions(args);
+  if (!token) return (await import('./program.js')).runProgram(args, debug);
+  try {
+    await (await import('./commands/token.js')).runToken(token);
+    return 0;
+  } catch (error) {
+    return reportError(error, debug);
+  }
 }
 
-try {
-  await program.parseAsync(process.argv);
-} catch (error) {
-  if (error instanceof CommanderError) {
-    // Help and version exit 0; usage mistakes (already printed by commander) exit 2.
-    process.exitCode = error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
-  } else {
-    process.exitCode = reportError(error, debug);
+/** The options of a `token` invocation commander would parse the same way, or null to let commander do it. */
+function plainTokenOptions(argv: string[]): { profile?: string; json?: boolean } | null {
+  if (argv[0] !== 'token') return null;
+  const options: { profile?: string; json?: boolean } = {};
+  for (let i = 1; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--json') options.json = true;
+    else if (arg === '--debug') continue;
+    else if (arg === '--profile' && i + 1 < argv.length && !argv[i + 1]!.startsWith('-'))
+      options.profile = argv[++i]!;
+    else if (arg.startsWith('--profile=')) options.profile = arg.slice('--profile='.length);
+    else return null;
   }
+  return options;
 }

@@ -20,6 +20,7 @@ const USAGE_CODES = new Set([
   'INSECURE_URL',
   'IMPLICIT_GRANT_REMOVED',
 ]);
+const UNAVAILABLE_CODES = new Set(['NETWORK', 'TIMEOUT', 'SPOTIFY_UNAVAILABLE', 'RATE_LIMITED']);
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;
@@ -28,7 +29,7 @@ export function exitCodeFor(error: unknown): number {
   if (typeof code === 'string') {
     if (LOGIN_CODES.has(code)) return EXIT.LOGIN_REQUIRED;
     if (USAGE_CODES.has(code)) return EXIT.USAGE;
-    if (transient) return EXIT.UNAVAILABLE;
+    if (transient || UNAVAILABLE_CODES.has(code)) return EXIT.UNAVAILABLE;
     if (code.startsWith('commander.')) return EXIT.USAGE;
   }
   return EXIT.ERROR;

@@ -1,3 +1,5 @@
+import { apiFaultJson, parseApiFault } from './api-faults.js';
+import { TRACKS_BY_ID } from './catalogue.js';
 import { InvalidInput } from './errors.js';
 import { faultJson, parseFault, REDIRECT_TARGET_PATH } from './faults.js';
 import { readBody, sendApiError, sendJson } from './http.js';
@@ -5,6 +7,7 @@ import { randomToken } from './random.js';
 import type { Route, RouteContext } from './routes.js';
 import type { EmulatorState } from './state.js';
 import type { EmulatorApp, EmulatorUser } from './types.js';
+import { playbackPosition } from './web-api.js';
 
 /**
  * The /_emulator/ control API: JSON in and out, snake_case like Spotify's own JSON. It is for tests and
@@ -83,6 +86,18 @@ function configJson(state: EmulatorState) {
     refresh_token_lifetime: c.refreshTokenLifetime,
     authorization_code_ttl: c.authorizationCodeTtl,
     auto_approve: c.autoApprove,
+    dev_mode_profile: c.devModeProfile,
+    allowlist: c.allowlist,
+  };
+}
+
+function playerJson(state: EmulatorState, userId: string) {
+  const position = playbackPosition(state, userId);
+  return {
+    user_id: userId,
+    track_id: position?.track.id ?? null,
+    is_playing: position?.isPlaying ?? false,
+    progress_ms: position?.progress ?? null,
   };
 }
 
@@ -164,6 +179,23 @@ function applyConfig(state: EmulatorState, body: Record<string, unknown>) {
     }
     next.autoApprove = user;
   }
+  if (body['dev_mode_profile'] !== undefined) {
+    if (typeof body['dev_mode_profile'] !== 'boolean')
+      throw new InvalidInput('dev_mode_profile must be a boolean');
+    next.devModeProfile = body['dev_mode_profile'];
+  }
+  if (Object.hasOwn(body, 'allowlist')) {
+    const list = body['allowlist'];
+    if (
+      list !== null &&
+      (!Array.isArray(list) ||
+        list.length > 1000 ||
+        !list.every((u) => typeof u === 'string' && u.length <= 64))
+    ) {
+      throw new InvalidInput('allowlist must be an array of user ids, or null for everyone');
+    }
+    next.allowlist = list === null ? null : [...(list as string[])];
+  }
   Object.assign(c, next);
   return configJson(state);
 }
@@ -240,6 +272,69 @@ export const controlRoutes: Route[] = [
     handler: json((ctx) => {
       ctx.state.faults = [];
       return { faults: [] };
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/_emulator/api-faults',
+    handler: json((ctx) => ({ faults: ctx.state.apiFaults.map(apiFaultJson) })),
+  },
+  {
+    method: 'POST',
+    path: '/_emulator/api-faults',
+    handler: json(async (ctx) => {
+      const fault = parseApiFault(await readJson(ctx));
+      ctx.state.apiFaults.push(fault);
+      return { faults: ctx.state.apiFaults.map(apiFaultJson) };
+    }, 201),
+  },
+  {
+    method: 'DELETE',
+    path: '/_emulator/api-faults',
+    handler: json((ctx) => {
+      ctx.state.apiFaults = [];
+      return { faults: [] };
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/_emulator/player',
+    handler: json((ctx) => {
+      const userId = ctx.url.searchParams.get('user_id') ?? '';
+      if (!ctx.state.users.has(userId)) throw new InvalidInput('user_id must be the id of a known user');
+      return playerJson(ctx.state, userId);
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/_emulator/player',
+    handler: json(async (ctx) => {
+      const body = await readJson(ctx);
+      const userId = optionalString(body['user_id'], 'user_id');
+      if (userId === undefined || !ctx.state.users.has(userId)) {
+        throw new InvalidInput('user_id must be the id of a known user');
+      }
+      const trackId = body['track_id'];
+      if (trackId !== null && (typeof trackId !== 'string' || !TRACKS_BY_ID.has(trackId))) {
+        throw new InvalidInput('track_id must be the id of a catalogue track, or null to stop playback');
+      }
+      const isPlaying = body['is_playing'] ?? true;
+      if (typeof isPlaying !== 'boolean') throw new InvalidInput('is_playing must be a boolean');
+      const progress = body['progress_ms'] ?? 0;
+      if (typeof progress !== 'number' || !Number.isInteger(progress) || progress < 0) {
+        throw new InvalidInput('progress_ms must be a non-negative integer');
+      }
+      if (trackId === null) ctx.state.nowPlaying.delete(userId);
+      else {
+        const now = ctx.state.now();
+        ctx.state.nowPlaying.set(userId, {
+          trackId,
+          isPlaying,
+          startedAt: now - progress,
+          pausedAtMs: progress,
+        });
+      }
+      return playerJson(ctx.state, userId);
     }),
   },
   { method: 'GET', path: '/_emulator/config', handler: json((ctx) => configJson(ctx.state)) },

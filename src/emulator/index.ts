@@ -1,5 +1,6 @@
 /**
- * A local stand-in for accounts.spotify.com (the authorization and token endpoints plus a control API),
+ * A local stand-in for accounts.spotify.com (the authorization and token endpoints plus a control API) and
+ * a slice of api.spotify.com under /v1 (profile, top items, player, playlists, catalogue, search),
  * for offline development and tests. It deliberately imports nothing from the rest of spotauth: it plays the
  * other party, so its rules are written independently and cross-checked by tests.
  */
@@ -9,6 +10,7 @@ import { createEmulatorServer } from './server.js';
 import { EmulatorState } from './state.js';
 import type { EmulatorOptions } from './types.js';
 
+export { ALBUMS, ARTISTS, spotifyId, TRACKS } from './catalogue.js';
 export { InvalidInput } from './errors.js';
 export type { Route, RouteContext } from './routes.js';
 export { SANDBOX_APP, SEEDED_USERS } from './seed.js';
@@ -69,6 +71,8 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
       autoApprove,
       tokenPrefix: options.tokenPrefix ?? '',
       quiet: options.quiet ?? false,
+      devModeProfile: options.devModeProfile ?? false,
+      allowlist: options.allowlist ? [...options.allowlist] : null,
     },
     options.now ?? Date.now,
   );

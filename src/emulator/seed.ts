@@ -17,7 +17,10 @@ export const SANDBOX_APP: { clientId: string; clientSecret: string; redirectUris
 
 export const SANDBOX_APP_NAME = 'spotauth sandbox';
 
-/** Image URLs are never fetched by the emulator's own pages (CSP forbids it); they only fill /v1/me. */
+/**
+ * Path-only image URLs are served by the emulator itself (GET /images/<id>.svg) and made absolute on the
+ * request's origin in /v1/me, so pages showing the avatar load nothing external.
+ */
 export const SEEDED_USERS: readonly EmulatorUser[] = [
   {
     id: 'alice',
@@ -26,9 +29,7 @@ export const SEEDED_USERS: readonly EmulatorUser[] = [
     email: 'alice@example.com',
     country: 'SE',
     product: 'premium',
-    images: [
-      { url: 'https://i.scdn.co/image/ab6775700000ee85alice0000000000000000', height: 300, width: 300 },
-    ],
+    images: [{ url: '/images/alice.svg', height: 300, width: 300 }],
   },
   {
     id: 'bob',
@@ -37,9 +38,7 @@ export const SEEDED_USERS: readonly EmulatorUser[] = [
     email: 'bob@example.com',
     country: 'US',
     product: 'free',
-    images: [
-      { url: 'https://i.scdn.co/image/ab6775700000ee85bob000000000000000000', height: null, width: null },
-    ],
+    images: [{ url: '/images/bob.svg', height: null, width: null }],
   },
   {
     id: 'carol',

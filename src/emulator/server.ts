@@ -6,9 +6,17 @@ import { sendApiError, sendJson } from './http.js';
 import { matchRoute, type Route } from './routes.js';
 import type { EmulatorState } from './state.js';
 import { tokenRoutes } from './token.js';
+import { imageRoutes, webApiRoutes } from './web-api.js';
 
-/** Add new route tables (e.g. a /v1 Web API slice) here. */
-export const ROUTES: readonly Route[] = [...homeRoutes, ...authorizeRoutes, ...tokenRoutes, ...controlRoutes];
+/** Every route table: the accounts service, the control API, the /v1 Web API slice and its images. */
+export const ROUTES: readonly Route[] = [
+  ...homeRoutes,
+  ...authorizeRoutes,
+  ...tokenRoutes,
+  ...controlRoutes,
+  ...webApiRoutes,
+  ...imageRoutes,
+];
 
 /**
  * The control API changes state on a plain POST, so a web page the developer happens to visit must not be

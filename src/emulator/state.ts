@@ -11,6 +11,10 @@ export interface EmulatorConfig {
   autoApprove: string | null;
   tokenPrefix: string;
   quiet: boolean;
+  /** /v1/me without country, email, explicit_content, followers and product (dev-mode apps since 2026). */
+  devModeProfile: boolean;
+  /** User ids allowed to call /v1 (a dev-mode app's User Management list); null = everyone. */
+  allowlist: string[] | null;
 }
 
 export interface AuthorizationCodeRecord {
@@ -84,6 +88,33 @@ export interface FaultRecord {
   location: string | null;
 }
 
+export const API_FAULT_KINDS = ['rate_limit', 'server_error', 'latency', 'not_allowlisted'] as const;
+export type ApiFaultKind = (typeof API_FAULT_KINDS)[number];
+
+/** A fault injected into /v1 responses (POST /_emulator/api-faults). */
+export interface ApiFaultRecord {
+  kind: ApiFaultKind;
+  remaining: number;
+  /** Only requests to this pathname (e.g. /v1/me) or route pattern (e.g. /v1/tracks/{id}); null = all. */
+  path: string | null;
+  retryAfter: number;
+  /** rate_limit: the body's `reason` (e.g. QUOTA_EXCEEDED); null = a plain rate limit. */
+  reason: string | null;
+  status: number;
+  body: 'html' | 'json';
+  latencyMs: number;
+}
+
+/** What a user is listening to (POST /_emulator/player); absent = idle (204). */
+export interface NowPlaying {
+  trackId: string;
+  isPlaying: boolean;
+  /** Emulator time at which playback was (virtually) at position 0. */
+  startedAt: number;
+  /** Position while paused. */
+  pausedAtMs: number;
+}
+
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'other'] as const;
 export type CountedGrantType = (typeof GRANT_TYPES)[number];
 
@@ -107,6 +138,9 @@ export function emptyStats() {
     codes_issued: 0,
     /** Hits on the target of the `redirect` fault: a client that follows token-endpoint redirects shows up here. */
     redirect_follows: 0,
+    /** Every /v1 request that matched a route, by "METHOD /v1/pattern", including failures and faults. */
+    api_requests: Object.create(null) as Record<string, number>,
+    api_faults: Object.create(null) as Record<string, number>,
   };
 }
 export type EmulatorStats = ReturnType<typeof emptyStats>;
@@ -130,13 +164,19 @@ export class EmulatorState {
   readonly sessions = new Map<string, string>();
   readonly pending = new Map<string, PendingAuthorization>();
   faults: FaultRecord[] = [];
+  apiFaults: ApiFaultRecord[] = [];
+  readonly nowPlaying = new Map<string, NowPlaying>();
+  /** The emulator's start (rounded to the minute): "recently played" ends here, so cursors stay stable. */
+  readonly epoch: number;
   stats: EmulatorStats = emptyStats();
   clockOffsetMs = 0;
 
   constructor(
     readonly config: EmulatorConfig,
     private readonly baseNow: () => number,
-  ) {}
+  ) {
+    this.epoch = Math.floor(baseNow() / 60_000) * 60_000;
+  }
 
   now(): number {
     return this.baseNow() + this.clockOffsetMs;
@@ -230,6 +270,18 @@ export class EmulatorState {
       scopes: [...record.scopes],
       expiresAt: record.expiresAt,
     };
+  }
+
+  /** Why a token does not work: for the Web API's distinct 401 messages. */
+  accessTokenProblem(token: string): 'unknown' | 'revoked' | 'expired' | null {
+    const record = this.accessTokens.get(tokenKey(token));
+    if (!record) return 'unknown';
+    if (record.revoked) return 'revoked';
+    return this.now() >= record.expiresAt ? 'expired' : null;
+  }
+
+  countApiRequest(key: string): void {
+    this.stats.api_requests[key] = (this.stats.api_requests[key] ?? 0) + 1;
   }
 
   /** Like the user removing the app at spotify.com/account/apps: grants, tokens, codes and consent go. */

@@ -50,6 +50,13 @@ export interface EmulatorOptions {
   /** Clock in ms (default Date.now). */
   now?: () => number;
   quiet?: boolean;
+  /**
+   * Serve /v1/me as Spotify does for development-mode apps since 2026: without country, email,
+   * explicit_content, followers and product. Default false.
+   */
+  devModeProfile?: boolean;
+  /** Only these user ids may call /v1 (others get the plain-text dev-mode 403); default everyone. */
+  allowlist?: string[] | null;
 }
 
 export interface AccessTokenInfo {

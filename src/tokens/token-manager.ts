@@ -23,6 +23,11 @@ export interface TokenManagerOptions {
   /** Refresh-token lifetime counted from the original authorization. Default 182 days. */
   refreshTokenLifetimeMs?: number;
   retry?: Partial<RetryPolicy>;
+  /**
+   * How long a valid token read from the store may be served from this process's memory without reading
+   * the store again. Bounds how stale a logout or revocation elsewhere can look here. Default 5 s; 0 = off.
+   */
+  cacheTtlMs?: number;
   now?: () => number;
 }
 
@@ -78,6 +83,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   readonly #retry: RetryPolicy;
   readonly #now: () => number;
   readonly #inflight = new Map<string, Promise<TokenRecord>>();
+  readonly #cacheTtl: number;
+  readonly #cache = new Map<string, { record: TokenRecord; until: number }>();
 
   constructor(options: TokenManagerOptions) {
     super();
@@ -90,6 +97,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     this.#lifetime = options.refreshTokenLifetimeMs ?? SIX_MONTHS_MS;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#now = options.now ?? Date.now;
+    this.#cacheTtl = options.cacheTtlMs ?? 5_000;
   }
 
   /** Stores a fresh grant after login (a new consent: authorized_at = now). Returns the store key. */
@@ -123,6 +131,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       },
     };
     const record = await this.#upsert(input);
+    this.#cache.delete(key);
     this.emit('saved', { key, record });
     return record;
   }
@@ -170,17 +179,34 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   /** Forgets the user's grant (logout). Spotify has no revocation endpoint; the user can remove the app there. */
   async deleteGrant(user: string): Promise<void> {
     const key = userKey(user);
+    this.#cache.delete(key);
     await this.store.delete(key);
     this.emit('deleted', { key });
   }
 
   #fresh(key: string, force: boolean): Promise<TokenRecord> {
+    if (!force) {
+      const cached = this.#cache.get(key);
+      if (cached && cached.until > this.#now() && this.#isFresh(cached.record))
+        return Promise.resolve(cached.record);
+    }
     const running = this.#inflight.get(key);
     if (running) return running;
-    const promise = this.#ensureFresh(key, force).finally(() => this.#inflight.delete(key));
-    // Fast path: a valid cached token resolves without sharing; only refreshes need single-flight.
+    // Concurrent callers for one key share one store read, and at most one refresh.
+    const promise = this.#ensureFresh(key, force)
+      .then((record) => {
+        this.#remember(record);
+        return record;
+      })
+      .finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, promise);
     return promise;
+  }
+
+  #remember(record: TokenRecord): void {
+    if (this.#cacheTtl <= 0) return;
+    if (this.#cache.size >= 10_000) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(record.key, { record, until: this.#now() + this.#cacheTtl });
   }
 
   async #ensureFresh(key: string, force: boolean): Promise<TokenRecord> {
@@ -317,6 +343,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   }
 
   async #markReauth(record: TokenRecord, reason: ReauthReason): Promise<TokenRecord> {
+    this.#cache.delete(record.key);
     // The refresh token is kept (not blanked) so a mistaken mark can be inspected; it is never used again.
     const input: TokenRecordInput = {
       ...stripManaged(record),

@@ -32,6 +32,7 @@ describe('fuzzing every route', () => {
       '%00',
       '%ZZ',
       '\u0000',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a log-injection probe, literally
       '${jndi:x}',
       "' OR 1=1 --",
       '//evil.com',

@@ -210,6 +210,17 @@ describe('TokenManager against the emulator', () => {
     expect((await tokenRequests(emulator)).client_credentials - before.client_credentials).toBe(1);
   });
 
+  it('serves a valid token from memory for cacheTtlMs, then notices another process’s logout', async () => {
+    let now = Date.now();
+    const cached = new TokenManager({ auth, store, now: () => now, cacheTtlMs: 5_000 });
+    const { tokens } = await loggedIn();
+    expect(await cached.getAccessToken('acct-alice')).toBe(tokens.accessToken);
+    await new TokenManager({ auth, store }).deleteGrant('acct-alice');
+    expect(await cached.getAccessToken('acct-alice')).toBe(tokens.accessToken);
+    now += 5_001;
+    expect((await caught(cached.getAccessToken('acct-alice'))).code).toBe('NOT_LOGGED_IN');
+  });
+
   it('deleteGrant forgets the user', async () => {
     await loggedIn();
     await manager.deleteGrant('acct-alice');

@@ -1,6 +1,6 @@
 import { fetchCurrentUser } from '../../api/profile.js';
 import type { TokenRecord } from '../../stores/types.js';
-import { checkProfile, findProfile, openCliStore, requireProfile } from '../context.js';
+import { accountOf, checkProfile, findProfile, openCliStore, requireProfile } from '../context.js';
 import { bold, dim } from '../output.js';
 import { managerFor } from './session.js';
 
@@ -40,7 +40,7 @@ export async function runLogout(options: { profile?: string }): Promise<void> {
     }
     await store.delete(record.key);
     process.stdout.write(
-      `Logged out ${record.meta?.['displayName'] ?? record.key.slice(5)}${profile === 'default' ? '' : ` (profile "${profile}")`}.\n`,
+      `Logged out ${record.meta?.['displayName'] ?? accountOf(record)}${profile === 'default' ? '' : ` (profile "${profile}")`}.\n`,
     );
     process.stderr.write(
       dim(
@@ -91,7 +91,7 @@ function describe(record: TokenRecord, now: number) {
   return {
     profile: record.meta?.['profile'] ?? '(none)',
     user: record.meta?.['displayName'] ?? record.meta?.['spotifyId'] ?? '?',
-    account: record.key.slice('user:'.length),
+    account: accountOf(record),
     state: record.status === 'active' ? 'active' : `re-login needed (${record.reauthReason ?? 'unknown'})`,
     accessToken: left > 0 ? `valid for ${Math.floor(left / 60_000)} min` : 'expired (refreshed on next use)',
     accessTokenExpiresAt: new Date(record.accessTokenExpiresAt).toISOString(),

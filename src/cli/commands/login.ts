@@ -2,13 +2,13 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fetchCurrentUser } from '../../api/profile.js';
 import { authConfigFromEnv } from '../../core/env.js';
-import { isSpotauthError, SpotauthError } from '../../core/errors.js';
+import { isSpotauthError } from '../../core/errors.js';
 import { describeScope, parseScopes } from '../../core/scopes.js';
 import { SpotifyAuth, type ValidatedCallback } from '../../core/spotify-auth.js';
 import { TokenManager } from '../../tokens/token-manager.js';
-import { checkProfile, openCliStore } from '../context.js';
+import { accountOf, checkProfile, openCliStore, profileScoped } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { startLoopback } from '../loopback.js';
+import { type LoopbackListener, startLoopback } from '../loopback.js';
 import { bold } from '../output.js';
 
 export interface LoginOptions {
@@ -74,12 +74,14 @@ export async function runLogin(options: LoginOptions): Promise<void> {
           message: 'You did not allow access, so nothing was stored. You can close this tab.',
         };
       }
-      // Wrong or missing state: this is not our login's callback; abort rather than guess.
+      // Wrong or missing state is not our login's callback; any other error ends it too. Abort, never guess.
       return {
         final: true,
         status: 400,
         title: 'Login rejected',
-        message: 'This answer does not belong to the login that was started; nothing was stored.',
+        message: isSpotauthError(error, 'AUTHORIZATION_ERROR')
+          ? `Spotify returned an error: ${failure.message} Nothing was stored.`
+          : 'This answer does not belong to the login that was started; nothing was stored.',
       };
     }
   };
@@ -90,7 +92,7 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     timeoutMs,
     accept: check,
   });
-  const stopPaste = listenForPaste(listener);
+  const stopPaste = listenForPaste(listener, registered.pathname);
   try {
     const redirectUri = `http://127.0.0.1:${listener.port}${registered.pathname}${registered.search}`;
     request = await auth.createAuthorizationRequest({
@@ -106,9 +108,10 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     if (options.browser !== false && !openBrowser(url)) {
       process.stderr.write('(Could not open a browser: open the URL above yourself.)\n');
     }
+    process.stderr.write(`Waiting for the login (up to ${timeoutMs / 1000} s; Ctrl+C to cancel)…\n`);
     if (process.stdin.isTTY) {
       process.stderr.write(
-        'Waiting for the login… If the browser is on another machine, paste the address it ends on here.\n',
+        'If the browser is on another machine, paste here the address it ends on (http://127.0.0.1:…/callback?…).\n',
       );
     }
     await listener.callback;
@@ -133,16 +136,15 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     for (const record of await store.list('user:')) {
       if (record.meta?.['profile'] === profile) await store.delete(record.key);
     }
-    const manager = new TokenManager({ auth, store });
+    const manager = new TokenManager({ auth, store: profileScoped(store, profile) });
     const saved = await manager.saveGrant(tokens, profileData, {
       profile,
       clientId: auth.config.clientId,
       accountsUrl: auth.config.accountsUrl.href,
       apiUrl: auth.config.apiUrl.href,
     });
-    const who = profileData.display_name
-      ? `${profileData.display_name} (${saved.key.slice(5)})`
-      : saved.key.slice(5);
+    const account = accountOf(saved);
+    const who = profileData.display_name ? `${profileData.display_name} (${account})` : account;
     process.stdout.write(`Logged in as ${bold(who)}.\n`);
     process.stdout.write(`Scopes: ${tokens.scope.length ? tokens.scope.join(' ') : '(none)'}\n`);
     for (const granted of tokens.scope) process.stderr.write(`  • ${describeScope(granted)}\n`);
@@ -187,24 +189,23 @@ function openBrowser(url: string): boolean {
 }
 
 /** Headless fallback: the user pastes the address the browser ended on; it is checked like a real callback. */
-function listenForPaste(listener: { deliver(url: URL): { final: boolean; message: string } }): () => void {
+function listenForPaste(listener: LoopbackListener, callbackPath: string): () => void {
   if (!process.stdin.isTTY) return () => {};
   const lines = createInterface({ input: process.stdin });
   lines.on('line', (line) => {
-    let url: URL;
+    if (line.trim() === '') return;
+    let url: URL | undefined;
     try {
       url = new URL(line.trim());
-    } catch {
-      process.stderr.write('That is not a URL; paste the whole address from the browser.\n');
+    } catch {}
+    if (url?.pathname !== callbackPath) {
+      process.stderr.write(
+        `That is not the address the login ends on; paste the whole address containing ${callbackPath}?….\n`,
+      );
       return;
     }
-    listener.deliver(url);
+    const outcome = listener.deliver(url);
+    if (!outcome.final) process.stderr.write(`${outcome.message}\n`);
   });
   return () => lines.close();
-}
-
-export function isLoginRequired(error: unknown): boolean {
-  return (
-    error instanceof SpotauthError && (error.code === 'REAUTH_REQUIRED' || error.code === 'NOT_LOGGED_IN')
-  );
 }

@@ -1,4 +1,4 @@
-import { checkProfile, openCliStore, requireProfile } from '../context.js';
+import { accountOf, checkProfile, openCliStore, requireProfile } from '../context.js';
 
 export interface TokenOptions {
   profile?: string;
@@ -35,7 +35,7 @@ export async function runToken(options: TokenOptions): Promise<void> {
           expires_in: Math.max(0, Math.floor((token.expiresAt - Date.now()) / 1000)),
           scope: token.scope.join(' '),
           profile,
-          account: record.key.slice('user:'.length),
+          account: accountOf(record),
         })}\n`,
       );
     } else {

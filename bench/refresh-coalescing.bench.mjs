@@ -1,0 +1,286 @@
+// Token-endpoint calls per expiry: N concurrent getAccessToken callers (split across P processes sharing one
+// store) for one user whose access token has just expired, with the emulator rotating refresh tokens.
+// The emulator counts the refresh_token grants it served; single-flight means that count is 1 in every case.
+// Prints a table and one JSON line per case: {"bench":"refresh-coalescing","store",...,"refreshes",...}.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { SANDBOX_APP, startEmulator } from '../dist/emulator/index.js';
+import { createStore, Keyring, SpotifyAuth, TokenManager } from '../dist/index.js';
+import { runCallers } from './fixtures/refresh-worker.mjs';
+import {
+  BENCH_DATABASE_URL,
+  BENCH_REDIS_URL,
+  deleteRedisPrefix,
+  dropPostgresSchema,
+  serviceUp,
+} from './lib.mjs';
+
+const BENCH = 'refresh-coalescing';
+const WORKER = fileURLToPath(new URL('./fixtures/refresh-worker.mjs', import.meta.url));
+const CALLERS = [1, 10, 100, 1000];
+const PROCESSES = [1, 4];
+const EMULATOR_USER = 'carol';
+const WORKER_TIMEOUT_MS = 90_000;
+/** Expiries per case (each a fresh grant); more repeats give a race more chances to show. */
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const runId = randomBytes(4).toString('hex');
+const keysSpec = `bench:${randomBytes(32).toString('base64')}`;
+const tmp = mkdtempSync(join(tmpdir(), 'spotauth-bench-rc-'));
+
+const backends = [
+  { name: 'memory', url: 'memory:', options: {}, shared: false },
+  { name: 'sqlite', url: `sqlite:${join(tmp, 'tokens.sqlite')}`, options: {}, shared: true },
+  {
+    name: 'postgres',
+    service: 'postgres',
+    url: BENCH_DATABASE_URL,
+    options: { schema: `spotauth_bench_rc_${runId}` },
+    shared: true,
+    cleanup: (b) => dropPostgresSchema(b.options.schema),
+  },
+  {
+    name: 'redis',
+    service: 'redis',
+    url: BENCH_REDIS_URL,
+    options: { keyPrefix: `spotauth-bench-rc-${runId}:` },
+    shared: true,
+    cleanup: (b) => deleteRedisPrefix(b.options.keyPrefix),
+  },
+  { name: 'file', url: `file:${join(tmp, 'tokens.json')}`, options: {}, shared: true },
+];
+
+const emulator = await startEmulator({
+  port: 0,
+  quiet: true,
+  autoApprove: EMULATOR_USER,
+  refreshMode: 'rotate',
+});
+const auth = new SpotifyAuth({
+  clientId: SANDBOX_APP.clientId,
+  clientSecret: SANDBOX_APP.clientSecret,
+  redirectUri: 'http://127.0.0.1:8888/callback',
+  accountsUrl: emulator.url,
+  apiUrl: `${emulator.url}/v1`,
+  allowInsecureHttp: true,
+});
+
+async function control(path, body) {
+  const response = await fetch(`${emulator.url}/_emulator/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+  if (!response.ok) throw new Error(`control ${path}: ${response.status} ${await response.text()}`);
+  return response.json();
+}
+
+async function refreshRequests() {
+  const stats = await (await fetch(`${emulator.url}/_emulator/stats`)).json();
+  return stats.token_requests.refresh_token;
+}
+
+/** A full authorization-code login against the auto-approving emulator (as test/support/emulator.ts does). */
+async function login() {
+  const request = await auth.createAuthorizationRequest({ scope: ['user-read-email', 'user-read-private'] });
+  const response = await fetch(request.url, { redirect: 'manual' });
+  const location = response.headers.get('location');
+  if (response.status < 300 || response.status >= 400 || !location)
+    throw new Error(`authorize did not redirect: ${response.status}`);
+  const validated = auth.validateCallback(location, { state: request.state });
+  return auth.exchangeCode(validated, {
+    codeVerifier: request.codeVerifier,
+    redirectUri: request.redirectUri,
+    requestedScope: request.scope,
+  });
+}
+
+/** Spawns a worker; resolves `ready` once its store is open, `result` with its JSON line. */
+function spawnWorker(env) {
+  const child = spawn(process.execPath, [WORKER], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let onReady;
+  const ready = new Promise((resolve) => {
+    onReady = resolve;
+  });
+  const result = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`worker ${child.pid} timed out; stderr: ${err.slice(0, 1000)}`));
+    }, WORKER_TIMEOUT_MS);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      if (out.includes('ready\n')) onReady();
+      const lines = out.split('\n').filter((l) => l.startsWith('{'));
+      if (lines.length) {
+        clearTimeout(timer);
+        resolve({ ...JSON.parse(lines[0]), receivedAt: performance.now() });
+      }
+    });
+    child.stderr.on('data', (chunk) => {
+      err += chunk;
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) reject(new Error(`worker exited ${code}: ${err.slice(0, 2000)}`));
+      else if (!out.includes('{'))
+        reject(new Error(`worker printed no result: ${out.slice(0, 300)} ${err.slice(0, 300)}`));
+    });
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  return { child, ready, result, exited };
+}
+
+/** Splits `total` callers over `parts` processes as evenly as possible. */
+const split = (total, parts) =>
+  Array.from({ length: parts }, (_, i) => Math.floor(total / parts) + (i < total % parts ? 1 : 0));
+
+async function runExpiry(backend, store, processes, callers, repeat) {
+  const accountId = `acct-bench-${backend.name}-${processes}p-${callers}c-${repeat}-${runId}`;
+  const setupManager = new TokenManager({ auth, store });
+  const tokens = await login();
+  const record = await setupManager.saveGrant(tokens, { id: EMULATOR_USER, account_id: accountId });
+  // Expire it everywhere: in the store and at the emulator.
+  const { version, updatedAt: _u, ...rest } = record;
+  await store.put({ ...rest, accessTokenExpiresAt: Date.now() - 1_000 }, version);
+  await control('expire', { user_id: EMULATOR_USER });
+
+  let results;
+  let ms;
+  if (!backend.shared) {
+    const manager = new TokenManager({ auth, store });
+    await control('stats/reset');
+    const start = performance.now();
+    results = [await runCallers(manager, accountId, callers)];
+    ms = performance.now() - start;
+  } else {
+    const env = {
+      KEYS: keysSpec,
+      STORE_URL: backend.url,
+      STORE_OPTIONS: JSON.stringify(backend.options),
+      ACCOUNTS_URL: emulator.url,
+      CLIENT_ID: SANDBOX_APP.clientId,
+      CLIENT_SECRET: SANDBOX_APP.clientSecret,
+      USER_ID: accountId,
+    };
+    const workers = split(callers, processes).map((n) => spawnWorker({ ...env, CONCURRENCY: String(n) }));
+    try {
+      await Promise.race([
+        Promise.all(workers.map((w) => w.ready)),
+        Promise.all(workers.map((w) => w.result)), // surfaces a worker that failed before "ready"
+      ]);
+      await control('stats/reset');
+      const start = performance.now();
+      for (const w of workers) w.child.stdin.write('go\n');
+      results = await Promise.all(workers.map((w) => w.result));
+      ms = Math.max(...results.map((r) => r.receivedAt)) - start;
+      await Promise.all(workers.map((w) => w.exited));
+    } catch (error) {
+      for (const w of workers) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+      throw error;
+    }
+  }
+  const refreshes = await refreshRequests();
+  const handedOut = new Set(results.flatMap((r) => r.tokens));
+  return {
+    refreshes,
+    managerRefreshes: results.reduce((s, r) => s + r.refreshes, 0),
+    errors: results.reduce((s, r) => s + r.errorCount, 0),
+    errorMessages: results.flatMap((r) => r.errors),
+    distinctTokens: handedOut.size,
+    stale: handedOut.has(tokens.accessToken),
+    ms,
+    callersMs: Math.max(...results.map((r) => r.ms)),
+  };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+/** REPEATS expiries of one case, summarised: `refreshes` is the most the emulator served for any one expiry. */
+async function runCase(backend, store, processes, callers) {
+  const runs = [];
+  for (let i = 0; i < REPEATS; i++) runs.push(await runExpiry(backend, store, processes, callers, i));
+  return {
+    bench: BENCH,
+    store: backend.name,
+    processes,
+    callers,
+    refreshes: Math.max(...runs.map((r) => r.refreshes)),
+    expiries: runs.length,
+    refreshes_each: runs.map((r) => r.refreshes),
+    manager_refreshes_each: runs.map((r) => r.managerRefreshes),
+    errors: runs.reduce((s, r) => s + r.errors, 0),
+    error_messages: [...new Set(runs.flatMap((r) => r.errorMessages))],
+    distinct_tokens: Math.max(...runs.map((r) => r.distinctTokens)),
+    stale_token_handed_out: runs.some((r) => r.stale),
+    ms: Number(median(runs.map((r) => r.ms)).toFixed(1)),
+    ms_each: runs.map((r) => Number(r.ms.toFixed(1))),
+    callers_ms_max: Number(Math.max(...runs.map((r) => r.callersMs)).toFixed(1)),
+  };
+}
+
+const rows = [];
+const skipped = [];
+try {
+  for (const backend of backends) {
+    if (backend.service && !(await serviceUp(backend.service))) {
+      skipped.push(backend.name);
+      continue;
+    }
+    const store = await createStore(backend.url, { keyring: Keyring.parse(keysSpec), ...backend.options });
+    try {
+      for (const processes of PROCESSES) {
+        if (processes > 1 && !backend.shared) continue; // the memory store lives in one process
+        for (const callers of CALLERS) {
+          if (callers < processes) continue; // nothing to split
+          const row = await runCase(backend, store, processes, callers);
+          rows.push(row);
+          console.log(JSON.stringify(row));
+        }
+      }
+    } finally {
+      await store.close();
+      await backend.cleanup?.(backend);
+    }
+  }
+} finally {
+  await emulator.stop();
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+console.log('');
+console.log(
+  `${'store'.padEnd(9)} ${'procs'.padStart(5)} ${'callers'.padStart(7)} ${'refreshes'.padStart(9)} ${'errors'.padStart(6)} ${'tokens'.padStart(6)} ${'wall ms (median)'.padStart(16)}  (${REPEATS} expiries per case; refreshes = max per expiry)`,
+);
+for (const r of rows) {
+  console.log(
+    `${r.store.padEnd(9)} ${String(r.processes).padStart(5)} ${String(r.callers).padStart(7)} ${String(r.refreshes).padStart(9)} ${String(r.errors).padStart(6)} ${String(r.distinct_tokens).padStart(6)} ${r.ms.toFixed(1).padStart(16)}`,
+  );
+}
+const bad = rows.filter(
+  (r) => r.refreshes !== 1 || r.errors > 0 || r.distinct_tokens !== 1 || r.stale_token_handed_out,
+);
+console.log(
+  JSON.stringify({
+    bench: BENCH,
+    summary: true,
+    cases: rows.length,
+    max_refreshes: Math.max(...rows.map((r) => r.refreshes)),
+    total_errors: rows.reduce((s, r) => s + r.errors, 0),
+    anomalies: bad.map(
+      (r) =>
+        `${r.store}/${r.processes}p/${r.callers}c: refreshes=${r.refreshes} errors=${r.errors} tokens=${r.distinct_tokens}`,
+    ),
+    skipped,
+  }),
+);

@@ -1,0 +1,145 @@
+// token-serve: GET /token for a logged-in session (the real server: sandbox mode, SQLite store, encrypted
+// at rest) vs a bare node:http server answering a fixed JSON body. Both run in their own process; the load
+// comes from autocannon in this one, same connections and duration, alternating rounds.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const CONNECTIONS = 32;
+const DURATION = 4;
+const ROUNDS = 3;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function startProcess(args, env, ready) {
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      if (ready.test(output)) resolve({ child, output });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+  });
+}
+
+const BARE = `
+const http = require('node:http');
+const body = JSON.stringify({ access_token: 'x'.repeat(180), token_type: 'Bearer', expires_at: new Date().toISOString(), expires_in: 3600, scope: 'user-read-private user-read-email' });
+http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }); res.end(body); })
+  .listen(Number(process.env.PORT), '127.0.0.1', () => console.log('bare ready'));
+`;
+
+async function login(url) {
+  const cookies = new Map();
+  let next = `${url}/login`;
+  for (let i = 0; i < 6; i++) {
+    const response = await fetch(next, {
+      redirect: 'manual',
+      headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const [name, ...rest] = pair.split('=');
+      cookies.set(name, rest.join('='));
+    }
+    const location = response.headers.get('location');
+    if (!location) break;
+    next = new URL(location, next).href;
+  }
+  const session = cookies.get('spotauth_session');
+  if (!session) throw new Error('login failed');
+  return `spotauth_session=${session}`;
+}
+
+function load(url, headers) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers }, (error, result) =>
+      error ? reject(error) : resolve(result),
+    );
+  });
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'spotauth-bench-'));
+const serverPort = await freePort();
+const barePort = await freePort();
+const server = await startProcess(
+  [join(ROOT, 'dist/cli/main.js'), 'serve'],
+  {
+    PORT: String(serverPort),
+    SPOTAUTH_DATA_DIR: join(dir, 'data'),
+    SPOTAUTH_EMULATOR_PORT: '0',
+    SPOTIFY_CLIENT_ID: '',
+    LOG_LEVEL: 'warn',
+    SPOTAUTH_EMULATOR_AUTO_APPROVE: 'alice',
+    SPOTAUTH_LOGIN_RATE_LIMIT: '1000',
+  },
+  /Open http/,
+);
+const bare = await startProcess(['-e', BARE], { PORT: String(barePort) }, /bare ready/);
+try {
+  const cookie = await login(`http://127.0.0.1:${serverPort}`);
+  const check = await fetch(`http://127.0.0.1:${serverPort}/token`, { headers: { cookie } });
+  if (check.status !== 200) throw new Error(`GET /token answered ${check.status}`);
+  const rows = { 'bare node:http': [], 'GET /token (spotauth)': [] };
+  await load(`http://127.0.0.1:${barePort}/`, {}); // warm-up
+  await load(`http://127.0.0.1:${serverPort}/token`, { cookie });
+  for (let round = 0; round < ROUNDS; round++) {
+    rows['bare node:http'].push(await load(`http://127.0.0.1:${barePort}/`, {}));
+    rows['GET /token (spotauth)'].push(await load(`http://127.0.0.1:${serverPort}/token`, { cookie }));
+  }
+  const summary = Object.entries(rows).map(([name, results]) => ({
+    name,
+    rps: results.reduce((s, r) => s + r.requests.average, 0) / results.length,
+    p99: results.reduce((s, r) => s + r.latency.p99, 0) / results.length,
+    errors: results.reduce((s, r) => s + r.errors + r.non2xx, 0),
+  }));
+  const base = summary[0];
+  console.log(
+    `${'case'.padEnd(26)} ${'req/s'.padStart(10)} ${'p99 ms'.padStart(8)} ${'errors'.padStart(7)}  ratio(req/s)`,
+  );
+  for (const row of summary) {
+    console.log(
+      `${row.name.padEnd(26)} ${row.rps.toFixed(0).padStart(10)} ${row.p99.toFixed(1).padStart(8)} ${String(row.errors).padStart(7)}  ${(row.rps / base.rps).toFixed(3)}x`,
+    );
+  }
+  const ours = summary[1];
+  console.log(
+    JSON.stringify({
+      bench: 'token-serve',
+      baseline: base.name,
+      ratio: Number((ours.rps / base.rps).toFixed(4)),
+      goal: '>= 0.8',
+      connections: CONNECTIONS,
+      duration_s: DURATION,
+      rounds: ROUNDS,
+      results: summary.map((r) => ({
+        name: r.name,
+        rps: Math.round(r.rps),
+        p99_ms: r.p99,
+        errors: r.errors,
+      })),
+    }),
+  );
+} finally {
+  server.child.kill('SIGTERM');
+  bare.child.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}

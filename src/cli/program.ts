@@ -1,0 +1,129 @@
+/**
+ * The full `spotauth` command line (commander). Each subcommand's implementation is imported lazily;
+ * main.ts runs the common `spotauth token` case without loading this file at all.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT } from './exit-codes.js';
+import { reportError } from './output.js';
+import { VERSION } from './version.js';
+
+export async function runProgram(argv: string[], debug: boolean): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.OK;
+  } catch (error) {
+    // Help and version exit 0; usage mistakes (already printed by commander) exit 2.
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    return reportError(error, debug);
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command()
+    .name('spotauth')
+    .description(
+      'Spotify authorization done properly: log in, get fresh tokens, run the server or a local Spotify emulator.',
+    )
+    .version(VERSION, '-V, --version')
+    .option('--debug', 'print stack traces on errors')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride()
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 ok, 1 error, 2 usage, 3 not logged in or re-login needed, 4 Spotify or network unavailable.
+Environment: SPOTIFY_CLIENT_ID, SPOTAUTH_ACCOUNTS_URL, SPOTAUTH_API_URL, SPOTAUTH_PROFILE, XDG_CONFIG_HOME, NO_COLOR.`,
+    );
+
+  const profileOption = () =>
+    new Option('--profile <name>', 'which stored login to use').env('SPOTAUTH_PROFILE');
+
+  program
+    .command('login')
+    .description('log in with Spotify in the browser (PKCE, loopback redirect on 127.0.0.1)')
+    .option(
+      '--scope <scopes>',
+      'space-separated scopes to request (default "user-read-private user-read-email")',
+    )
+    .addOption(new Option('--client-id <id>', 'Spotify client id').env('SPOTIFY_CLIENT_ID'))
+    .option('--port <n>', 'loopback port (default: any free port; register http://127.0.0.1/callback)')
+    .option('--no-browser', 'do not open a browser; print the URL only')
+    .option('--timeout <seconds>', 'give up after this long (default 300)')
+    .option('--show-dialog', 'ask Spotify to show the consent page even if already approved')
+    .addOption(profileOption())
+    .action(async (options) => (await import('./commands/login.js')).runLogin(options));
+
+  program
+    .command('token')
+    .description('print a valid access token (refreshing it if needed) and nothing else')
+    .addOption(profileOption())
+    .option('--json', 'print JSON with the expiry and scopes')
+    .action(async (options) => (await import('./commands/token.js')).runToken(options));
+
+  program
+    .command('whoami')
+    .description("show the logged-in user's Spotify profile")
+    .addOption(profileOption())
+    .option('--json', 'print JSON')
+    .action(async (options) => (await import('./commands/account.js')).runWhoami(options));
+
+  program
+    .command('status')
+    .description('list stored logins: user, scopes, token expiry, refresh-token deadline, state')
+    .option('--json', 'print JSON')
+    .action(async (options) => (await import('./commands/account.js')).runStatus(options));
+
+  program
+    .command('logout')
+    .description('forget a stored login')
+    .addOption(profileOption())
+    .action(async (options) => (await import('./commands/account.js')).runLogout(options));
+
+  program
+    .command('serve')
+    .description(
+      'run the web server (sandbox mode with an embedded emulator when SPOTIFY_CLIENT_ID is unset)',
+    )
+    .option('--port <n>', 'port (default 8888, or PORT)')
+    .option('--host <host>', 'address to bind (default 127.0.0.1, or HOST)')
+    .option('--sandbox', 'force sandbox mode (embedded emulator) even if SPOTIFY_CLIENT_ID is set')
+    .action(async (options) => (await import('../server/main.js')).runServe(options));
+
+  program
+    .command('emulator')
+    .description('run a local Spotify accounts service and Web API slice for offline development and tests')
+    .option('--port <n>', 'port to listen on', '8889')
+    .option('--host <host>', 'address to bind', '127.0.0.1')
+    .option('--access-token-ttl <seconds>', 'access-token lifetime in seconds', '3600')
+    .option(
+      '--refresh-mode <mode>',
+      'keep (no refresh_token in refresh responses) or rotate (single use)',
+      'keep',
+    )
+    .option('--auto-approve <userId>', 'skip the consent page and approve as this seeded user')
+    .option('--client-id <id>', 'client id of the app to register')
+    .option('--client-secret <secret>', 'client secret of the app to register')
+    .option('--redirect-uri <uri>', 'redirect URI of the app to register (repeatable)', collect, [])
+    .option('--config <file>', 'JSON file with apps and users to register')
+    .action(async (options) => {
+      await (await import('./commands/emulator.js')).runEmulatorCommand(options);
+    });
+
+  const keys = program.command('keys').description('manage the encryption keys of persistent token stores');
+  keys
+    .command('generate')
+    .description('print a new key entry to append to SPOTAUTH_ENCRYPTION_KEYS')
+    .action(async (options) => (await import('./commands/keys.js')).runKeysGenerate(options));
+  keys
+    .command('reencrypt')
+    .description('re-encrypt every stored token under the active key (after adding a new one)')
+    .requiredOption('--store <url>', 'the store: a SQLite path, postgres://…, redis://…, or file:PATH')
+    .action(async (options) => (await import('./commands/keys.js')).runKeysReencrypt(options));
+
+  return program;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
