@@ -39,8 +39,13 @@ export function exitCodeFor(error: unknown): number {
 export function reportError(error: unknown, debug: boolean): number {
   const message = error instanceof Error ? error.message : String(error);
   const exitCode = exitCodeFor(error);
+  const code = (error as { code?: unknown } | null)?.code;
   const hint =
-    exitCode === EXIT.LOGIN_REQUIRED && !/spotauth login/.test(message) ? ' Run `spotauth login`.' : '';
+    exitCode === EXIT.LOGIN_REQUIRED && !/spotauth login/.test(message)
+      ? ' Run `spotauth login`.'
+      : code === 'DECRYPT_FAILED' || code === 'KEY_UNKNOWN'
+        ? ' If the encryption key was lost or replaced, move the credentials file away and run `spotauth login`.'
+        : '';
   process.stderr.write(`spotauth: ${message}${hint}\n`);
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return exitCode;

@@ -33,7 +33,9 @@ function buildProgram(): Command {
       'after',
       `
 Exit codes: 0 ok, 1 error, 2 usage, 3 not logged in or re-login needed, 4 Spotify or network unavailable.
-Environment: SPOTIFY_CLIENT_ID, SPOTAUTH_ACCOUNTS_URL, SPOTAUTH_API_URL, SPOTAUTH_PROFILE, XDG_CONFIG_HOME, NO_COLOR.`,
+Environment (flags win over it): SPOTIFY_CLIENT_ID, SPOTIFY_REDIRECT_URI, SPOTAUTH_ACCOUNTS_URL, SPOTAUTH_API_URL,
+SPOTAUTH_PROFILE, SPOTAUTH_SCOPE, SPOTAUTH_LOGIN_PORT, SPOTAUTH_LOGIN_TIMEOUT, SPOTAUTH_NO_KEYRING,
+SPOTAUTH_ENCRYPTION_KEYS, XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/spotauth), NO_COLOR.`,
     );
 
   const profileOption = () =>

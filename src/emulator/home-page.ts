@@ -6,6 +6,15 @@ import { SANDBOX_APP } from './seed.js';
 /** For a human who opens the emulator's URL in a browser. */
 export const homeRoutes: Route[] = [
   {
+    // Browsers ask for it on every page; answering 204 keeps their consoles free of 404 noise.
+    method: 'GET',
+    path: '/favicon.ico',
+    handler: ({ res }) => {
+      res.writeHead(204, { 'cache-control': 'public, max-age=86400' });
+      res.end();
+    },
+  },
+  {
     method: 'GET',
     path: '/',
     handler: (ctx) => {

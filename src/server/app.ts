@@ -153,6 +153,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       case 'REAUTH_REQUIRED':
       case 'NOT_LOGGED_IN':
       case 'API_UNAUTHORIZED':
+        // The grant is dead: so is every session built on it.
+        if (request.session) {
+          sessions.destroyUserSessions(request.session.userKey);
+          request.session = undefined;
+          reply.clearCookie(names.session, cookieOptions(names));
+        }
         return respond(request, reply, 401, {
           title: 'Please log in again',
           message: `${error.message.replace(/; log in again\.?$/, '.')} Log in again to continue.`,
@@ -229,6 +235,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       .header('content-type', 'text/javascript; charset=utf-8')
       .header('cache-control', 'public, max-age=3600')
       .send(SCRIPT),
+  );
+
+  app.get('/favicon.ico', (_request, reply) =>
+    reply.code(204).header('cache-control', 'public, max-age=86400').send(),
   );
 
   app.get('/', async (request, reply) => {

@@ -52,8 +52,10 @@ export function cookieOptions(names: CookieNames, maxAgeSeconds?: number) {
  * same-origin, and the session's CSRF token must be presented. Either failing → 403.
  */
 export function isSameOriginRequest(request: FastifyRequest, origin: string): boolean {
+  // Browsers send Sec-Fetch-Site on every request; it is the reliable signal. Origin is only a fallback:
+  // under `Referrer-Policy: no-referrer` browsers send `Origin: null` even for same-origin form posts.
   const site = request.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return false;
+  if (typeof site === 'string') return site === 'same-origin';
   const requestOrigin = request.headers.origin;
   if (typeof requestOrigin === 'string' && requestOrigin !== origin) return false;
   return true;

@@ -53,6 +53,8 @@ describe('spotauth conventions', () => {
     ['bad port', ['login', '--port', 'seventy', '--client-id', 'x']],
     ['bad timeout', ['login', '--timeout', '-3', '--client-id', 'x']],
     ['bad profile name', ['token', '--profile', '../etc']],
+    ['bad emulator option', ['emulator', '--port', '0', '--refresh-mode', 'sometimes']],
+    ['keys reencrypt without keys', ['keys', 'reencrypt', '--store', 'file:/nonexistent']],
   ])('%s exits 2 with a short message and no stack', async (_name, args) => {
     const result = await runCli(args, env);
     expect(result.code).toBe(2);

@@ -119,8 +119,11 @@ describe('spotauth token', () => {
     const { home, env } = await loggedInWithExpiringToken();
     writeFileSync(join(home.configDir, 'key'), `${Buffer.alloc(32, 7).toString('base64')}\n`);
     const result = await runCli(['token'], env);
-    expect(result.code).not.toBe(0);
+    expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(
+      /Could not decrypt .* move the credentials file away and run `spotauth login`\.$/,
+    );
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     noStack(result);
     writeFileSync(join(home.configDir, 'key'), 'not a key\n');

@@ -247,6 +247,8 @@ describe('users, apps, config, clock, revoke, expire', () => {
       refresh_token_lifetime: 15_768_000,
       authorization_code_ttl: 300,
       auto_approve: 'alice',
+      dev_mode_profile: false,
+      allowlist: null,
     });
     expect((await control(emulator, 'config', { refresh_mode: 'sometimes' })).status).toBe(400);
     expect((await control(emulator, 'config', { access_token_ttl: -5 })).status).toBe(400);

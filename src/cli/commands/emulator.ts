@@ -8,6 +8,7 @@ import {
   SANDBOX_APP,
   startEmulator,
 } from '../../emulator/index.js';
+import { CliError, EXIT } from '../exit-codes.js';
 
 /** Raw commander options: every value arrives as a string. */
 export interface EmulatorCommandOptions {
@@ -163,7 +164,10 @@ function usage(emulator: RunningEmulator): string {
 }
 
 export async function runEmulatorCommand(options: EmulatorCommandOptions): Promise<RunningEmulator> {
-  const emulatorOptions = await emulatorOptionsFrom(options);
+  // A bad flag or config file is a usage mistake (exit 2), not a crash.
+  const emulatorOptions = await emulatorOptionsFrom(options).catch((error: Error) => {
+    throw new CliError(error.message, EXIT.USAGE);
+  });
   const host = emulatorOptions.host ?? '127.0.0.1';
   let emulator: RunningEmulator;
   try {
