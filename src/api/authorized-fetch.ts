@@ -64,6 +64,27 @@ export interface AuthorizedFetchOptions {
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
+
+/**
+ * The request object openapi-fetch builds for us (its `Request` option). A WHATWG Request would be built
+ * only to be taken apart again (fetch builds its own from url + init); this plain holder saves that
+ * construction and the header copy on every call. It carries exactly what createAuthorizedFetch and
+ * openapi-fetch read: url, method, headers, body, signal.
+ */
+export class ApiRequest {
+  readonly url: string;
+  readonly method: string;
+  readonly headers: Headers;
+  readonly body: RequestInit['body'] | undefined;
+  readonly signal: AbortSignal | undefined;
+  constructor(input: string | URL, init: RequestInit = {}) {
+    this.url = String(input);
+    this.method = (init.method ?? 'GET').toUpperCase();
+    this.headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
+    this.body = init.body ?? undefined;
+    this.signal = init.signal ?? undefined;
+  }
+}
 const MAX_ERROR_BODY = 2_048;
 
 /**
@@ -73,7 +94,7 @@ const MAX_ERROR_BODY = 2_048;
  */
 export function createAuthorizedFetch(
   options: AuthorizedFetchOptions,
-): (input: Request) => Promise<Response> {
+): (input: Request | ApiRequest) => Promise<Response> {
   const { tokens, user, retry, cooldown } = options;
   const token = (force: boolean): Promise<string> =>
     user === undefined
@@ -82,15 +103,24 @@ export function createAuthorizedFetch(
         ? tokens.refreshNow(user).then((t) => t.accessToken)
         : tokens.getAccessToken(user);
 
-  return async (input: Request): Promise<Response> => {
+  return async (input: Request | ApiRequest): Promise<Response> => {
     const method = input.method.toUpperCase();
     const idempotent = IDEMPOTENT.has(method);
-    const body = input.body ? await input.arrayBuffer() : undefined;
+    let body: RequestInit['body'] | undefined;
+    let headers: Headers;
+    if (input instanceof ApiRequest) {
+      // Our own request object: its body is already serialized and its headers are ours to modify.
+      body = input.body;
+      headers = input.headers;
+    } else {
+      // A real Request (e.g. from paginate): buffer the body once so that retries can resend it.
+      body = input.body ? await input.arrayBuffer() : undefined;
+      headers = new Headers(input.headers);
+    }
     let refreshed = false;
     let forceToken = false;
     for (let attempt = 1; ; attempt++) {
-      await waitForCooldown(cooldown, retry);
-      const headers = new Headers(input.headers);
+      if (cooldown.remainingMs() > 0) await waitForCooldown(cooldown, retry);
       headers.set('authorization', `Bearer ${await token(forceToken)}`);
       forceToken = false;
       let response: Response;

@@ -1,6 +1,7 @@
 import createClient, { type Client } from 'openapi-fetch';
 import type { TokenManager } from '../tokens/token-manager.js';
 import {
+  ApiRequest,
   type ApiRetryOptions,
   createAuthorizedFetch,
   DEFAULT_API_RETRY,
@@ -24,10 +25,13 @@ export interface SpotifyApiOptions {
   fetch?: typeof fetch | undefined;
 }
 
-/** Something with a `next` page URL: Spotify's paging objects. */
+/**
+ * Something with a `next` page URL: Spotify's paging objects. Both fields are optional because the spec's
+ * paging types declare `items` optional (it sits in an allOf branch without `required`).
+ */
 interface Page<T> {
-  items: T[];
-  next: string | null;
+  items?: T[] | undefined;
+  next?: string | null | undefined;
 }
 
 /**
@@ -38,7 +42,7 @@ interface Page<T> {
 export class SpotifyApi {
   readonly client: Client<paths>;
   readonly #options: SpotifyApiOptions;
-  readonly #fetch: (input: Request) => Promise<Response>;
+  readonly #fetch: (input: Request | ApiRequest) => Promise<Response>;
   readonly #apiUrl: string;
 
   constructor(options: SpotifyApiOptions) {
@@ -52,7 +56,12 @@ export class SpotifyApi {
       cooldown: options.cooldown ?? sharedCooldown(this.#apiUrl),
       fetch: options.fetch ?? globalThis.fetch,
     });
-    this.client = createClient<paths>({ baseUrl: this.#apiUrl, fetch: this.#fetch });
+    this.client = createClient<paths>({
+      baseUrl: this.#apiUrl,
+      fetch: this.#fetch as (input: Request) => Promise<Response>,
+      // openapi-fetch only reads url/method/headers/body/signal back; see ApiRequest.
+      Request: ApiRequest as unknown as typeof Request,
+    });
   }
 
   /** The same client for another user, sharing the rate-limit cooldown. */
@@ -86,13 +95,13 @@ export class SpotifyApi {
   async *paginate<T>(first: Page<T> | null): AsyncGenerator<T> {
     let page = first;
     while (page) {
-      yield* page.items;
+      if (page.items) yield* page.items;
       if (!page.next) return;
       const next = new URL(page.next);
       if (!next.href.startsWith(`${this.#apiUrl}/`)) {
         throw new Error(`Refusing to follow a next link outside the Web API: ${next.origin}`);
       }
-      const response = await this.#fetch(new Request(next, { method: 'GET' }));
+      const response = await this.#fetch(new ApiRequest(next, { method: 'GET' }));
       page = (await response.json()) as Page<T>;
     }
   }

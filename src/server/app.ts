@@ -22,7 +22,7 @@ import {
   csrfTokenMatches,
   isSameOriginRequest,
   safeReturnTo,
-  securityHeaders,
+  securityHeaderSet,
 } from './security.js';
 import { LOGIN_TTL_MS, type Session, SessionStore } from './sessions.js';
 
@@ -54,16 +54,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const sessions = deps.sessions ?? new SessionStore();
   const origin = config.publicUrl.origin;
   const names = cookieNames(config.publicUrl);
-  const imageOrigins = [...SPOTIFY_IMAGE_ORIGINS, ...(deps.imageOrigins ?? [])];
+  const headers = securityHeaderSet([...SPOTIFY_IMAGE_ORIGINS, ...(deps.imageOrigins ?? [])]);
 
   // The logger generic differs between a pino instance and options; the app only needs the base type.
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(config.logLevel) }),
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
-    maxParamLength: 200,
-    routerOptions: { ignoreTrailingSlash: false },
-    disableRequestLogging: false,
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     requestIdHeader: false,
   }) as unknown as FastifyInstance;
 
@@ -82,7 +80,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const loginLimit = { rateLimit: { max: config.loginRateLimit, timeWindow: 60_000 } };
 
   app.addHook('onRequest', async (request, reply) => {
-    securityHeaders(reply, imageOrigins);
+    reply.headers(headers);
     const sessionId = request.cookies[names.session];
     const session = sessions.getSession(sessionId);
     if (session && sessionId) {

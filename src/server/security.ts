@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { safeEqual } from '../core/safe-equal.js';
 
 const MAX_RETURN_TO = 2048;
@@ -69,10 +69,10 @@ export function csrfTokenMatches(request: FastifyRequest, expected: string): boo
   return presented.length > 0 && safeEqual(presented, expected);
 }
 
-export function securityHeaders(reply: FastifyReply, imageOrigins: readonly string[]): void {
-  reply.header(
-    'content-security-policy',
-    [
+/** The headers every response carries, computed once per app (this runs on every request). */
+export function securityHeaderSet(imageOrigins: readonly string[]): Record<string, string> {
+  return {
+    'content-security-policy': [
       "default-src 'none'",
       "script-src 'self'",
       "style-src 'self'",
@@ -82,10 +82,10 @@ export function securityHeaders(reply: FastifyReply, imageOrigins: readonly stri
       "frame-ancestors 'none'",
       "base-uri 'none'",
     ].join('; '),
-  );
-  reply.header('referrer-policy', 'no-referrer');
-  reply.header('x-content-type-options', 'nosniff');
-  reply.header('x-frame-options', 'DENY');
-  reply.header('cross-origin-opener-policy', 'same-origin');
-  reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=()');
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'cross-origin-opener-policy': 'same-origin',
+    'permissions-policy': 'camera=(), microphone=(), geolocation=()',
+  };
 }

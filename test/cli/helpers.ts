@@ -11,7 +11,8 @@ import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js
 import type { EmulatorOptions } from '../../src/emulator/types.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-export const CLI = join(ROOT, 'dist/cli/main.js');
+/** The built CLI; SPOTAUTH_TEST_CLI points the tests at another build (e.g. a private one while others rebuild dist). */
+export const CLI = process.env['SPOTAUTH_TEST_CLI'] ?? join(ROOT, 'dist/cli/main.js');
 export const CANARY = 'tok_CANARY_';
 export const SANDBOX_CLIENT = 'spotauth-sandbox-client';
 /** The authorization URL `login --no-browser` prints on a line of its own. */
