@@ -66,10 +66,9 @@ export interface AuthorizedFetchOptions {
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /**
- * The request object openapi-fetch builds for us (its `Request` option). A WHATWG Request would be built
- * only to be taken apart again (fetch builds its own from url + init); this plain holder saves that
- * construction and the header copy on every call. It carries exactly what createAuthorizedFetch and
- * openapi-fetch read: url, method, headers, body, signal.
+ * A request for SpotifyApi's own calls (typed helpers, paginate). A WHATWG Request would be built only to
+ * be taken apart again (fetch builds its own from url + init); this plain holder saves that construction
+ * and a header copy on every call. It carries exactly what createAuthorizedFetch reads.
  */
 export class ApiRequest {
   readonly url: string;

@@ -34,6 +34,41 @@ interface Page<T> {
   next?: string | null | undefined;
 }
 
+/** The JSON body of a path's GET 200 response, as the spec types it. */
+type OkBody<P extends keyof paths> = paths[P] extends {
+  get: { responses: { 200: { content: { 'application/json': infer T } } } };
+}
+  ? T
+  : never;
+
+/**
+ * Spotify's array query parameters are comma-separated (`type=track,artist`: the spec says `explode: false`),
+ * whereas openapi-fetch's default would repeat them (`type=track&type=artist`). A fixed function also spares
+ * openapi-fetch building a serializer on every call.
+ */
+export function serializeQuery(query: Record<string, unknown>): string {
+  let out = '';
+  for (const key in query) {
+    const value = query[key];
+    if (value === undefined || value === null) continue;
+    const text = Array.isArray(value)
+      ? value.map((item) => encodeURIComponent(String(item))).join(',')
+      : encodeURIComponent(String(value));
+    out += `${out ? '&' : ''}${encodeURIComponent(key)}=${text}`;
+  }
+  return out;
+}
+
+const PATH_PARAM = /\{([^}]+)\}/g;
+
+/** `/tracks/{id}` → `/tracks/<id, percent-encoded>` (the spec only has simple path parameters). */
+export function serializePath(pathname: string, params: Record<string, unknown>): string {
+  return pathname.replace(PATH_PARAM, (match, name: string) => {
+    const value = params[name];
+    return value === undefined || value === null ? match : encodeURIComponent(String(value));
+  });
+}
+
 /**
  * A typed Web API client. `api.client` is an openapi-fetch client over every documented endpoint
  * (`api.client.GET('/tracks/{id}', { params: { path: { id } } })`); failures are thrown as
@@ -58,9 +93,10 @@ export class SpotifyApi {
     });
     this.client = createClient<paths>({
       baseUrl: this.#apiUrl,
-      fetch: this.#fetch as (input: Request) => Promise<Response>,
-      // openapi-fetch only reads url/method/headers/body/signal back; see ApiRequest.
-      Request: ApiRequest as unknown as typeof Request,
+      fetch: this.#fetch,
+      // openapi-fetch keeps building real Requests here, so that `api.client.use()` middleware gets one.
+      querySerializer: serializeQuery,
+      pathSerializer: serializePath,
     });
   }
 
@@ -75,20 +111,36 @@ export class SpotifyApi {
     return response.status === 204 || data === undefined ? null : data;
   }
 
-  me() {
-    return this.data(this.client.GET('/me'));
+  /**
+   * GET `path` (a spec path without parameters) straight through the authorized fetch: the typed helpers
+   * below skip openapi-fetch's per-call request building, which is most of the client's overhead.
+   */
+  async #get<P extends keyof paths>(path: P, query?: Record<string, unknown>): Promise<OkBody<P> | null> {
+    const search = query ? serializeQuery(query) : '';
+    const response = await this.#fetch(new ApiRequest(`${this.#apiUrl}${path}${search ? `?${search}` : ''}`));
+    if (response.status === 204) {
+      await response.body?.cancel().catch(() => {});
+      return null;
+    }
+    const text = await response.text();
+    return text ? (JSON.parse(text) as OkBody<P>) : null;
   }
 
+  me() {
+    return this.#get('/me');
+  }
+
+  /** null when nothing is playing (204 No Content). */
   currentlyPlaying() {
-    return this.data(this.client.GET('/me/player/currently-playing'));
+    return this.#get('/me/player/currently-playing');
   }
 
   topTracks(limit = 10) {
-    return this.data(this.client.GET('/me/top/tracks', { params: { query: { limit } } }));
+    return this.#get('/me/top/tracks', { limit });
   }
 
   topArtists(limit = 10) {
-    return this.data(this.client.GET('/me/top/artists', { params: { query: { limit } } }));
+    return this.#get('/me/top/artists', { limit });
   }
 
   /** Iterates every item of a paged result, following `next` links with the same auth and retry rules. */

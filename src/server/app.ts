@@ -17,12 +17,13 @@ import type { ServerMetrics } from './metrics.js';
 import { errorPage, homePage, layout } from './pages.js';
 import { renderProfile } from './profile-view.js';
 import {
+  BASE_HEADERS,
   cookieNames,
   cookieOptions,
   csrfTokenMatches,
   isSameOriginRequest,
+  pageHeaderSet,
   safeReturnTo,
-  securityHeaderSet,
 } from './security.js';
 import { LOGIN_TTL_MS, type Session, SessionStore } from './sessions.js';
 
@@ -54,7 +55,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const sessions = deps.sessions ?? new SessionStore();
   const origin = config.publicUrl.origin;
   const names = cookieNames(config.publicUrl);
-  const headers = securityHeaderSet([...SPOTIFY_IMAGE_ORIGINS, ...(deps.imageOrigins ?? [])]);
+  const htmlHeaders = pageHeaderSet([...SPOTIFY_IMAGE_ORIGINS, ...(deps.imageOrigins ?? [])]);
 
   // The logger generic differs between a pino instance and options; the app only needs the base type.
   const app = Fastify({
@@ -80,7 +81,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const loginLimit = { rateLimit: { max: config.loginRateLimit, timeWindow: 60_000 } };
 
   app.addHook('onRequest', async (request, reply) => {
-    reply.headers(headers);
+    reply.headers(BASE_HEADERS);
     const sessionId = request.cookies[names.session];
     const session = sessions.getSession(sessionId);
     if (session && sessionId) {
@@ -116,7 +117,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   );
 
   function page(reply: FastifyReply, status: number, title: string, body: string, request: FastifyRequest) {
-    reply.code(status).header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store');
+    reply
+      .code(status)
+      .headers(htmlHeaders)
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-store');
     const signedIn = request.session ? { name: '', csrfToken: request.session.csrfToken } : undefined;
     return reply.send(layout(title, body, { sandbox: config.sandbox, signedIn }));
   }
@@ -357,7 +362,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   app.get('/token', async (request, reply) => {
     const session = requireSession(request);
     const token = await tokens.getToken(session.userKey);
-    reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    reply.header('cache-control', 'no-store');
     return {
       access_token: token.accessToken,
       token_type: 'Bearer',

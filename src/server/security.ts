@@ -69,8 +69,14 @@ export function csrfTokenMatches(request: FastifyRequest, expected: string): boo
   return presented.length > 0 && safeEqual(presented, expected);
 }
 
-/** The headers every response carries, computed once per app (this runs on every request). */
-export function securityHeaderSet(imageOrigins: readonly string[]): Record<string, string> {
+/** Headers for every response. */
+export const BASE_HEADERS: Readonly<Record<string, string>> = {
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+};
+
+/** Headers for HTML pages (meaningless on JSON), computed once per app. */
+export function pageHeaderSet(imageOrigins: readonly string[]): Record<string, string> {
   return {
     'content-security-policy': [
       "default-src 'none'",
@@ -82,8 +88,6 @@ export function securityHeaderSet(imageOrigins: readonly string[]): Record<strin
       "frame-ancestors 'none'",
       "base-uri 'none'",
     ].join('; '),
-    'referrer-policy': 'no-referrer',
-    'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'cross-origin-opener-policy': 'same-origin',
     'permissions-policy': 'camera=(), microphone=(), geolocation=()',

@@ -187,7 +187,7 @@ export class FileStore implements EncryptedStore {
         throw new SpotauthError(
           'STORE_CORRUPT',
           `The token file ${this.path} is missing but its backup ${this.backupPath} exists. ` +
-            'Restore the backup (FileStore.restoreBackup()) or delete it to start over.',
+            'Copy the backup over it to restore, or delete the backup to start over.',
         );
       }
       return { records: {}, raw: null };
@@ -234,7 +234,7 @@ export class FileStore implements EncryptedStore {
     const problem = describeProblem(backup);
     if (problem)
       return `The backup ${this.backupPath} is unusable too (${problem}); move both away and log in again.`;
-    return `A good backup of the previous version exists at ${this.backupPath}: restore it with FileStore.restoreBackup() (or copy it over the file).`;
+    return `A good backup of the previous version exists at ${this.backupPath}: copy it over the file to restore it.`;
   }
 
   #ensureDir(): Promise<void> {

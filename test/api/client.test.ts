@@ -227,6 +227,16 @@ describe('SpotifyApi against the emulator', () => {
     expect(artists?.items?.map((a) => a.type)).toEqual(['artist', 'artist', 'artist']);
   });
 
+  it('array query parameters are comma-separated, as Spotify expects (search type=track,artist)', async () => {
+    const catalogue = new SpotifyApi({ tokens: manager, cooldown: new RateLimitCooldown() });
+    const { data } = await catalogue.client.GET('/search', {
+      params: { query: { q: 'velvet', type: ['track', 'artist'], limit: 2 } },
+    });
+    expect(data?.artists?.items).toHaveLength(2);
+    expect(data?.tracks?.items).toHaveLength(2);
+    expect(data?.artists?.href).toContain('type=track%2Cartist');
+  });
+
   it('app token: a catalogue call without a user uses client credentials once', async () => {
     const catalogue = new SpotifyApi({ tokens: manager, cooldown: new RateLimitCooldown() });
     const track = TRACKS[11]!;

@@ -122,7 +122,7 @@ describe('spotauth token', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(
-      /Could not decrypt .* move the credentials file away and run `spotauth login`\.$/,
+      /Could not decrypt .* move the credentials file away and run `spotauth login`\.$/m,
     );
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     noStack(result);
