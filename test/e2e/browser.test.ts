@@ -133,7 +133,7 @@ describe.skipIf(!available)('in a real browser (headless Chromium) against the s
     await expect.poll(() => page.locator('#refresh-status').textContent()).toMatch(/Refreshed at/);
 
     // The page can read its access token for browser calls, and never sees the refresh token.
-    const token = await page.evaluate(async () => (await fetch('/token')).json());
+    const token = (await page.evaluate(async () => (await fetch('/token')).json())) as Record<string, unknown>;
     expect(token.access_token).toBeTruthy();
     expect(Object.keys(token)).not.toContain('refresh_token');
 
@@ -155,9 +155,10 @@ describe.skipIf(!available)('in a real browser (headless Chromium) against the s
     await page.goto(sandbox.url);
     await page.keyboard.press('Tab');
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => document.activeElement?.textContent);
+    // String expressions: they run in the page, where the DOM exists (this file is typed for Node).
+    const focused = await page.evaluate<string | undefined>('document.activeElement?.textContent');
     expect(focused).toContain('Log in with Spotify');
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
+    const overflow = await page.evaluate<boolean>('document.documentElement.scrollWidth > window.innerWidth');
     expect(overflow).toBe(false);
     await page.screenshot({ path: join(SCREENSHOTS, 'home-mobile.png'), fullPage: true });
     await context.close();
