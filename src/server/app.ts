@@ -80,7 +80,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   const loginLimit = { rateLimit: { max: config.loginRateLimit, timeWindow: 60_000 } };
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback style rather than async: this runs on every request, and skips a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.headers(BASE_HEADERS);
     const sessionId = request.cookies[names.session];
     const session = sessions.getSession(sessionId);
@@ -88,6 +89,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       request.session = session;
       request.sessionId = sessionId;
     }
+    done();
   });
 
   // Errors become a page or a JSON body a person understands; never a stack trace.
@@ -446,24 +448,27 @@ function registerBrokerApi(
     const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
     return keys.some((key) => safeEqual(presented, key)) && presented.length > 0;
   };
-  app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith('/api/')) return;
-    if (keys.length === 0)
-      return respond(request, reply, 404, {
+  if (keys.length === 0) {
+    app.all('/api/*', (request, reply) =>
+      respond(request, reply, 404, {
         title: 'Not found',
         message: 'The token broker API is disabled (set SPOTAUTH_BROKER_KEYS).',
         error: 'not_found',
-      });
-    if (!authorized(request)) {
-      reply.header('www-authenticate', 'Bearer');
-      return respond(request, reply, 401, {
-        title: 'Unauthorized',
-        message: 'A valid broker API key is required (Authorization: Bearer …).',
-        error: 'unauthorized',
-      });
-    }
-  });
-  app.get('/api/v1/users', async (_request, reply) => {
+      }),
+    );
+    return;
+  }
+  const requireKey = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (authorized(request)) return done();
+    reply.header('www-authenticate', 'Bearer');
+    void respond(request, reply, 401, {
+      title: 'Unauthorized',
+      message: 'A valid broker API key is required (Authorization: Bearer …).',
+      error: 'unauthorized',
+    });
+  };
+  const guarded = { onRequest: requireKey };
+  app.get('/api/v1/users', guarded, async (_request, reply) => {
     const grants = await deps.tokens.listGrants();
     reply.header('cache-control', 'no-store');
     return {
@@ -480,25 +485,29 @@ function registerBrokerApi(
       })),
     };
   });
-  app.get<{ Params: { account: string } }>('/api/v1/users/:account/token', async (request, reply) => {
-    const account = request.params.account;
-    if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(account))
-      return respond(request, reply, 400, {
-        title: 'Bad account id',
-        message: 'The account id has unexpected characters.',
-        error: 'bad_request',
-      });
-    const token = await deps.tokens.getToken(account);
-    reply.header('cache-control', 'no-store');
-    return {
-      access_token: token.accessToken,
-      token_type: 'Bearer',
-      expires_at: new Date(token.expiresAt).toISOString(),
-      expires_in: secondsUntil(token.expiresAt),
-      scope: token.scope.join(' '),
-    };
-  });
-  app.get('/api/v1/app-token', async (_request, reply) => {
+  app.get<{ Params: { account: string } }>(
+    '/api/v1/users/:account/token',
+    guarded,
+    async (request, reply) => {
+      const account = request.params.account;
+      if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(account))
+        return respond(request, reply, 400, {
+          title: 'Bad account id',
+          message: 'The account id has unexpected characters.',
+          error: 'bad_request',
+        });
+      const token = await deps.tokens.getToken(account);
+      reply.header('cache-control', 'no-store');
+      return {
+        access_token: token.accessToken,
+        token_type: 'Bearer',
+        expires_at: new Date(token.expiresAt).toISOString(),
+        expires_in: secondsUntil(token.expiresAt),
+        scope: token.scope.join(' '),
+      };
+    },
+  );
+  app.get('/api/v1/app-token', guarded, async (_request, reply) => {
     const token = await deps.tokens.getAppToken();
     reply.header('cache-control', 'no-store');
     return { access_token: token, token_type: 'Bearer' };

@@ -129,11 +129,17 @@ describe.skipIf(!available)('in a real browser (headless Chromium) against the s
     expect(body).toContain('Nothing playing right now');
     await page.screenshot({ path: join(SCREENSHOTS, 'profile.png'), fullPage: true });
 
+    const expiryBefore = Number(await countdown.getAttribute('data-expires-at'));
     await page.getByRole('button', { name: 'Refresh now' }).click();
     await expect.poll(() => page.locator('#refresh-status').textContent()).toMatch(/Refreshed at/);
+    // A new token, issued later than the first, so it expires later.
+    expect(Number(await countdown.getAttribute('data-expires-at'))).toBeGreaterThan(expiryBefore);
 
     // The page can read its access token for browser calls, and never sees the refresh token.
-    const token = (await page.evaluate(async () => (await fetch('/token')).json())) as Record<string, unknown>;
+    const token = (await page.evaluate(async () => (await fetch('/token')).json())) as Record<
+      string,
+      unknown
+    >;
     expect(token.access_token).toBeTruthy();
     expect(Object.keys(token)).not.toContain('refresh_token');
 

@@ -125,9 +125,9 @@ describe('spotauth emulator (real process)', () => {
     }
   });
 
-  it('bad options and a busy port exit 1 with one clear sentence', async () => {
+  it('bad options exit 2 (usage), a busy port exits 1, each with one clear sentence', async () => {
     const badPort = await run(['--port', 'abc']);
-    expect(badPort).toMatchObject({ code: 1 });
+    expect(badPort).toMatchObject({ code: 2 });
     expect((badPort as { stderr: string }).stderr).toMatch(/--port must be a whole number/);
     const badMode = await run(['--refresh-mode', 'sometimes', '--port', '0']);
     expect((badMode as { stderr: string }).stderr).toMatch(/--refresh-mode must be "keep" or "rotate"/);
