@@ -15,7 +15,8 @@ describe('token broker API', () => {
   afterAll(() => server.close());
 
   it('refuses requests without the key, or with a wrong one', async () => {
-    for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: KEY }]) {
+    const variants: Record<string, string>[] = [{}, { authorization: 'Bearer nope' }, { authorization: KEY }];
+    for (const headers of variants) {
       const response = await fetch(`${server.url}/api/v1/users`, { headers });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer');
