@@ -66,9 +66,11 @@ export interface AuthorizedFetchOptions {
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 /**
- * A request for SpotifyApi's own calls (typed helpers, paginate). A WHATWG Request would be built only to
- * be taken apart again (fetch builds its own from url + init); this plain holder saves that construction
- * and a header copy on every call. It carries exactly what createAuthorizedFetch reads.
+ * The request object of SpotifyApi's calls (openapi-fetch's `Request` option, the typed helpers, paginate).
+ * A WHATWG Request would be built only to be taken apart again (fetch builds its own from url + init);
+ * this plain holder saves that construction and a header copy on every call. It carries what
+ * createAuthorizedFetch and openapi-fetch read: url, method, headers (mutable), body, signal. Middleware
+ * that needs a real Request can build one: `new Request(request.url, request)`.
  */
 export class ApiRequest {
   readonly url: string;
@@ -82,6 +84,9 @@ export class ApiRequest {
     this.headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
     this.body = init.body ?? undefined;
     this.signal = init.signal ?? undefined;
+  }
+  toString(): string {
+    return this.url;
   }
 }
 const MAX_ERROR_BODY = 2_048;
