@@ -23,6 +23,8 @@ export interface StoreHarness {
 
 export interface ContractOptions {
   skip?: boolean;
+  /** False for the memory store, which keeps plaintext by design: its encryption cases are not registered. */
+  encrypted?: boolean;
   /** Registered as a failing test instead of the suite (service required but missing under CI). */
   failure?: string;
 }
@@ -220,93 +222,89 @@ export function storeContract(
       expect(store.describe()).not.toMatch(/:[^:@/]+@/);
     });
 
-    describe('encryption at rest', () => {
-      const encrypted = () => harness.readRaw !== undefined;
-
-      it('never persists a token in plaintext', async (ctx) => {
-        if (!encrypted()) return ctx.skip();
-        const store = await open();
-        const access = canary();
-        const refresh = canary();
-        await store.put(sampleRecord('user:ada', { accessToken: access, refreshToken: refresh }), null);
-        await store.put(sampleRecord('user:ada', { accessToken: access, refreshToken: refresh }), 1);
-        await store.tryLock('refresh:user:ada', 10_000);
-        const raw = await harness.readRaw!();
-        expect(raw).toContain('user:ada');
-        expect(raw).toContain('v1.k1.');
-        expect(raw).not.toContain(access);
-        expect(raw).not.toContain(refresh);
-        expect(raw).not.toContain('tok_CANARY_');
-        expect(await store.get('user:ada')).toMatchObject({ accessToken: access, refreshToken: refresh });
-      });
-
-      it('detects a tampered ciphertext (DECRYPT_FAILED, not "logged out")', async (ctx) => {
-        if (!encrypted() || !harness.tamper) return ctx.skip();
-        const store = await open();
-        const access = canary();
-        await store.put(sampleRecord('user:ada', { accessToken: access }), null);
-        await harness.tamper('user:ada');
-        const error = await store.get('user:ada').catch((e: unknown) => e);
-        expectCode(error, 'DECRYPT_FAILED');
-        expect((error as Error).message).toContain('user:ada');
-        expect((error as Error).message).not.toContain(access);
-        expectCode(await store.list('user:').catch((e: unknown) => e), 'DECRYPT_FAILED');
-      });
-
-      it('rotates keys: old rows stay readable, reencryptAll moves them to the new key', async (ctx) => {
-        if (!encrypted()) return ctx.skip();
-        const v1 = await open(keyringOf('k1'));
-        const ada = await v1.put(sampleRecord('user:ada'), null);
-        const app = await v1.put(sampleRecord('app:1', { refreshToken: undefined }), null);
-        await v1.close();
-
-        const rotated = await open(keyringOf('k1', 'k2'));
-        expect(await rotated.get('user:ada')).toEqual(ada);
-        const fresh = await rotated.put(sampleRecord('user:bob'), null);
-        const raw = await harness.readRaw!();
-        expect(raw).toContain('v1.k1.');
-        expect(raw).toContain('v1.k2.');
-
-        const result = await reencryptAll(rotated);
-        expect(result).toEqual({ scanned: 3, rewritten: 2, current: 1, skipped: 0 });
-        expect(await reencryptAll(rotated)).toEqual({ scanned: 3, rewritten: 0, current: 3, skipped: 0 });
-        const kids = await (
-          rotated as unknown as { keyIdsInUse(): Promise<Array<{ kids: string[] }>> }
-        ).keyIdsInUse();
-        expect(kids.map((k) => k.kids)).toEqual([['k2'], ['k2'], ['k2']]);
-        await rotated.close();
-
-        const retired = await open(keyringOf('k2'));
-        expect(await retired.get('user:ada')).toMatchObject({
-          accessToken: ada.accessToken,
-          refreshToken: ada.refreshToken,
-          version: 2,
+    if (options.encrypted !== false)
+      describe('encryption at rest', () => {
+        it('never persists a token in plaintext', async () => {
+          const store = await open();
+          const access = canary();
+          const refresh = canary();
+          await store.put(sampleRecord('user:ada', { accessToken: access, refreshToken: refresh }), null);
+          await store.put(sampleRecord('user:ada', { accessToken: access, refreshToken: refresh }), 1);
+          await store.tryLock('refresh:user:ada', 10_000);
+          const raw = await harness.readRaw!();
+          expect(raw).toContain('user:ada');
+          expect(raw).toContain('v1.k1.');
+          expect(raw).not.toContain(access);
+          expect(raw).not.toContain(refresh);
+          expect(raw).not.toContain('tok_CANARY_');
+          expect(await store.get('user:ada')).toMatchObject({ accessToken: access, refreshToken: refresh });
         });
-        expect(await retired.get('app:1')).toMatchObject({ accessToken: app.accessToken, version: 2 });
-        expect(await retired.get('user:bob')).toEqual(fresh);
-      });
 
-      it('reports a row encrypted under a key missing from the keyring as KEY_UNKNOWN', async (ctx) => {
-        if (!encrypted()) return ctx.skip();
-        const writer = await open(keyringOf('k1'));
-        const access = canary();
-        await writer.put(sampleRecord('user:ada', { accessToken: access }), null);
-        const reader = await open(keyringOf('k3'));
-        const error = await reader.get('user:ada').catch((e: unknown) => e);
-        expectCode(error, 'KEY_UNKNOWN');
-        expect((error as Error).message).toContain("'k1' which is not in the keyring");
-        expect((error as Error).message).not.toContain(access);
-      });
+        it('detects a tampered ciphertext (DECRYPT_FAILED, not "logged out")', async () => {
+          if (!harness.tamper || !harness.readRaw)
+            throw new Error('an encrypted backend must provide tamper and readRaw');
+          const store = await open();
+          const access = canary();
+          await store.put(sampleRecord('user:ada', { accessToken: access }), null);
+          await harness.tamper('user:ada');
+          const error = await store.get('user:ada').catch((e: unknown) => e);
+          expectCode(error, 'DECRYPT_FAILED');
+          expect((error as Error).message).toContain('user:ada');
+          expect((error as Error).message).not.toContain(access);
+          expectCode(await store.list('user:').catch((e: unknown) => e), 'DECRYPT_FAILED');
+        });
 
-      it('rejects a keyring with the right kid but the wrong key (DECRYPT_FAILED)', async (ctx) => {
-        if (!encrypted()) return ctx.skip();
-        const writer = await open(keyringOf('k1'));
-        await writer.put(sampleRecord('user:ada'), null);
-        const { Keyring } = await import('../../src/stores/encryption.js');
-        const impostor = await open(new Keyring({ k1: Buffer.alloc(32, 7) }));
-        expectCode(await impostor.get('user:ada').catch((e: unknown) => e), 'DECRYPT_FAILED');
+        it('rotates keys: old rows stay readable, reencryptAll moves them to the new key', async () => {
+          const v1 = await open(keyringOf('k1'));
+          const ada = await v1.put(sampleRecord('user:ada'), null);
+          const app = await v1.put(sampleRecord('app:1', { refreshToken: undefined }), null);
+          await v1.close();
+
+          const rotated = await open(keyringOf('k1', 'k2'));
+          expect(await rotated.get('user:ada')).toEqual(ada);
+          const fresh = await rotated.put(sampleRecord('user:bob'), null);
+          const raw = await harness.readRaw!();
+          expect(raw).toContain('v1.k1.');
+          expect(raw).toContain('v1.k2.');
+
+          const result = await reencryptAll(rotated);
+          expect(result).toEqual({ scanned: 3, rewritten: 2, current: 1, skipped: 0 });
+          expect(await reencryptAll(rotated)).toEqual({ scanned: 3, rewritten: 0, current: 3, skipped: 0 });
+          const kids = await (
+            rotated as unknown as { keyIdsInUse(): Promise<Array<{ kids: string[] }>> }
+          ).keyIdsInUse();
+          expect(kids.map((k) => k.kids)).toEqual([['k2'], ['k2'], ['k2']]);
+          await rotated.close();
+
+          const retired = await open(keyringOf('k2'));
+          expect(await retired.get('user:ada')).toMatchObject({
+            accessToken: ada.accessToken,
+            refreshToken: ada.refreshToken,
+            version: 2,
+          });
+          expect(await retired.get('app:1')).toMatchObject({ accessToken: app.accessToken, version: 2 });
+          expect(await retired.get('user:bob')).toEqual(fresh);
+        });
+
+        it('reports a row encrypted under a key missing from the keyring as KEY_UNKNOWN', async () => {
+          const writer = await open(keyringOf('k1'));
+          const access = canary();
+          await writer.put(sampleRecord('user:ada', { accessToken: access }), null);
+          const reader = await open(keyringOf('k3'));
+          const error = await reader.get('user:ada').catch((e: unknown) => e);
+          expectCode(error, 'KEY_UNKNOWN');
+          expect((error as Error).message).toContain("'k1' which is not in the keyring");
+          expect((error as Error).message).not.toContain(access);
+        });
+
+        it('rejects a keyring with the right kid but the wrong key (DECRYPT_FAILED)', async () => {
+          const writer = await open(keyringOf('k1'));
+          await writer.put(sampleRecord('user:ada'), null);
+          const { Keyring } = await import('../../src/stores/encryption.js');
+          const impostor = await open(new Keyring({ k1: Buffer.alloc(32, 7) }));
+          expectCode(await impostor.get('user:ada').catch((e: unknown) => e), 'DECRYPT_FAILED');
+        });
       });
-    });
   });
 }
 

@@ -1,8 +1,12 @@
 import { MemoryStore } from '../../src/stores/memory.js';
 import { storeContract } from './contract.js';
 
-// Plaintext by design: no readRaw, so the encryption cases are skipped; instances share nothing.
-storeContract('memory', async () => {
-  const store = new MemoryStore();
-  return { shared: false, makeStore: async () => store, cleanup: async () => {} };
-});
+// Plaintext by design (nothing is persisted), so the encryption cases do not apply; instances share nothing.
+storeContract(
+  'memory',
+  async () => {
+    const store = new MemoryStore();
+    return { shared: false, makeStore: async () => store, cleanup: async () => {} };
+  },
+  { encrypted: false },
+);
