@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     'emulator/index': 'src/emulator/index.ts',
+    'server/index': 'src/server/index.ts',
     'cli/main': 'src/cli/main.ts',
   },
   format: ['esm'],
@@ -11,7 +12,13 @@ export default defineConfig({
   platform: 'node',
   splitting: true,
   clean: true,
-  dts: { entry: { index: 'src/index.ts', 'emulator/index': 'src/emulator/index.ts' } },
+  dts: {
+    entry: {
+      index: 'src/index.ts',
+      'emulator/index': 'src/emulator/index.ts',
+      'server/index': 'src/server/index.ts',
+    },
+  },
   sourcemap: false,
   // Optional native module: resolved at run time, never bundled.
   external: ['@napi-rs/keyring'],

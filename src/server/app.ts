@@ -66,6 +66,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     requestIdHeader: false,
   }) as unknown as FastifyInstance;
 
+  // Declared up front so requests keep one shape (adding properties per request deoptimises V8).
+  app.decorateRequest('session', undefined);
+  app.decorateRequest('sessionId', undefined);
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(rateLimit, {
