@@ -5,12 +5,12 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import { fetchCurrentUser } from '../api/profile.js';
 import { isSpotauthError, SpotauthError } from '../core/errors.js';
-import { safeEqual } from '../core/safe-equal.js';
 import { parseScopes } from '../core/scopes.js';
 import type { SpotifyAuth } from '../core/spotify-auth.js';
 import type { TokenStore } from '../stores/types.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import { SCRIPT, STYLESHEET } from './assets.js';
+import { registerBrokerApi } from './broker-api.js';
 import type { ServerConfig } from './config.js';
 import { loggerOptions } from './logging.js';
 import type { ServerMetrics } from './metrics.js';
@@ -26,6 +26,7 @@ import {
   safeReturnTo,
 } from './security.js';
 import { LOGIN_TTL_MS, type Session, SessionStore } from './sessions.js';
+import { tokenResponse } from './token-response.js';
 
 export interface AppDependencies {
   config: ServerConfig;
@@ -368,13 +369,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     const session = requireSession(request);
     const token = await tokens.getToken(session.userKey);
     reply.header('cache-control', 'no-store');
-    return {
-      access_token: token.accessToken,
-      token_type: 'Bearer',
-      expires_at: new Date(token.expiresAt).toISOString(),
-      expires_in: secondsUntil(token.expiresAt),
-      scope: token.scope.join(' '),
-    };
+    return tokenResponse(token);
   });
 
   app.post('/refresh_token', async (request, reply) => {
@@ -382,14 +377,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     if (!checkCsrf(request, reply, session)) return reply;
     const token = await tokens.refreshNow(session.userKey);
     reply.header('cache-control', 'no-store');
-    return {
-      ok: true,
-      access_token: token.accessToken,
-      token_type: 'Bearer',
-      expires_at: new Date(token.expiresAt).toISOString(),
-      expires_in: secondsUntil(token.expiresAt),
-      scope: token.scope.join(' '),
-    };
+    return { ok: true, ...tokenResponse(token) };
   });
 
   app.post('/logout', async (request, reply) => {
@@ -432,93 +420,6 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   registerBrokerApi(app, deps, respond);
   return app;
-}
-
-/** Token broker for other backend services: Bearer one of SPOTAUTH_BROKER_KEYS. Disabled without keys. */
-function registerBrokerApi(
-  app: FastifyInstance,
-  deps: AppDependencies,
-  respond: (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    status: number,
-    view: { title: string; message: string; error?: string },
-  ) => FastifyReply,
-): void {
-  const keys = deps.config.brokerKeys;
-  const authorized = (request: FastifyRequest): boolean => {
-    const header = request.headers.authorization ?? '';
-    const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
-    return keys.some((key) => safeEqual(presented, key)) && presented.length > 0;
-  };
-  if (keys.length === 0) {
-    app.all('/api/*', (request, reply) =>
-      respond(request, reply, 404, {
-        title: 'Not found',
-        message: 'The token broker API is disabled (set SPOTAUTH_BROKER_KEYS).',
-        error: 'not_found',
-      }),
-    );
-    return;
-  }
-  const requireKey = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    if (authorized(request)) return done();
-    reply.header('www-authenticate', 'Bearer');
-    void respond(request, reply, 401, {
-      title: 'Unauthorized',
-      message: 'A valid broker API key is required (Authorization: Bearer …).',
-      error: 'unauthorized',
-    });
-  };
-  const guarded = { onRequest: requireKey };
-  app.get('/api/v1/users', guarded, async (_request, reply) => {
-    const grants = await deps.tokens.listGrants();
-    reply.header('cache-control', 'no-store');
-    return {
-      users: grants.map((grant) => ({
-        account: grant.key.slice('user:'.length),
-        display_name: grant.meta?.['displayName'] ?? null,
-        status: grant.status,
-        reauth_reason: grant.reauthReason ?? null,
-        scope: grant.scope.join(' '),
-        authorized_at: new Date(grant.authorizedAt).toISOString(),
-        refresh_token_expires_at: grant.refreshTokenDeadline
-          ? new Date(grant.refreshTokenDeadline).toISOString()
-          : null,
-      })),
-    };
-  });
-  app.get<{ Params: { account: string } }>(
-    '/api/v1/users/:account/token',
-    guarded,
-    async (request, reply) => {
-      const account = request.params.account;
-      if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(account))
-        return respond(request, reply, 400, {
-          title: 'Bad account id',
-          message: 'The account id has unexpected characters.',
-          error: 'bad_request',
-        });
-      const token = await deps.tokens.getToken(account);
-      reply.header('cache-control', 'no-store');
-      return {
-        access_token: token.accessToken,
-        token_type: 'Bearer',
-        expires_at: new Date(token.expiresAt).toISOString(),
-        expires_in: secondsUntil(token.expiresAt),
-        scope: token.scope.join(' '),
-      };
-    },
-  );
-  app.get('/api/v1/app-token', guarded, async (_request, reply) => {
-    const token = await deps.tokens.getAppToken();
-    reply.header('cache-control', 'no-store');
-    return { access_token: token, token_type: 'Bearer' };
-  });
-}
-
-function secondsUntil(time: number): number {
-  return Math.max(0, Math.floor((time - Date.now()) / 1000));
 }
 
 function mergeScopes(base: readonly string[], extra: readonly string[]): string[] {
