@@ -8,11 +8,12 @@ import {
   SpotifyApi,
   TokenManagerAuthStrategy,
 } from '../../src/api/index.js';
-import { SpotauthError, type SpotifyAuth } from '../../src/core/index.js';
+import type { SpotifyAuth } from '../../src/core/index.js';
 import { type RunningEmulator, TRACKS } from '../../src/emulator/index.js';
 import { MemoryStore } from '../../src/stores/index.js';
 import { TokenManager } from '../../src/tokens/index.js';
 import { control, emulatorAuth, login, startTestEmulator, tokenRequests } from '../support/emulator.js';
+import { caught } from '../support/errors.js';
 
 /**
  * The Web API client against the emulator over HTTP: real SpotifyAuth, TokenManager and MemoryStore.
@@ -28,16 +29,6 @@ const SCOPES = [
   'playlist-read-collaborative',
 ];
 const FAST_RETRY = { baseDelayMs: 10, maxDelayMs: 20 };
-
-async function caught(promise: Promise<unknown>): Promise<SpotauthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SpotauthError);
-    return error as SpotauthError;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function apiRequests(emulator: RunningEmulator): Promise<Record<string, number>> {
   const response = await fetch(`${emulator.url}/_emulator/stats`);

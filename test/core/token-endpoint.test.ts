@@ -11,6 +11,7 @@ import {
   SpotifyAuth,
   type SpotifyAuthConfig,
 } from '../../src/core/index.js';
+import { caught } from '../support/errors.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -61,16 +62,6 @@ function auth(overrides: Partial<SpotifyAuthConfig> = {}): SpotifyAuth {
     allowInsecureHttp: true,
     ...overrides,
   });
-}
-
-async function caught(promise: Promise<unknown>): Promise<SpotauthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SpotauthError);
-    return error as SpotauthError;
-  }
-  throw new Error('expected the token request to fail');
 }
 
 function tokenHits(): Hit[] {

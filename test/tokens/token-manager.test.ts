@@ -1,20 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SpotauthError, type SpotifyAuth } from '../../src/core/index.js';
+import type { SpotifyAuth } from '../../src/core/index.js';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { MemoryStore } from '../../src/stores/index.js';
 import type { TokenStore } from '../../src/stores/types.js';
 import { TokenManager, type TokenManagerEvents } from '../../src/tokens/index.js';
 import { control, emulatorAuth, login, startTestEmulator, tokenRequests } from '../support/emulator.js';
-
-async function caught(promise: Promise<unknown>): Promise<SpotauthError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(SpotauthError);
-    return error as SpotauthError;
-  }
-  throw new Error('expected a rejection');
-}
+import { caught } from '../support/errors.js';
 
 describe('TokenManager against the emulator', () => {
   let emulator: RunningEmulator;
