@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import cookie from '@fastify/cookie';
 import formbody from '@fastify/formbody';
 import rateLimit from '@fastify/rate-limit';
@@ -26,6 +27,7 @@ import {
   safeReturnTo,
 } from './security.js';
 import { LOGIN_TTL_MS, type Session, SessionStore } from './sessions.js';
+import { createTokenFastPath } from './token-fast-path.js';
 import { tokenResponse } from './token-response.js';
 
 export interface AppDependencies {
@@ -58,8 +60,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const names = cookieNames(config.publicUrl);
   const htmlHeaders = pageHeaderSet([...SPOTIFY_IMAGE_ORIGINS, ...(deps.imageOrigins ?? [])]);
 
+  const fastPath = createTokenFastPath({ sessions, tokens, sessionCookie: names.session });
   // The logger generic differs between a pino instance and options; the app only needs the base type.
   const app = Fastify({
+    serverFactory: (handler) => createServer((req, res) => fastPath(req, res) || handler(req, res)),
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(config.logLevel) }),
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,

@@ -146,6 +146,21 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
   }
 
+  /**
+   * The user's token if this process has it cached and valid, synchronously; otherwise undefined (then use
+   * getToken, which reads the store and refreshes). For hot paths that cannot afford a promise.
+   */
+  peekToken(user: string): AccessToken | undefined {
+    const record = this.#cached(userKey(user));
+    return (
+      record && {
+        accessToken: record.accessToken,
+        expiresAt: record.accessTokenExpiresAt,
+        scope: record.scope,
+      }
+    );
+  }
+
   /** Refreshes now, whatever the expiry (the "Refresh now" button); still single-flight. */
   async refreshNow(user: string): Promise<AccessToken> {
     const record = await this.#fresh(userKey(user), true);
@@ -201,6 +216,15 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       .finally(() => this.#inflight.delete(key));
     this.#inflight.set(key, promise);
     return promise;
+  }
+
+  /** A record cached in this process, still valid beyond the refresh skew. No jitter: entries live seconds. */
+  #cached(key: string): TokenRecord | undefined {
+    const cached = this.#cache.get(key);
+    const now = this.#now();
+    if (!cached || cached.until <= now || cached.record.accessTokenExpiresAt - this.#skew <= now)
+      return undefined;
+    return cached.record;
   }
 
   #remember(record: TokenRecord): void {

@@ -59,6 +59,40 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
     expect(JSON.stringify(body)).not.toContain(record.refreshToken!);
   });
 
+  it('GET /token answers the same from the hot path and from the full Fastify route', async () => {
+    const browser = new Browser();
+    await browser.login(server);
+    const sessionCookie = browser
+      .cookieHeader()
+      .split('; ')
+      .find((c) => c.startsWith('spotauth_session='))!;
+    const logged = () => server.logs.filter((line) => line.includes('"url":"/token"')).length;
+    const before = logged();
+    const fast = await fetch(`${server.url}/token`, { headers: { cookie: sessionCookie } });
+    expect(logged()).toBe(before); // answered before Fastify saw it
+    // A duplicated cookie name is left to the full route (which takes the first value).
+    const full = await fetch(`${server.url}/token`, {
+      headers: { cookie: `${sessionCookie}; ${sessionCookie}` },
+    });
+    expect(logged()).toBeGreaterThan(before);
+    const headers = (r: Response) =>
+      Object.fromEntries(
+        [...r.headers].filter(
+          ([name]) => !['date', 'keep-alive', 'connection', 'content-length'].includes(name),
+        ),
+      );
+    expect(fast.status).toBe(200);
+    expect(full.status).toBe(200);
+    expect(headers(fast)).toEqual(headers(full));
+    const [a, b] = (await Promise.all([fast.json(), full.json()])) as Record<string, unknown>[];
+    expect(Object.keys(a!).sort()).toEqual(Object.keys(b!).sort());
+    expect(a!['access_token']).toBe(b!['access_token']);
+    // No session: never the hot path, always the route's 401.
+    expect(
+      (await fetch(`${server.url}/token`, { headers: { cookie: 'spotauth_session=unknown' } })).status,
+    ).toBe(401);
+  });
+
   it('POST /refresh_token refreshes once (CSRF token required) and returns the new expiry', async () => {
     const browser = new Browser();
     const { final } = await browser.login(server);
