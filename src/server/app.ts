@@ -63,7 +63,11 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const fastPath = createTokenFastPath({ sessions, tokens, sessionCookie: names.session });
   // The logger generic differs between a pino instance and options; the app only needs the base type.
   const app = Fastify({
-    serverFactory: (handler) => createServer((req, res) => fastPath(req, res) || handler(req, res)),
+    serverFactory: (handler) => {
+      const server = createServer((req, res) => fastPath(req, res) || handler(req, res));
+      server.keepAliveTimeout = 72_000; // what Fastify sets on servers it creates itself
+      return server;
+    },
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: loggerOptions(config.logLevel) }),
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
