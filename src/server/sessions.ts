@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /**
  * Browser sessions and login transactions, kept server-side and looked up by the SHA-256 of the cookie
@@ -35,7 +35,8 @@ export function newSecret(): string {
 }
 
 function digest(id: string): string {
-  return createHash('sha256').update(id).digest('base64url');
+  // One-shot hash(): no Hash object per request (this runs on every request that carries a cookie).
+  return hash('sha256', id, 'base64url');
 }
 
 export class SessionStore {
