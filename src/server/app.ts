@@ -73,6 +73,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     requestIdHeader: false,
+    // A child logger per request costs pino's redaction setup every time; below `info` nothing per-request
+    // is logged anyway, so requests share the root logger (their warnings then carry no request id).
+    childLoggerFactory: (logger, bindings, options) =>
+      (logger as unknown as Logger).isLevelEnabled('info') ? logger.child(bindings, options) : logger,
   }) as unknown as FastifyInstance;
 
   // Declared up front so requests keep one shape (adding properties per request deoptimises V8).

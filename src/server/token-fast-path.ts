@@ -19,6 +19,8 @@ export function createTokenFastPath(options: {
 }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { sessions, tokens, sessionCookie } = options;
   const prefix = `${sessionCookie}=`;
+  // The body only changes with the token or the second (expires_in): serialise it once per second per user.
+  const bodies = new Map<string, { accessToken: string; second: number; body: string }>();
   return (req, res) => {
     if (req.url !== '/token' || req.method !== 'GET') return false;
     const sessionId = readCookie(req.headers.cookie, prefix);
@@ -26,7 +28,14 @@ export function createTokenFastPath(options: {
     if (!session) return false;
     const token = tokens.peekToken(session.userKey);
     if (!token) return false;
-    const body = JSON.stringify(tokenResponse(token));
+    const second = Math.floor(Date.now() / 1000);
+    let cached = bodies.get(session.userKey);
+    if (!cached || cached.second !== second || cached.accessToken !== token.accessToken) {
+      if (bodies.size >= 10_000) bodies.clear();
+      cached = { accessToken: token.accessToken, second, body: JSON.stringify(tokenResponse(token)) };
+      bodies.set(session.userKey, cached);
+    }
+    const body = cached.body;
     res.writeHead(200, {
       ...BASE_HEADERS,
       'cache-control': 'no-store',
