@@ -182,7 +182,7 @@ export function createAuthorizedFetch(
           },
         );
       }
-      throw await clientError(
+      throw await apiClientError(
         response,
         method,
         new URL(input.url).pathname.slice(new URL(options.apiUrl).pathname.length),
@@ -248,7 +248,12 @@ async function readError(response: Response): Promise<{ message?: string; reason
   }
 }
 
-async function clientError(response: Response, method: string, path: string): Promise<SpotauthError> {
+/** A typed error for a Web API 4xx (other than 401/429): missing scope, allowlist refusal, or a generic refusal. */
+export async function apiClientError(
+  response: Response,
+  method: string,
+  path: string,
+): Promise<SpotauthError> {
   const status = response.status;
   const { message, text } = await readError(response);
   if (status === 403) {

@@ -1,4 +1,5 @@
 import { SpotauthError } from '../core/errors.js';
+import { apiClientError } from './authorized-fetch.js';
 import type { components } from './spotify-web-api.js';
 
 export type SpotifyProfile = components['schemas']['PrivateUserObject'] & { id: string };
@@ -24,15 +25,8 @@ export async function fetchCurrentUser(
       transient: true,
     });
   }
-  if (response.status === 403) {
-    const text = await response.text().catch(() => '');
-    if (!text.trim().startsWith('{')) {
-      throw new SpotauthError(
-        'USER_NOT_ALLOWLISTED',
-        'Spotify refused this user: the app is in development mode and the user is not on its allowlist (Dashboard → Settings → User Management).',
-        { status: 403 },
-      );
-    }
+  if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+    throw await apiClientError(response, 'GET', '/me');
   }
   if (!response.ok) {
     throw new SpotauthError(

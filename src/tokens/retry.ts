@@ -26,12 +26,14 @@ export function jitter(min: number, max: number): number {
 
 /**
  * Runs `attempt`, retrying only transient SpotauthErrors (5xx, timeout, network, 429), with jittered
- * exponential backoff, honouring Retry-After up to the cap. `deadline` (epoch ms) bounds the total time.
+ * exponential backoff, honouring Retry-After up to the cap. `deadline` (epoch ms on the
+ * caller's clock `now`) bounds the total time.
  */
 export async function withRetries<T>(
   attempt: () => Promise<T>,
   policy: RetryPolicy,
   deadline: number,
+  now: () => number = Date.now,
   sleep: (ms: number) => Promise<void> = (ms) => delay(ms),
 ): Promise<T> {
   for (let index = 1; ; index++) {
@@ -47,7 +49,7 @@ export async function withRetries<T>(
         const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (index - 1));
         wait = jitter(Math.floor(ceiling / 2), ceiling);
       }
-      if (Date.now() + wait >= deadline) throw error;
+      if (now() + wait >= deadline) throw error;
       await sleep(wait);
     }
   }

@@ -243,27 +243,19 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       if (lock) {
         try {
           const current = await this.#read(key);
-          // Someone else refreshed while we waited for the lock.
-          if (current && current.version !== record?.version && this.#isFresh(current)) return current;
-          if (current && !force && this.#isFresh(current)) return current;
+          // Fresh now — possibly because someone else refreshed while we waited for the lock.
+          if (current && this.#isFresh(current) && (!force || current.version !== record?.version))
+            return current;
           return await this.#refreshLocked(key, current);
         } finally {
           await lock.release().catch(() => {});
         }
       }
       // Another process holds the lock. A token that has not expired yet is still good to hand out.
+      // (#read has already thrown for a grant marked reauth_required.)
       const seen = await this.#read(key);
-      if (
-        seen &&
-        seen.version !== record?.version &&
-        seen.status === 'active' &&
-        seen.accessTokenExpiresAt > this.#now()
-      ) {
-        return seen;
-      }
-      if (seen && !force && seen.status === 'active' && seen.accessTokenExpiresAt > this.#now() + 1_000)
-        return seen;
-      if (seen?.status === 'reauth_required') throw this.#reauthError(seen);
+      if (seen && seen.version !== record?.version && seen.accessTokenExpiresAt > this.#now()) return seen;
+      if (seen && !force && seen.accessTokenExpiresAt > this.#now() + 1_000) return seen;
       if (this.#now() > waitUntil) {
         throw new SpotauthError(
           'LOCK_TIMEOUT',
@@ -306,6 +298,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
             : this.auth.refresh(record.refreshToken, { previousScope: record.scope }),
         this.#retry,
         deadline,
+        this.#now,
       );
     } catch (error) {
       return this.#onRefreshError(key, record, error);
