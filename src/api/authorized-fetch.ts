@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { SpotauthError } from '../core/errors.js';
 import { parseRetryAfter } from '../core/retry-after.js';
-import { jitter } from '../tokens/retry.js';
+import { backoffDelay } from '../tokens/retry.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import { ENDPOINT_SCOPES } from './endpoint-scopes.js';
 
@@ -139,7 +139,7 @@ export function createAuthorizedFetch(
       } catch (error) {
         const failure = networkFailure(error);
         if (idempotent && attempt < retry.maxAttempts) {
-          await delay(backoff(retry, attempt));
+          await delay(backoffDelay(retry, attempt));
           continue;
         }
         throw failure;
@@ -170,7 +170,7 @@ export function createAuthorizedFetch(
       if (response.status >= 500) {
         const { message } = await readError(response);
         if (idempotent && attempt < retry.maxAttempts) {
-          await delay(backoff(retry, attempt));
+          await delay(backoffDelay(retry, attempt));
           continue;
         }
         throw new SpotauthError(
@@ -213,11 +213,6 @@ function formatSeconds(seconds: number): string {
   if (seconds < 120) return `${Math.ceil(seconds)} s`;
   if (seconds < 7200) return `${Math.ceil(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
-}
-
-function backoff(retry: ApiRetryOptions, attempt: number): number {
-  const ceiling = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
-  return jitter(Math.floor(ceiling / 2), ceiling);
 }
 
 function networkFailure(error: unknown): SpotauthError {

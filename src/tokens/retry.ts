@@ -24,6 +24,12 @@ export function jitter(min: number, max: number): number {
   return max <= min ? min : randomInt(min, max + 1);
 }
 
+/** Exponential backoff for the given attempt (1-based), with jitter in [50%, 100%] of the ceiling. */
+export function backoffDelay(policy: { baseDelayMs: number; maxDelayMs: number }, attempt: number): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return jitter(Math.floor(ceiling / 2), ceiling);
+}
+
 /**
  * Runs `attempt`, retrying only transient SpotauthErrors (5xx, timeout, network, 429), with jittered
  * exponential backoff, honouring Retry-After up to the cap. `deadline` (epoch ms on the
@@ -46,8 +52,7 @@ export async function withRetries<T>(
         wait = error.retryAfter * 1000;
         if (wait > policy.maxRetryAfterMs) throw error;
       } else {
-        const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (index - 1));
-        wait = jitter(Math.floor(ceiling / 2), ceiling);
+        wait = backoffDelay(policy, index);
       }
       if (now() + wait >= deadline) throw error;
       await sleep(wait);
