@@ -4,6 +4,12 @@ import { BASE_HEADERS } from './security.js';
 import type { SessionStore } from './sessions.js';
 import { tokenResponse } from './token-response.js';
 
+const JSON_HEADERS: Readonly<Record<string, string>> = {
+  ...BASE_HEADERS,
+  'cache-control': 'no-store',
+  'content-type': 'application/json; charset=utf-8',
+};
+
 /**
  * `GET /token` is the server's hot path: browser code (e.g. the Web Playback SDK) asks for the token
  * again and again. When the request carries a live session and this process has that user's valid token
@@ -19,8 +25,12 @@ export function createTokenFastPath(options: {
 }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { sessions, tokens, sessionCookie } = options;
   const prefix = `${sessionCookie}=`;
-  // The body only changes with the token or the second (expires_in): serialise it once per second per user.
-  const bodies = new Map<string, { accessToken: string; second: number; body: string }>();
+  // The body only changes with the token or the second (expires_in): serialise it, and build its headers,
+  // once per second per user. (Building the headers per request by spreading an object cost microseconds.)
+  const responses = new Map<
+    string,
+    { accessToken: string; second: number; body: string; headers: Record<string, string> }
+  >();
   return (req, res) => {
     if (req.url !== '/token' || req.method !== 'GET') return false;
     const sessionId = readCookie(req.headers.cookie, prefix);
@@ -29,33 +39,37 @@ export function createTokenFastPath(options: {
     const token = tokens.peekToken(session.userKey);
     if (!token) return false;
     const second = Math.floor(Date.now() / 1000);
-    let cached = bodies.get(session.userKey);
+    let cached = responses.get(session.userKey);
     if (!cached || cached.second !== second || cached.accessToken !== token.accessToken) {
-      if (bodies.size >= 10_000) bodies.clear();
-      cached = { accessToken: token.accessToken, second, body: JSON.stringify(tokenResponse(token)) };
-      bodies.set(session.userKey, cached);
+      if (responses.size >= 10_000) responses.clear();
+      const body = JSON.stringify(tokenResponse(token));
+      const headers = { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(body)) };
+      cached = { accessToken: token.accessToken, second, body, headers };
+      responses.set(session.userKey, cached);
     }
-    const body = cached.body;
-    res.writeHead(200, {
-      ...BASE_HEADERS,
-      'cache-control': 'no-store',
-      'content-type': 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-    });
-    res.end(body);
+    res.writeHead(200, cached.headers);
+    res.end(cached.body);
     return true;
   };
 }
 
-/** The value of one cookie, or undefined (also when the name appears twice: let the full path decide). */
+/**
+ * The value of one cookie, or undefined (also when the name appears twice: let the full path decide).
+ * A scan rather than split/trim: no array or substrings per request.
+ */
 function readCookie(header: string | undefined, prefix: string): string | undefined {
   if (header === undefined) return undefined;
   let found: string | undefined;
-  for (const part of header.split(';')) {
-    const trimmed = part.trim();
-    if (!trimmed.startsWith(prefix)) continue;
-    if (found !== undefined) return undefined;
-    found = trimmed.slice(prefix.length);
+  for (let start = 0; start < header.length; ) {
+    let end = header.indexOf(';', start);
+    if (end === -1) end = header.length;
+    let nameStart = start;
+    while (header.charCodeAt(nameStart) === 32 || header.charCodeAt(nameStart) === 9) nameStart++;
+    if (header.startsWith(prefix, nameStart)) {
+      if (found !== undefined) return undefined;
+      found = header.slice(nameStart + prefix.length, end).trimEnd();
+    }
+    start = end + 1;
   }
   return found;
 }

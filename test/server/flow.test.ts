@@ -70,6 +70,14 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
     const before = logged();
     const fast = await fetch(`${server.url}/token`, { headers: { cookie: sessionCookie } });
     expect(logged()).toBe(before); // answered before Fastify saw it
+    // Among other cookies, with loose whitespace, it is still the hot path and the same token.
+    const amongOthers = await fetch(`${server.url}/token`, {
+      headers: { cookie: `theme=dark;\t ${sessionCookie} ; other=1` },
+    });
+    expect(logged()).toBe(before);
+    expect(amongOthers.status).toBe(200);
+    const amongOthersBody = await amongOthers.text();
+    expect(Number(amongOthers.headers.get('content-length'))).toBe(Buffer.byteLength(amongOthersBody));
     // A duplicated cookie name is left to the full route (which takes the first value).
     const full = await fetch(`${server.url}/token`, {
       headers: { cookie: `${sessionCookie}; ${sessionCookie}` },
@@ -87,6 +95,7 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
     const [a, b] = (await Promise.all([fast.json(), full.json()])) as Record<string, unknown>[];
     expect(Object.keys(a!).sort()).toEqual(Object.keys(b!).sort());
     expect(a!['access_token']).toBe(b!['access_token']);
+    expect((JSON.parse(amongOthersBody) as Record<string, unknown>)['access_token']).toBe(a!['access_token']);
     // No session: never the hot path, always the route's 401.
     expect(
       (await fetch(`${server.url}/token`, { headers: { cookie: 'spotauth_session=unknown' } })).status,
