@@ -13,6 +13,13 @@ export async function sample(fn, { iterations = 1000, warmup = 100 } = {}) {
   return times;
 }
 
+/** The middle value (the mean of the two middle values for an even count). */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
 export function stats(times) {
   const sorted = [...times].sort((a, b) => a - b);
   const pick = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];

@@ -17,6 +17,7 @@ import {
   BENCH_REDIS_URL,
   deleteRedisPrefix,
   dropPostgresSchema,
+  median,
   serviceUp,
 } from './lib.mjs';
 
@@ -203,8 +204,6 @@ async function runExpiry(backend, store, processes, callers, repeat) {
     callersMs: Math.max(...results.map((r) => r.ms)),
   };
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 /** REPEATS expiries of one case, summarised: `refreshes` is the most the emulator served for any one expiry. */
 async function runCase(backend, store, processes, callers) {

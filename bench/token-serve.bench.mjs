@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { median } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONNECTIONS = 32;
@@ -120,11 +121,6 @@ try {
     rows['GET /token (spotauth)'].push(oursResult);
     pairRatios.push(oursResult.requests.average / bareResult.requests.average);
   }
-  const median = (values) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = sorted.length / 2;
-    return sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
-  };
   const summary = Object.entries(rows).map(([name, results]) => ({
     name,
     rps: median(results.map((r) => r.requests.average)),
