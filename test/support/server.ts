@@ -8,7 +8,7 @@ import { buildApp } from '../../src/server/app.js';
 import { loadServerConfig } from '../../src/server/config.js';
 import { loggerOptions } from '../../src/server/logging.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
-import { MemoryStore } from '../../src/stores/index.js';
+import { MemoryStore, type TokenStore } from '../../src/stores/index.js';
 import { TokenManager } from '../../src/tokens/index.js';
 import { startTestEmulator } from './emulator.js';
 
@@ -27,7 +27,7 @@ export interface TestServer {
   url: string;
   emulator: RunningEmulator;
   tokens: TokenManager;
-  store: MemoryStore;
+  store: TokenStore;
   logs: string[];
   close(): Promise<void>;
 }
@@ -37,7 +37,7 @@ export interface TestServer {
  * but with the emulator's options in the test's hands and logs captured.
  */
 export async function startTestServer(
-  options: { emulator?: EmulatorOptions; env?: Record<string, string> } = {},
+  options: { emulator?: EmulatorOptions; env?: Record<string, string>; store?: TokenStore } = {},
 ): Promise<TestServer> {
   const emulator = await startTestEmulator({ autoApprove: 'alice', ...options.emulator });
   const port = await freePort();
@@ -67,7 +67,7 @@ export async function startTestServer(
     allowInsecureHttp: true,
     fetch: metrics.timedFetch(`${emulator.url}/api/token`),
   });
-  const store = new MemoryStore();
+  const store = options.store ?? new MemoryStore();
   const tokens = new TokenManager({
     auth,
     store,
