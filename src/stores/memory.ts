@@ -3,6 +3,7 @@
  * records are copied in and out so callers can't mutate stored state behind the store's back.
  */
 import { checkInput, conflictError, stamp } from './codec.js';
+import { MemoryEntries } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, TokenStore } from './types.js';
 
@@ -10,6 +11,7 @@ export class MemoryStore implements TokenStore {
   readonly kind = 'memory';
   readonly #records = new Map<string, TokenRecord>();
   readonly #locks = new Map<string, { owner: string; expiresAt: number }>();
+  readonly entries = new MemoryEntries();
 
   describe(): string {
     return 'memory (this process only, lost on exit)';

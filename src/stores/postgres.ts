@@ -18,7 +18,9 @@ import {
   stamp,
 } from './codec.js';
 import type { Keyring } from './encryption.js';
+import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import { PostgresEntries } from './postgres-entries.js';
 import type { EncryptedStore } from './reencrypt.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
@@ -72,6 +74,21 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
         data text
       );`,
   },
+  {
+    version: 3,
+    name: 'entries (sessions, login transactions)',
+    sql: `
+      CREATE TABLE {t}entries (
+        ns text NOT NULL,
+        id text NOT NULL,
+        value text NOT NULL,
+        tag text,
+        expires_at bigint,
+        PRIMARY KEY (ns, id)
+      );
+      CREATE INDEX ON {t}entries (ns, tag) WHERE tag IS NOT NULL;
+      CREATE INDEX ON {t}entries (expires_at) WHERE expires_at IS NOT NULL;`,
+  },
 ];
 
 interface DbRow {
@@ -90,6 +107,7 @@ export class PostgresStore implements EncryptedStore {
   readonly #t: string;
   readonly #codec: RecordCodec;
   readonly #schema: string | undefined;
+  readonly entries: PostgresEntries;
 
   private constructor(pool: Pool, url: string, prefix: string, schema: string | undefined, keyring: Keyring) {
     this.#pool = pool;
@@ -97,6 +115,11 @@ export class PostgresStore implements EncryptedStore {
     this.#schema = schema;
     this.#t = schema ? `"${schema}".${prefix}` : prefix;
     this.#codec = new RecordCodec(this.kind, keyring);
+    this.entries = new PostgresEntries(
+      `${this.#t}entries`,
+      new EntryCodec(this.kind, keyring),
+      (sql, values) => this.#query(sql, values),
+    );
   }
 
   static async open(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {

@@ -15,7 +15,9 @@ import {
   validateSealed,
 } from './codec.js';
 import type { Keyring } from './encryption.js';
+import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import { RedisEntries } from './redis-entries.js';
 import type { EncryptedStore } from './reencrypt.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
@@ -51,12 +53,14 @@ export class RedisStore implements EncryptedStore {
   readonly #url: string;
   readonly #prefix: string;
   readonly #codec: RecordCodec;
+  readonly entries: RedisEntries;
 
   private constructor(redis: Redis, url: string, prefix: string, keyring: Keyring) {
     this.#redis = redis;
     this.#url = url;
     this.#prefix = prefix;
     this.#codec = new RecordCodec(this.kind, keyring);
+    this.entries = new RedisEntries(prefix, new EntryCodec(this.kind, keyring), (fn) => this.#call(fn));
   }
 
   static async open(url: string, options: RedisStoreOptions): Promise<RedisStore> {
