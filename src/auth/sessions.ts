@@ -1,4 +1,4 @@
-import { hash, randomBytes } from 'node:crypto';
+import * as nodeCrypto from 'node:crypto';
 import type { EntryStore } from '../stores/types.js';
 
 /**
@@ -52,12 +52,17 @@ const TOUCH_EVERY_MS = 3600 * 1000;
 const MAX_COOKIE_VALUE = 128;
 
 export function newSecret(): string {
-  return randomBytes(32).toString('base64url');
+  return nodeCrypto.randomBytes(32).toString('base64url');
 }
 
+// One-shot hash() (Node ≥ 20.12): no Hash object per request, and this runs on every request that carries
+// a cookie. Runtimes without it (Bun, Deno's node:crypto) take createHash.
+const oneShotHash = typeof nodeCrypto.hash === 'function' ? nodeCrypto.hash : undefined;
+
 function digest(cookieValue: string): string {
-  // One-shot hash(): no Hash object per request (this runs on every request that carries a cookie).
-  return hash('sha256', cookieValue, 'base64url');
+  return oneShotHash
+    ? oneShotHash('sha256', cookieValue, 'base64url')
+    : nodeCrypto.createHash('sha256').update(cookieValue).digest('base64url');
 }
 
 export class SessionManager {
