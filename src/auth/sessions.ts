@@ -76,6 +76,8 @@ export class SessionManager {
   readonly #now: () => number;
   /** digest → what the store said (null: no such session) and until when to believe it. */
   readonly #cache = new Map<string, { session: Session | null; until: number }>();
+  /** digest → the store read in flight, shared by every request for that session meanwhile. */
+  readonly #reading = new Map<string, Promise<Session | null>>();
 
   constructor(options: SessionOptions) {
     this.entries = options.entries;
@@ -109,7 +111,15 @@ export class SessionManager {
     const id = digest(cookie);
     const cached = this.#fromCache(id);
     if (cached !== undefined) return cached;
-    return this.#load(id);
+    // When the cached copy expires, every request in flight for the session misses at once (32 on a
+    // busy GET /token): they share one store read instead of sending 32.
+    const inFlight = this.#reading.get(id);
+    if (inFlight) return inFlight;
+    const reading = this.#load(id).finally(() => {
+      if (this.#reading.get(id) === reading) this.#reading.delete(id);
+    });
+    this.#reading.set(id, reading);
+    return reading;
   }
 
   async #load(id: string): Promise<Session | null> {
@@ -153,6 +163,7 @@ export class SessionManager {
     if (!isPlausible(cookie)) return;
     const id = digest(cookie);
     this.#cache.delete(id);
+    this.#reading.delete(id);
     await this.entries.delete(SESSIONS, id);
   }
 

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spotauthFetch } from '../../src/adapters/fetch.js';
 import { SessionManager } from '../../src/auth/sessions.js';
 import { SqliteStore } from '../../src/stores/sqlite.js';
+import type { EntryStore } from '../../src/stores/types.js';
 import { keyringOf } from '../stores/helpers.js';
 import { emulatorAuth, startTestEmulator } from '../support/emulator.js';
 
@@ -20,7 +21,38 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+/** The store's entries, counting reads. */
+function counted(entries: EntryStore): EntryStore & { reads: number } {
+  const wrapper = Object.create(entries) as EntryStore & { reads: number };
+  wrapper.reads = 0;
+  wrapper.get = (namespace, id) => {
+    wrapper.reads++;
+    return entries.get(namespace, id);
+  };
+  return wrapper;
+}
+
 describe('SessionManager', () => {
+  it('requests in flight when the cached session expires share one store read', async () => {
+    const store = await SqliteStore.open(join(dir, 's.db'), { keyring: keyringOf('k1') });
+    try {
+      const entries = counted(store.entries);
+      let now = Date.now();
+      const sessions = new SessionManager({ entries, cacheMs: 500, now: () => now });
+      const { cookie } = await sessions.create('user:ada');
+      now += 501; // the copy cached by create() has expired
+      const seen = await Promise.all(Array.from({ length: 32 }, () => sessions.get(cookie)));
+      expect(seen.every((session) => session?.userKey === 'user:ada')).toBe(true);
+      expect(entries.reads).toBe(1);
+      // And the next expiry reads once more.
+      now += 501;
+      await Promise.all(Array.from({ length: 8 }, () => sessions.get(cookie)));
+      expect(entries.reads).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a session or login under a key no longer in the keyring is none (log in again), not an error', async () => {
     const path = join(dir, 'rotated.db');
     const before = await SqliteStore.open(path, { keyring: keyringOf('old') });
