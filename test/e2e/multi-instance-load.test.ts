@@ -188,6 +188,12 @@ describe.skipIf(!ready).each(STORES)('under load, 3 instances behind nginx on $n
     expect(afterKill.filter((s) => last(s) === victim.address)).toEqual([]);
     for (const instance of survivors)
       expect(afterKill.filter((s) => last(s) === instance.address).length).toBeGreaterThan(0);
+    // nginx's only complaints are about the dead instance (refused, or reset mid-request).
+    const nginxErrors = cluster.nginx
+      .errorLog()
+      .split('\n')
+      .filter((line) => /\[(error|crit|alert|emerg)\]/.test(line));
+    expect(nginxErrors.filter((line) => !line.includes(`http://${victim.address}/`))).toEqual([]);
     const movedOn = afterKill.filter((s) => s.upstreams.length > 1);
     expect(movedOn.length).toBeGreaterThan(0);
     expect(movedOn.every((s) => s.upstreams[0] === victim.address)).toBe(true);

@@ -36,6 +36,11 @@ afterAll(async () => {
 describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $name', ({ kind }) => {
   let cluster: Cluster;
   let available = false;
+  /** Tokens, codes and cookie values the tests saw: none may appear in any instance's output. */
+  const secrets: string[] = [];
+  const keep = (...values: (string | undefined)[]) => {
+    for (const value of values) if (value) secrets.push(value);
+  };
 
   beforeAll(async () => {
     available = await storeAvailable(kind);
@@ -92,6 +97,7 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
     await page.waitForURL(`${cluster.url}/`);
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toMatch(/Alice/);
     expect(page.url()).not.toContain('code=');
+    keep(...(await page.context().cookies(cluster.url)).map((cookie) => cookie.value));
 
     const login = served.find((r) => r.path === '/login');
     const callback = served.find((r) => r.path === '/callback');
@@ -132,6 +138,7 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
       const token = await page.evaluate<string>(
         'fetch("/token").then((r) => r.json()).then((t) => t.access_token)',
       );
+      keep(token);
       const info = cluster.emulator.state.lookupAccessToken(token);
       expect(info?.userId).toBe('alice');
       expect(info!.expiresAt).toBeGreaterThan(Date.now());
@@ -173,11 +180,14 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
     const loginsBefore = cluster.instances.map((i) => logLines(i).filter((l) => l['msg'] === 'login').length);
     const client = new Client(cluster);
     const { callbackPath, loginCookie, callback } = await client.login(a, b);
+    keep(loginCookie, new URLSearchParams(callbackPath.split('?')[1]).get('code') ?? undefined);
+    keep(client.cookies.get('spotauth_session'));
     expect(callback.status).toBe(303);
     expect(callback.headers.get('location')).toBe('/');
     const token = await client.request('/token', { instance: c });
     expect(token.status).toBe(200);
     const { access_token } = (await token.json()) as { access_token: string };
+    keep(access_token);
     expect(cluster.emulator.state.lookupAccessToken(access_token)?.userId).toBe('bob');
     // B logged the login; A (which started it) and C did not.
     const loginsAfter = cluster.instances.map((i) => logLines(i).filter((l) => l['msg'] === 'login').length);
@@ -220,6 +230,7 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
     const client = new Client(cluster);
     expect((await client.login()).callback.status).toBe(303);
     const cookie = client.cookieHeader();
+    keep(client.cookies.get('spotauth_session'));
     // Every instance has read the session (and trusts it for the next 500 ms).
     expect(await tokenEverywhere(cookie)).toEqual([200, 200, 200]);
     const csrf = await client.csrfToken(cluster.instances[0]);
@@ -263,5 +274,17 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
     }
     // Nothing kept asking Spotify.
     expect((await tokenRequests(cluster.emulator)).refresh_token).toBe(before.refresh_token + 1);
+  });
+
+  it('no instance logged an error, a token, a code or a cookie; nginx logged no error', async (context) => {
+    if (!available) return context.skip();
+    expect(secrets.length).toBeGreaterThan(4);
+    for (const instance of cluster.instances) {
+      const output = instance.output();
+      for (const secret of secrets) expect(output.includes(secret), `instance ${instance.index}`).toBe(false);
+      const errors = logLines(instance).filter((line) => Number(line['level']) >= 50);
+      expect(errors, `instance ${instance.index}`).toEqual([]);
+    }
+    expect(cluster.nginx.errorLog()).not.toMatch(/\[(error|crit|alert|emerg)\]/);
   });
 });
