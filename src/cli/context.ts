@@ -70,6 +70,9 @@ export function profileScoped(store: TokenStore, profile: string): TokenStore {
     delete: (key) => store.delete(scoped(key)),
     list: (prefix) => store.list(prefix),
     tryLock: (name, ttlMs) => store.tryLock(name, ttlMs),
+    ...(store.waitForRelease
+      ? { waitForRelease: (name: string, timeoutMs: number) => store.waitForRelease!(name, timeoutMs) }
+      : {}),
     close: () => store.close(),
   };
 }
