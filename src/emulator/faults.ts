@@ -155,6 +155,18 @@ function hugeBody(state: EmulatorState): Buffer {
   ]);
 }
 
+/**
+ * Runs after the token request was processed, before its answer is sent: waits for a `response_latency`
+ * fault. The request has had its effect (a code is spent, a refresh token rotated) whether or not the
+ * client is still there to read the answer — as at Spotify, which finishes what it received.
+ */
+export async function applyResponseLatency(state: EmulatorState): Promise<void> {
+  const fault = head(state);
+  if (fault?.kind !== 'response_latency') return;
+  consume(state, fault);
+  await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+}
+
 /** Deforms a successful token response in place, if a shaping fault is next in line. */
 export function applyShapeFault(state: EmulatorState, body: Record<string, unknown>): void {
   const fault = head(state);

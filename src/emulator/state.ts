@@ -69,6 +69,7 @@ export const FAULT_KINDS = [
   'error_transient',
   'rate_limit',
   'latency',
+  'response_latency',
   'redirect',
   'bad_token_type',
   'bad_expires_in',
