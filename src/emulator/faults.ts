@@ -109,7 +109,7 @@ export async function applyPreFault(
   if (!fault) return false;
   if (fault.kind === 'latency') {
     consume(state, fault);
-    await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+    await hold(state, fault.latencyMs);
     return false;
   }
   if (!REPLACING.has(fault.kind)) return false;
@@ -164,7 +164,27 @@ export async function applyResponseLatency(state: EmulatorState): Promise<void> 
   const fault = head(state);
   if (fault?.kind !== 'response_latency') return;
   consume(state, fault);
-  await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+  await hold(state, fault.latencyMs);
+}
+
+/** Waits `ms`, or less if `POST /_emulator/faults/release` lets the held requests go first. */
+function hold(state: EmulatorState, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const release = () => {
+      clearTimeout(timer);
+      state.heldTokenRequests.delete(release);
+      resolve();
+    };
+    const timer = setTimeout(release, ms);
+    state.heldTokenRequests.add(release);
+  });
+}
+
+/** Lets every token request held by a latency fault go on now; returns how many there were. */
+export function releaseHeld(state: EmulatorState): number {
+  const held = [...state.heldTokenRequests];
+  for (const release of held) release();
+  return held.length;
 }
 
 /** Deforms a successful token response in place, if a shaping fault is next in line. */
