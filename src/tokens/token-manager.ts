@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { isSpotauthError, SpotauthError } from '../core/errors.js';
 import type { SpotifyAuth } from '../core/spotify-auth.js';
 import type { TokenSet } from '../core/token-endpoint.js';
-import type { ReauthReason, TokenRecord, TokenRecordInput, TokenStore } from '../stores/types.js';
+import type { LockHandle, ReauthReason, TokenRecord, TokenRecordInput, TokenStore } from '../stores/types.js';
 import { RefreshLease, waitForLock } from './lease.js';
 import { backoffDelay, DEFAULT_RETRY, jitter, type RetryPolicy, withRetries } from './retry.js';
 
@@ -330,8 +330,13 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     }
     const used = isApp ? undefined : record?.refreshToken;
     let failure = used === undefined ? undefined : refused.get(used);
-    let tokens: TokenSet | undefined;
-    if (!failure) {
+    if (failure) return this.#onRefused(key, record, used, failure, lease, refused, false);
+    // The in-flight marker outlives the lease: it says a request with this grant's refresh token may still
+    // be out at Spotify, even if its holder stalled and lost the lease (or died). Held by someone else
+    // already → such a request exists; we refresh anyway (we hold the lease) but won't mark the grant lightly.
+    const marker = used === undefined ? null : await this.#markInFlight(key);
+    try {
+      let tokens: TokenSet | undefined;
       // The whole refresh, retries included, fits in one request timeout; the lease is renewed meanwhile.
       const deadline = this.#now() + this.auth.config.timeoutMs;
       try {
@@ -351,9 +356,17 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
           ? error
           : new SpotauthError('NETWORK', 'Refreshing the token failed unexpectedly.', { transient: true });
       }
+      if (tokens) return await this.#keep(key, record, used, tokens);
+      return await this.#onRefused(key, record, used, failure!, lease, refused, marker !== null);
+    } finally {
+      // Released only once the result is stored: a waiter woken by it finds the new token.
+      await marker?.release().catch(() => {});
     }
-    if (tokens) return this.#keep(key, record, used, tokens);
-    return this.#onRefused(key, record, used, failure!, lease, refused);
+  }
+
+  /** Takes this key's in-flight marker for as long as a refresh may take; null if someone else holds it. */
+  async #markInFlight(key: string): Promise<LockHandle | null> {
+    return this.store.tryLock(`inflight:${key}`, this.auth.config.timeoutMs + this.#lease);
   }
 
   /** Persists a refresh result, fenced (see `fence`); the rotated refresh token above all. */
@@ -435,6 +448,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     failure: SpotauthError,
     lease: RefreshLease,
     refused: Map<string, SpotauthError>,
+    holdsMarker: boolean,
   ): Promise<TokenRecord | typeof AGAIN> {
     const isRefusal = failure.code === 'INVALID_GRANT' || failure.code === 'INVALID_CLIENT';
     if (!isRefusal || !record) {
@@ -452,6 +466,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       throw failure;
     }
     refused.set(used, failure);
+    let graceGiven = false;
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.store.get(key);
       if (!current) {
@@ -463,6 +478,18 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       // The store still holds the refused token. Unless we still hold the lease, another process may be
       // refreshing right now and bring back a token that works: wait for it instead of marking.
       if (!(await lease.confirm())) return AGAIN;
+      // We hold the lease, but a holder that lost it mid-request (stalled, or dead) may still bring back a
+      // rotated token: give it one more lease to do so. A dead one brings nothing and we mark after that; a
+      // later rotation still restores the grant (see fence).
+      if (!holdsMarker && !graceGiven) {
+        const probe = await this.#markInFlight(key);
+        await probe?.release().catch(() => {});
+        if (!probe) {
+          graceGiven = true;
+          await waitForLock(this.store, `inflight:${key}`, this.#lease);
+          continue;
+        }
+      }
       const reason: ReauthReason =
         failure.code === 'INVALID_CLIENT'
           ? 'invalid_client'
@@ -550,11 +577,24 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
  *                                       |   in this process and write it |   still works); the error
  *                                       |   before the next refresh      |
  *
- * A refusal (invalid_grant) of rt is judged the same way (see #onRefused): the stored token changed →
- * use that one; still rt and we still hold the lease → no one else can be refreshing → mark
- * reauth_required; still rt but our lease was lost → another process may be mid-request with rt → wait for
- * it and look again. A holder that stalled past its lease while its request was in flight can still
- * return a rotation after another process marked the grant: row two puts the grant back.
+ * A refusal (invalid_grant) of rt is judged against the store and the requests still out (see #onRefused):
+ *
+ *  stored / requests out                               | outcome
+ *  ----------------------------------------------------+-------------------------------------------------
+ *  another rt, active                                  | use it (refresh with it if its access token is spent)
+ *  another rt or rt, reauth_required                   | REAUTH (someone already marked it)
+ *  no record                                           | NOT_LOGGED_IN
+ *  rt; our lease lost                                  | another process holds it and may be mid-request:
+ *                                                      |   wait for its release, then judge again
+ *  rt; we hold the lease; in-flight marker ours        | nobody else can bring a token: mark reauth_required
+ *  rt; we hold the lease; marker someone else's (a     | wait up to one lease for its answer (it releases
+ *    holder that lost its lease mid-request, or died)  |   the marker once stored), judge again; still rt
+ *                                                      |   → mark (a dead holder's rotation died with it)
+ *
+ * Only one lease holder sends requests at a time, so "requests out" are the holder's own and those of
+ * holders that lost their lease mid-request; the marker (`inflight:<key>`, held for the request's whole
+ * timeout, not renewed) is how they are seen. A holder that stalls even past that grace and then returns a
+ * rotation after the grant was marked restores it (row two above): the mark is never what loses a token.
  */
 export function fence(
   stored: TokenRecord | null,
