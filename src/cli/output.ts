@@ -1,4 +1,13 @@
+import { stripControls } from '../core/text.js';
 import { CliError, EXIT } from './exit-codes.js';
+
+/**
+ * Text from another party (Spotify profile fields, callback parameters), made safe to print: no terminal
+ * escapes, no fake lines. Our own escapes (bold, dim) are added after this.
+ */
+export function printable(text: string): string {
+  return stripControls(text);
+}
 
 const useColor = (stream: NodeJS.WriteStream): boolean =>
   stream.isTTY === true && !('NO_COLOR' in process.env);
@@ -46,7 +55,9 @@ export function reportError(error: unknown, debug: boolean): number {
       : code === 'DECRYPT_FAILED' || code === 'KEY_UNKNOWN'
         ? ' If the encryption key was lost or replaced, move the credentials file away and run `spotauth login`.'
         : '';
-  process.stderr.write(`spotauth: ${message}${hint}\n`);
+  // Messages can quote what a remote party sent: each line is made printable on its own.
+  const safe = message.split('\n').map(printable).join('\n');
+  process.stderr.write(`spotauth: ${safe}${hint}\n`);
   if (debug && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
   return exitCode;
 }

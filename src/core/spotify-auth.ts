@@ -4,6 +4,7 @@ import { SpotauthError } from './errors.js';
 import { assertValidRedirectUri, redirectUriMatches } from './redirect-uri.js';
 import { safeEqual } from './safe-equal.js';
 import { parseScopes, type SpotifyScope } from './scopes.js';
+import { stripControls } from './text.js';
 import {
   authorizationServer,
   callTokenEndpoint,
@@ -149,7 +150,7 @@ export class SpotifyAuth {
       }
       throw new SpotauthError(
         'AUTHORIZATION_ERROR',
-        `Spotify returned an error instead of a code: ${error.slice(0, 64)}.`,
+        `Spotify returned an error instead of a code: ${stripControls(error.slice(0, 64))}.`,
         {
           spotifyError: error.slice(0, 64),
           ...(description !== undefined ? { spotifyErrorDescription: description } : {}),

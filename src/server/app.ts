@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import type { Logger } from 'pino';
 import { fetchCurrentUser } from '../api/profile.js';
 import { isSpotauthError, SpotauthError } from '../core/errors.js';
+import { safeEqual } from '../core/safe-equal.js';
 import { parseScopes } from '../core/scopes.js';
 import type { SpotifyAuth } from '../core/spotify-auth.js';
 import type { TokenStore } from '../stores/types.js';
@@ -13,15 +14,17 @@ import type { TokenManager } from '../tokens/token-manager.js';
 import { SCRIPT, STYLESHEET } from './assets.js';
 import { registerBrokerApi } from './broker-api.js';
 import type { ServerConfig } from './config.js';
+import { FailureLimiter } from './failure-limiter.js';
 import { loggerOptions } from './logging.js';
 import type { ServerMetrics } from './metrics.js';
 import { errorPage, homePage, layout } from './pages.js';
 import { renderProfile } from './profile-view.js';
 import {
-  BASE_HEADERS,
+  baseHeaders,
   cookieNames,
   cookieOptions,
   csrfTokenMatches,
+  isOwnHost,
   isSameOriginRequest,
   pageHeaderSet,
   safeReturnTo,
@@ -44,6 +47,13 @@ export interface AppDependencies {
 }
 
 const BODY_LIMIT = 16 * 1024;
+/** How long /readyz reuses its last probe: load balancers poll it, and each probe is an outbound request. */
+const READY_PROBE_TTL_MS = 5_000;
+/** Routes that answer whatever Host they are asked by: health checks and scrapers address the bare IP. */
+const ANY_HOST_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** Codes of a store that holds a record it cannot read, or cannot be reached: our fault, never Spotify's. */
+const STORE_ERROR_CODES = new Set(['STORE_CORRUPT', 'DECRYPT_FAILED', 'KEY_UNKNOWN']);
 const SPOTIFY_IMAGE_ORIGINS = ['https://i.scdn.co', 'https://*.scdn.co', 'https://*.spotifycdn.com'];
 
 declare module 'fastify' {
@@ -59,8 +69,14 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   const origin = config.publicUrl.origin;
   const names = cookieNames(config.publicUrl);
   const htmlHeaders = pageHeaderSet([...SPOTIFY_IMAGE_ORIGINS, ...(deps.imageOrigins ?? [])]);
+  const headers = baseHeaders(config.publicUrl);
 
-  const fastPath = createTokenFastPath({ sessions, tokens, sessionCookie: names.session });
+  const fastPath = createTokenFastPath({
+    sessions,
+    tokens,
+    sessionCookie: names.session,
+    baseHeaders: headers,
+  });
   // The logger generic differs between a pino instance and options; the app only needs the base type.
   const app = Fastify({
     serverFactory: (handler) => {
@@ -73,6 +89,34 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     trustProxy: config.trustProxy,
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     requestIdHeader: false,
+    // The router's own refusals (a malformed URL, an over-long path parameter) get our pages and headers too.
+    frameworkErrors: (error, request, reply) => {
+      reply.headers(headers);
+      const tooLong = (error as { code?: string }).code === 'FST_ERR_MAX_PARAM_LENGTH';
+      request.log.info({ code: (error as { code?: string }).code }, 'request refused by the router');
+      void respond(request, reply, tooLong ? 414 : 400, {
+        title: tooLong ? 'Address too long' : 'Bad address',
+        message: tooLong
+          ? 'A part of this address is too long.'
+          : 'This address is malformed (for example a stray "%").',
+        error: tooLong ? 'uri_too_long' : 'bad_request',
+      });
+    },
+    // Malformed HTTP never reaches a route: answer it here, still with our headers, and close.
+    clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) return socket.destroy();
+      const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
+      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      const body = JSON.stringify({
+        error: tooLarge ? 'headers_too_large' : 'bad_request',
+        message: tooLarge ? 'The request headers are too large.' : 'The request was malformed.',
+      });
+      const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`);
+      socket.end(
+        `HTTP/1.1 ${status}\r\nconnection: close\r\ncontent-type: application/json; charset=utf-8\r\n` +
+          `${lines.join('')}content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
+    },
     // A child logger per request costs pino's redaction setup every time; below `info` nothing per-request
     // is logged anyway, so requests share the root logger (their warnings then carry no request id).
     childLoggerFactory: (logger, bindings, options) =>
@@ -82,6 +126,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // Declared up front so requests keep one shape (adding properties per request deoptimises V8).
   app.decorateRequest('session', undefined);
   app.decorateRequest('sessionId', undefined);
+  // Which methods each route path answers, so a wrong method gets 405 with Allow instead of a 404.
+  const routeMethods = new Map<string, { pattern: RegExp; methods: Set<string> }>();
+  app.addHook('onRoute', (route) => {
+    const entry = routeMethods.get(route.url) ?? { pattern: routePattern(route.url), methods: new Set() };
+    for (const method of [route.method].flat()) entry.methods.add(method);
+    routeMethods.set(route.url, entry);
+  });
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(rateLimit, {
@@ -98,7 +149,16 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   // Callback style rather than async: this runs on every request, and skips a promise per request.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.headers(BASE_HEADERS);
+    reply.headers(headers);
+    if (!isOwnHost(request.host, config.publicUrl) && !ANY_HOST_ROUTES.has(request.url.split('?', 1)[0]!)) {
+      request.log.warn({ event: 'wrong_host' }, 'security: request for another host refused');
+      void respond(request, reply, 421, {
+        title: 'Wrong address',
+        message: `This server answers as ${config.publicUrl.origin}; open it there (or set SPOTAUTH_PUBLIC_URL).`,
+        error: 'wrong_host',
+      });
+      return;
+    }
     const sessionId = request.cookies[names.session];
     const session = sessions.getSession(sessionId);
     if (session && sessionId) {
@@ -130,9 +190,25 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       message,
     });
   });
-  app.setNotFoundHandler((request, reply) =>
-    respond(request, reply, 404, { title: 'Not found', message: 'There is nothing at this address.' }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0]!;
+    const allowed = [...routeMethods.values()]
+      .filter((route) => route.pattern.test(path))
+      .flatMap((route) => [...route.methods]);
+    if (allowed.length > 0) {
+      reply.header('allow', [...new Set(allowed)].join(', '));
+      return respond(request, reply, 405, {
+        title: 'Method not allowed',
+        message: `This address does not accept ${request.method.slice(0, 10)} requests.`,
+        error: 'method_not_allowed',
+      });
+    }
+    return respond(request, reply, 404, {
+      title: 'Not found',
+      message: 'There is nothing at this address.',
+      error: 'not_found',
+    });
+  });
 
   function page(reply: FastifyReply, status: number, title: string, body: string, request: FastifyRequest) {
     reply
@@ -157,13 +233,20 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     request: FastifyRequest,
     reply: FastifyReply,
     status: number,
-    view: { title: string; message: string; action?: { href: string; label: string }; error?: string },
+    view: {
+      title: string;
+      message: string;
+      action?: { href: string; label: string };
+      error?: string;
+      code?: string;
+    },
   ) {
     if (wantsJson(request)) {
       reply.code(status).header('cache-control', 'no-store');
       return reply.send({
         error: view.error ?? view.title.toLowerCase().replaceAll(' ', '_'),
         message: view.message,
+        ...(view.code ? { code: view.code } : {}),
       });
     }
     return page(reply, status, view.title, errorPage(view), request);
@@ -214,11 +297,25 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
           error: 'missing_scope',
         });
       default:
+        if (STORE_ERROR_CODES.has(error.code) || error.code === 'STORE_UNAVAILABLE') {
+          // The detail (which database, record and key) is for the operator's log, never for the client.
+          request.log.error({ code: error.code, detail: error.message }, 'token store error');
+          const unavailable = error.code === 'STORE_UNAVAILABLE';
+          return respond(request, reply, unavailable ? 503 : 500, {
+            title: unavailable ? 'Temporarily unavailable' : 'Something went wrong',
+            message: unavailable
+              ? 'This app cannot reach its token storage just now; try again in a moment.'
+              : 'This app could not read its stored login data. The operator has been told; logging in again may help.',
+            error: unavailable ? 'store_unavailable' : 'store_error',
+            code: error.code,
+          });
+        }
         if (error.transient) {
           return respond(request, reply, 503, {
             title: 'Spotify is unreachable',
             message: 'Spotify did not answer properly just now. Your login is safe; try again in a moment.',
             error: 'spotify_unavailable',
+            code: error.code,
           });
         }
         request.log.warn({ code: error.code, status: error.status }, 'request failed');
@@ -226,6 +323,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
           title: 'Spotify refused the request',
           message: error.message,
           error: 'spotify_error',
+          code: error.code,
         });
     }
   }
@@ -237,6 +335,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   function checkCsrf(request: FastifyRequest, reply: FastifyReply, session: Session): boolean {
     if (isSameOriginRequest(request, origin) && csrfTokenMatches(request, session.csrfToken)) return true;
+    request.log.warn(
+      { event: 'csrf_refused', route: request.url.split('?', 1)[0], site: request.headers['sec-fetch-site'] },
+      'security: cross-site request refused',
+    );
     void respond(request, reply, 403, {
       title: 'Request refused',
       message: 'This request did not come from this site; reload the page and try again.',
@@ -310,6 +412,10 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     const transaction = sessions.takeLogin(transactionId);
     if (!transaction) {
       metrics.logins.inc({ outcome: 'expired_or_forged' });
+      request.log.warn(
+        { event: 'login_rejected', reason: transactionId ? 'unknown_transaction' : 'no_transaction' },
+        'security: callback without a live login transaction',
+      );
       return respond(request, reply, 400, {
         title: 'Login expired or not started here',
         message:
@@ -333,6 +439,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       }
       metrics.logins.inc({ outcome: 'rejected' });
       const code = isSpotauthError(error) ? error.code : 'INVALID';
+      request.log.warn({ event: 'login_rejected', reason: code }, 'security: login callback rejected');
       return respond(request, reply, 400, {
         title: 'Login attempt rejected',
         message:
@@ -403,7 +510,9 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.get('/healthz', async () => ({ ok: true }));
 
-  app.get('/readyz', async (_request, reply) => {
+  // One probe at a time, reused for a few seconds: hammering /readyz never multiplies outbound requests.
+  let readiness: { at: number; result: Promise<{ store: boolean; accounts: boolean }> } | undefined;
+  const probeReadiness = async () => {
     const checks = { store: false, accounts: false };
     try {
       await store.get('health:probe');
@@ -418,6 +527,12 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       await response.body?.cancel();
       checks.accounts = true;
     } catch {}
+    return checks;
+  };
+  app.get('/readyz', async (_request, reply) => {
+    if (!readiness || Date.now() - readiness.at >= READY_PROBE_TTL_MS)
+      readiness = { at: Date.now(), result: probeReadiness() };
+    const checks = await readiness.result;
     const ok = checks.store && checks.accounts;
     return reply
       .code(ok ? 200 : 503)
@@ -425,13 +540,43 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
       .send({ ok, checks });
   });
 
-  app.get('/metrics', async (_request, reply) => {
+  app.get('/metrics', async (request, reply) => {
+    if (config.metricsToken !== undefined) {
+      const header = request.headers.authorization ?? '';
+      const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
+      if (!safeEqual(presented, config.metricsToken)) {
+        reply.header('www-authenticate', 'Bearer');
+        return respond(request, reply, 401, {
+          title: 'Unauthorized',
+          message: 'The metrics need Authorization: Bearer <SPOTAUTH_METRICS_TOKEN>.',
+          error: 'unauthorized',
+        });
+      }
+    }
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
 
-  registerBrokerApi(app, deps, respond);
+  tokens.on('quarantined', ({ key, code, location }) =>
+    app.log.warn(
+      { event: 'record_quarantined', user: key, code, location },
+      'an unreadable stored login was moved aside and replaced by a new login',
+    ),
+  );
+
+  registerBrokerApi(app, { ...deps, failures: new FailureLimiter(10, 60_000) }, respond);
   return app;
+}
+
+/** A Fastify route path (`/a/:id/*`) as a regular expression over request paths. */
+function routePattern(url: string): RegExp {
+  const source = url
+    .split('/')
+    .map((part) =>
+      part === '*' ? '.*' : part.startsWith(':') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+    )
+    .join('/');
+  return new RegExp(`^${source}$`);
 }
 
 function mergeScopes(base: readonly string[], extra: readonly string[]): string[] {

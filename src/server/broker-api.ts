@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { safeEqual } from '../core/safe-equal.js';
+import type { UnreadableRecord } from '../stores/types.js';
 import type { AppDependencies } from './app.js';
+import type { FailureLimiter } from './failure-limiter.js';
 import { tokenResponse } from './token-response.js';
 
 export type Respond = (
@@ -11,7 +13,11 @@ export type Respond = (
 ) => FastifyReply;
 
 /** Token broker for other backend services: Bearer one of SPOTAUTH_BROKER_KEYS. Disabled without keys. */
-export function registerBrokerApi(app: FastifyInstance, deps: AppDependencies, respond: Respond): void {
+export function registerBrokerApi(
+  app: FastifyInstance,
+  deps: AppDependencies & { failures: FailureLimiter },
+  respond: Respond,
+): void {
   const keys = deps.config.brokerKeys;
   const authorized = (request: FastifyRequest): boolean => {
     const header = request.headers.authorization ?? '';
@@ -29,7 +35,22 @@ export function registerBrokerApi(app: FastifyInstance, deps: AppDependencies, r
     return;
   }
   const requireKey = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const wait = deps.failures.blockedFor(request.ip);
+    if (wait > 0) {
+      reply.header('retry-after', String(wait));
+      void respond(request, reply, 429, {
+        title: 'Slow down',
+        message: `Too many attempts with a wrong API key; try again in ${wait} s.`,
+        error: 'rate_limited',
+      });
+      return;
+    }
     if (authorized(request)) return done();
+    deps.failures.fail(request.ip);
+    request.log.warn(
+      { event: 'broker_key_rejected', key_id: presentedKeyId(request.headers.authorization) },
+      'security: broker API request with a missing or wrong key',
+    );
     reply.header('www-authenticate', 'Bearer');
     void respond(request, reply, 401, {
       title: 'Unauthorized',
@@ -38,10 +59,17 @@ export function registerBrokerApi(app: FastifyInstance, deps: AppDependencies, r
     });
   };
   const guarded = { onRequest: requireKey };
-  app.get('/api/v1/users', guarded, async (_request, reply) => {
-    const grants = await deps.tokens.listGrants();
+  app.get('/api/v1/users', guarded, async (request, reply) => {
+    const unreadable: UnreadableRecord[] = [];
+    const grants = await deps.tokens.listGrants({ onUnreadable: (record) => unreadable.push(record) });
+    if (unreadable.length > 0)
+      request.log.warn(
+        { event: 'records_unreadable', count: unreadable.length, keys: unreadable.map((r) => r.key) },
+        'stored logins that cannot be read were left out of the user list',
+      );
     reply.header('cache-control', 'no-store');
     return {
+      unreadable: { count: unreadable.length, keys: unreadable.map((record) => record.key) },
       users: grants.map((grant) => ({
         account: grant.key.slice('user:'.length),
         display_name: grant.meta?.['displayName'] ?? null,
@@ -76,4 +104,14 @@ export function registerBrokerApi(app: FastifyInstance, deps: AppDependencies, r
     reply.header('cache-control', 'no-store');
     return { access_token: token, token_type: 'Bearer' };
   });
+}
+
+/**
+ * The id part of a presented key, for the log: only keys shaped `sk_<id>_<secret>` have one, and the id
+ * is not secret. Anything else is logged as absent or malformed, never echoed.
+ */
+function presentedKeyId(header: string | undefined): string {
+  if (header === undefined) return 'none';
+  const match = /^Bearer sk_([A-Za-z0-9]{1,32})_/.exec(header);
+  return match ? match[1]! : 'unrecognised';
 }

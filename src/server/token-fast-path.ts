@@ -1,14 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TokenManager } from '../tokens/token-manager.js';
-import { BASE_HEADERS } from './security.js';
 import type { SessionStore } from './sessions.js';
 import { tokenResponse } from './token-response.js';
-
-const JSON_HEADERS: Readonly<Record<string, string>> = {
-  ...BASE_HEADERS,
-  'cache-control': 'no-store',
-  'content-type': 'application/json; charset=utf-8',
-};
 
 /**
  * `GET /token` is the server's hot path: browser code (e.g. the Web Playback SDK) asks for the token
@@ -22,8 +15,15 @@ export function createTokenFastPath(options: {
   sessions: SessionStore;
   tokens: TokenManager;
   sessionCookie: string;
+  /** The headers every response of the app carries (baseHeaders). */
+  baseHeaders: Readonly<Record<string, string>>;
 }): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { sessions, tokens, sessionCookie } = options;
+  const jsonHeaders: Readonly<Record<string, string>> = {
+    ...options.baseHeaders,
+    'cache-control': 'no-store',
+    'content-type': 'application/json; charset=utf-8',
+  };
   const prefix = `${sessionCookie}=`;
   // The body only changes with the token or the second (expires_in): serialise it, and build its headers,
   // once per second per user. (Building the headers per request by spreading an object cost microseconds.)
@@ -43,7 +43,7 @@ export function createTokenFastPath(options: {
     if (!cached || cached.second !== second || cached.accessToken !== token.accessToken) {
       if (responses.size >= 10_000) responses.clear();
       const body = JSON.stringify(tokenResponse(token));
-      const headers = { ...JSON_HEADERS, 'content-length': String(Buffer.byteLength(body)) };
+      const headers = { ...jsonHeaders, 'content-length': String(Buffer.byteLength(body)) };
       cached = { accessToken: token.accessToken, second, body, headers };
       responses.set(session.userKey, cached);
     }

@@ -16,6 +16,7 @@ import { SpotauthError } from '../core/errors.js';
 import {
   checkInput,
   conflictError,
+  openListed,
   RecordCodec,
   type SealedRecord,
   sealedKids,
@@ -34,7 +35,7 @@ import {
 import { assertLockArgs } from './lock-owner.js';
 import { jitteredPoll, sharedSignals, waitForRelease } from './lock-wait.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 
 export const FILE_FORMAT = 'spotauth-file-store';
 export const FILE_FORMAT_VERSION = 1;
@@ -112,12 +113,30 @@ export class FileStore implements EncryptedStore {
     });
   }
 
-  async list(prefix = ''): Promise<TokenRecord[]> {
+  async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
     const { records } = await this.#load();
-    return Object.keys(records)
+    const keys = Object.keys(records)
       .filter((key) => key.startsWith(prefix))
-      .sort()
-      .map((key) => this.#codec.open(records[key]!));
+      .sort();
+    return openListed(
+      keys,
+      (key) => key,
+      (key) => this.#codec.open(records[key]!),
+      options,
+    );
+  }
+
+  /** The record's sealed JSON goes to its own `0600` file beside the store, then leaves the store. */
+  async quarantine(key: string): Promise<string | null> {
+    return this.#modify(async ({ records }) => {
+      const sealed = records[key];
+      if (sealed === undefined) return { changed: false, result: null };
+      const target = `${this.path}.quarantine-${Date.now()}-${randomBytes(4).toString('hex')}.json`;
+      // Written before the store is rewritten without it: a failure here leaves the record where it was.
+      await atomicWrite(target, Buffer.from(`${JSON.stringify({ key, record: sealed }, null, 2)}\n`, 'utf8'));
+      delete records[key];
+      return { changed: true, result: `file ${target}` };
+    });
   }
 
   async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
@@ -181,10 +200,12 @@ export class FileStore implements EncryptedStore {
 
   async close(): Promise<void> {}
 
-  async #modify<T>(change: (loaded: Loaded) => { changed: boolean; result: T }): Promise<T> {
+  async #modify<T>(
+    change: (loaded: Loaded) => { changed: boolean; result: T } | Promise<{ changed: boolean; result: T }>,
+  ): Promise<T> {
     return this.#serialised(async () => {
       const loaded = await this.#load();
-      const { changed, result } = change(loaded);
+      const { changed, result } = await change(loaded);
       if (changed) {
         const body = { format: FILE_FORMAT, version: FILE_FORMAT_VERSION, records: loaded.records };
         // The bytes we just parsed successfully are, by definition, the last good file.

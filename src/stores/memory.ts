@@ -5,7 +5,7 @@
 import { checkInput, conflictError, stamp } from './codec.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { ReleaseSignals, waitForRelease } from './lock-wait.js';
-import type { LockHandle, TokenRecord, TokenRecordInput, TokenStore } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, TokenStore } from './types.js';
 
 export interface MemoryStoreOptions {
   /** The clock lock leases are measured on (tests make a lease run out by moving it). Default Date.now. */
@@ -46,11 +46,17 @@ export class MemoryStore implements TokenStore {
     this.#records.delete(key);
   }
 
-  async list(prefix = ''): Promise<TokenRecord[]> {
+  /** Memory records are plaintext objects: none is ever unreadable, so `options` has nothing to report. */
+  async list(prefix = '', _options?: ListOptions): Promise<TokenRecord[]> {
     return [...this.#records.values()]
       .filter((r) => r.key.startsWith(prefix))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       .map((r) => structuredClone(r));
+  }
+
+  async quarantine(key: string): Promise<string | null> {
+    if (!this.#records.delete(key)) return null;
+    return 'nowhere (memory records cannot be unreadable; it was deleted)';
   }
 
   async tryLock(name: string, ttlMs: number): Promise<LockHandle | null> {

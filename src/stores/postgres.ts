@@ -11,6 +11,7 @@ import { SpotauthError } from '../core/errors.js';
 import {
   checkInput,
   conflictError,
+  openListed,
   RecordCodec,
   rowToSealed,
   type SealedRow,
@@ -22,7 +23,7 @@ import type { Keyring } from './encryption.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, ReleaseSignals, waitForRelease } from './lock-wait.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
 export interface PostgresStoreOptions {
@@ -60,6 +61,21 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
         name text PRIMARY KEY,
         owner text NOT NULL,
         expires_at timestamptz NOT NULL
+      );`,
+  },
+  {
+    version: 2,
+    name: 'quarantine of unreadable records',
+    sql: `
+      CREATE TABLE {t}quarantine (
+        id bigserial PRIMARY KEY,
+        key text NOT NULL,
+        quarantined_at timestamptz NOT NULL DEFAULT now(),
+        version bigint,
+        updated_at bigint,
+        access_token text,
+        refresh_token text,
+        data text
       );`,
   },
 ];
@@ -189,12 +205,29 @@ export class PostgresStore implements EncryptedStore {
     await this.#query(`DELETE FROM ${this.#t}tokens WHERE key = $1`, [key]);
   }
 
-  async list(prefix = ''): Promise<TokenRecord[]> {
+  async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
     const { rows } = await this.#query<DbRow>(
       `SELECT * FROM ${this.#t}tokens WHERE starts_with(key, $1) ORDER BY key COLLATE "C"`,
       [prefix],
     );
-    return rows.map((row) => this.#open(row));
+    return openListed(
+      rows,
+      (row) => row.key,
+      (row) => this.#open(row),
+      options,
+    );
+  }
+
+  async quarantine(key: string): Promise<string | null> {
+    // One statement: the row is moved, never copied-then-lost or deleted-then-lost.
+    const { rows } = await this.#query<{ id: string }>(
+      `WITH moved AS (DELETE FROM ${this.#t}tokens WHERE key = $1 RETURNING *)
+       INSERT INTO ${this.#t}quarantine (key, version, updated_at, access_token, refresh_token, data)
+       SELECT key, version, updated_at, access_token, refresh_token, data::text FROM moved RETURNING id`,
+      [key],
+    );
+    const id = rows[0]?.id;
+    return id === undefined ? null : `table ${this.#t}quarantine (id ${id})`;
   }
 
   async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {

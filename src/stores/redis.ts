@@ -7,12 +7,20 @@
  */
 import type { Redis } from 'ioredis';
 import { SpotauthError } from '../core/errors.js';
-import { checkInput, conflictError, RecordCodec, sealedKids, stamp, validateSealed } from './codec.js';
+import {
+  checkInput,
+  conflictError,
+  openListed,
+  RecordCodec,
+  sealedKids,
+  stamp,
+  validateSealed,
+} from './codec.js';
 import type { Keyring } from './encryption.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, ReleaseSignals, waitForRelease } from './lock-wait.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
 export interface RedisStoreOptions {
@@ -126,8 +134,27 @@ export class RedisStore implements EncryptedStore {
     await this.#call((r) => r.del(this.#recordKey(key)));
   }
 
-  async list(prefix = ''): Promise<TokenRecord[]> {
-    return (await this.#scan(prefix)).map(({ raw }) => this.#open(raw));
+  async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
+    const entries = await this.#scan(prefix);
+    const namespace = this.#recordKey('').length;
+    return openListed(
+      entries,
+      ({ key }) => key.slice(namespace),
+      ({ raw }) => this.#open(raw),
+      options,
+    );
+  }
+
+  async quarantine(key: string): Promise<string | null> {
+    const target = `${this.#prefix}quarantine:${Date.now()}:${key}`;
+    // RENAME moves the value atomically; outside the `rec:` namespace nothing lists or reads it again.
+    const moved = await this.#call((r) => r.renamenx(this.#recordKey(key), target)).catch(
+      (error: unknown) => {
+        if (error instanceof SpotauthError && /no such key/i.test(error.message)) return null;
+        throw error;
+      },
+    );
+    return moved === 1 ? `Redis key ${target}` : null;
   }
 
   async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {

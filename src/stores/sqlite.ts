@@ -10,6 +10,7 @@ import { SpotauthError } from '../core/errors.js';
 import {
   checkInput,
   conflictError,
+  openListed,
   RecordCodec,
   rowToSealed,
   type SealedRow,
@@ -21,7 +22,7 @@ import type { Keyring } from './encryption.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, type ReleaseSignals, sharedSignals, waitForRelease } from './lock-wait.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 
 export interface SqliteStoreOptions {
   keyring: Keyring;
@@ -53,6 +54,21 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
         name TEXT PRIMARY KEY NOT NULL,
         owner TEXT NOT NULL,
         expires_at INTEGER NOT NULL
+      );`,
+  },
+  {
+    version: 2,
+    name: 'quarantine of unreadable records',
+    sql: `
+      CREATE TABLE spotauth_quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        quarantined_at INTEGER NOT NULL,
+        version INTEGER,
+        updated_at INTEGER,
+        access_token TEXT,
+        refresh_token TEXT,
+        data TEXT
       );`,
   },
 ];
@@ -162,7 +178,7 @@ export class SqliteStore implements EncryptedStore {
     this.#run(() => this.#db.prepare('DELETE FROM spotauth_tokens WHERE key = ?').run(key));
   }
 
-  async list(prefix = ''): Promise<TokenRecord[]> {
+  async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
     // substr() rather than LIKE: keys may contain % and _.
     const rows = this.#run(() =>
       this.#db
@@ -171,7 +187,31 @@ export class SqliteStore implements EncryptedStore {
         )
         .all(prefix, prefix),
     );
-    return rows.map((row) => this.#open(row));
+    return openListed(
+      rows,
+      (row) => row.key,
+      (row) => this.#open(row),
+      options,
+    );
+  }
+
+  async quarantine(key: string): Promise<string | null> {
+    const id = this.#run(() =>
+      this.#db
+        .transaction(() => {
+          const inserted = this.#db
+            .prepare(
+              `INSERT INTO spotauth_quarantine (key, quarantined_at, version, updated_at, access_token, refresh_token, data)
+               SELECT key, ?, version, updated_at, access_token, refresh_token, data FROM spotauth_tokens WHERE key = ?`,
+            )
+            .run(Date.now(), key);
+          if (inserted.changes !== 1) return null;
+          this.#db.prepare('DELETE FROM spotauth_tokens WHERE key = ?').run(key);
+          return Number(inserted.lastInsertRowid);
+        })
+        .immediate(),
+    );
+    return id === null ? null : `table spotauth_quarantine (id ${id}) of SQLite database ${this.path}`;
   }
 
   async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {

@@ -50,6 +50,21 @@ export interface LockHandle {
   release(): Promise<void>;
 }
 
+/** A stored record that exists but cannot be read (corrupt, or encrypted under a key that is gone). */
+export interface UnreadableRecord {
+  key: string;
+  /** Why: STORE_CORRUPT, DECRYPT_FAILED or KEY_UNKNOWN. */
+  code: string;
+}
+
+export interface ListOptions {
+  /**
+   * Given: records that cannot be read are reported here and skipped, so one bad record does not hide the
+   * others. Not given: the first unreadable record throws (the caller must not mistake it for "absent").
+   */
+  onUnreadable?: (record: UnreadableRecord) => void;
+}
+
 export interface TokenStore {
   /** e.g. 'memory' | 'file' | 'sqlite' | 'postgres' | 'redis' */
   readonly kind: string;
@@ -63,7 +78,13 @@ export interface TokenStore {
    */
   put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord>;
   delete(key: string): Promise<void>;
-  list(prefix?: string): Promise<TokenRecord[]>;
+  list(prefix?: string, options?: ListOptions): Promise<TokenRecord[]>;
+  /**
+   * Moves the raw stored bytes of `key` aside (kept for the operator, never read again by spotauth) and
+   * removes the record, so a fresh login can replace a record that cannot be read. Returns a secret-free
+   * description of where the bytes went, or null when there was no record.
+   */
+  quarantine(key: string): Promise<string | null>;
   /**
    * Try to take an exclusive lock named `name` as a lease of `ttlMs`, across every process sharing this store.
    * Returns null if someone else holds it. A lease that is not renewed expires after ttlMs.

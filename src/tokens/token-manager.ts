@@ -3,7 +3,15 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { isSpotauthError, SpotauthError } from '../core/errors.js';
 import type { SpotifyAuth } from '../core/spotify-auth.js';
 import type { TokenSet } from '../core/token-endpoint.js';
-import type { LockHandle, ReauthReason, TokenRecord, TokenRecordInput, TokenStore } from '../stores/types.js';
+import { isUnreadableRecordError } from '../stores/codec.js';
+import type {
+  ListOptions,
+  LockHandle,
+  ReauthReason,
+  TokenRecord,
+  TokenRecordInput,
+  TokenStore,
+} from '../stores/types.js';
 import { RefreshLease, waitForLock } from './lease.js';
 import { backoffDelay, DEFAULT_RETRY, jitter, type RetryPolicy, withRetries } from './retry.js';
 
@@ -71,6 +79,8 @@ export interface TokenManagerEvents {
   refresh_failed: [{ key: string; error: SpotauthError }];
   reauth_required: [{ key: string; reason: ReauthReason; record: TokenRecord }];
   deleted: [{ key: string }];
+  /** An unreadable record was moved aside so a fresh login could replace it; `location` says where. */
+  quarantined: [{ key: string; code: string; location: string }];
 }
 
 const USER_PREFIX = 'user:';
@@ -204,8 +214,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     return this.store.get(userKey(user));
   }
 
-  async listGrants(): Promise<TokenRecord[]> {
-    return this.store.list(USER_PREFIX);
+  /** Every user grant. With `options.onUnreadable`, records that cannot be read are reported and skipped. */
+  async listGrants(options?: ListOptions): Promise<TokenRecord[]> {
+    return this.store.list(USER_PREFIX, options);
   }
 
   /** Active grants whose refresh token dies within `withinMs`: prompt these users to re-consent. */
@@ -284,7 +295,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
           // Fresh now — possibly because someone else refreshed while we waited for the lock.
           if (current && this.#isFresh(current) && (!force || current.version !== record?.version))
             return current;
-          outcome = await this.#refreshUnderLease(key, current, lease, refused);
+          outcome = await this.#refreshUnderLease(key, current, { lease, refused, force });
         } finally {
           await lease.end();
         }
@@ -321,16 +332,16 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   async #refreshUnderLease(
     key: string,
     record: TokenRecord | null,
-    lease: RefreshLease,
-    refused: Map<string, SpotauthError>,
+    call: RefreshCall,
   ): Promise<TokenRecord | typeof AGAIN> {
+    const { lease, refused } = call;
     const isApp = key.startsWith(APP_PREFIX);
     if (!record && !isApp) {
       throw new SpotauthError('NOT_LOGGED_IN', 'No Spotify login is stored for this user; log in first.');
     }
     const used = isApp ? undefined : record?.refreshToken;
     let failure = used === undefined ? undefined : refused.get(used);
-    if (failure) return this.#onRefused(key, record, used, failure, lease, refused, false);
+    if (failure) return this.#onRefused(key, record, used, failure, call, false);
     // The in-flight marker outlives the lease: it says a request with this grant's refresh token may still
     // be out at Spotify, even if its holder stalled and lost the lease (or died). Held by someone else
     // already → such a request exists; we refresh anyway (we hold the lease) but won't mark the grant lightly.
@@ -357,7 +368,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
           : new SpotauthError('NETWORK', 'Refreshing the token failed unexpectedly.', { transient: true });
       }
       if (tokens) return await this.#keep(key, record, used, tokens);
-      return await this.#onRefused(key, record, used, failure!, lease, refused, marker !== null);
+      return await this.#onRefused(key, record, used, failure!, call, marker !== null);
     } finally {
       // Released only once the result is stored: a waiter woken by it finds the new token.
       await marker?.release().catch(() => {});
@@ -446,15 +457,22 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     record: TokenRecord | null,
     used: string | undefined,
     failure: SpotauthError,
-    lease: RefreshLease,
-    refused: Map<string, SpotauthError>,
+    call: RefreshCall,
     holdsMarker: boolean,
   ): Promise<TokenRecord | typeof AGAIN> {
+    const { lease, refused } = call;
     const isRefusal = failure.code === 'INVALID_GRANT' || failure.code === 'INVALID_CLIENT';
     if (!isRefusal || !record) {
       this.emit('refresh_failed', { key, error: failure });
-      // Transient trouble: nothing is discarded, and a token that still works keeps being served.
-      if (!isRefusal && record && record.status === 'active' && record.accessTokenExpiresAt > this.#now())
+      // Nothing is discarded, and a token that still works keeps being served — except to a caller who
+      // asked for a refresh now: handing them the old token would report a refresh that did not happen.
+      if (
+        !isRefusal &&
+        !call.force &&
+        record &&
+        record.status === 'active' &&
+        record.accessTokenExpiresAt > this.#now()
+      )
         return record;
       throw failure;
     }
@@ -537,7 +555,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   async #upsert(input: TokenRecordInput): Promise<TokenRecord> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.store.get(input.key);
+      const existing = await this.#readForReplace(input.key);
       try {
         return await this.store.put(input, existing?.version ?? null);
       } catch (error) {
@@ -551,6 +569,21 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
         transient: true,
       },
     );
+  }
+
+  /**
+   * The record a fresh login replaces. One that cannot be read (corrupt, or under a lost key) must not lock
+   * its user out forever: its bytes are moved aside for the operator and the login starts a new record.
+   */
+  async #readForReplace(key: string): Promise<TokenRecord | null> {
+    try {
+      return await this.store.get(key);
+    } catch (error) {
+      if (!isUnreadableRecordError(error)) throw error;
+      const location = await this.store.quarantine(key);
+      if (location !== null) this.emit('quarantined', { key, code: error.code, location });
+      return null;
+    }
   }
 }
 
@@ -606,6 +639,13 @@ export function fence(
     return stored.status === 'reauth_required' && !rotated ? 'reauth' : 'write';
   if (stored.status === 'reauth_required') return rotated ? 'write' : 'reauth';
   return 'adopt';
+}
+
+/** One caller's refresh: its lease, the refresh tokens Spotify refused so far, and whether it was forced. */
+interface RefreshCall {
+  lease: RefreshLease;
+  refused: Map<string, SpotauthError>;
+  force: boolean;
 }
 
 /** "Look again": the stored refresh token changed under a refresh, or its lease was lost. */

@@ -398,6 +398,42 @@ export function storeContract(
           const impostor = await open(new Keyring({ k1: Buffer.alloc(32, 7) }));
           expectCode(await impostor.get('user:ada').catch((e: unknown) => e), 'DECRYPT_FAILED');
         });
+
+        it('lists around unreadable records when asked, reporting each by key; throws otherwise', async () => {
+          const writer = await open(keyringOf('k1'));
+          await writer.put(sampleRecord('user:ada'), null);
+          const reader = await open(keyringOf('k1', 'k2'));
+          await reader.put(sampleRecord('user:bob'), null);
+          const other = await open(keyringOf('k2'));
+          expectCode(await other.list('user:').catch((e: unknown) => e), 'KEY_UNKNOWN');
+          const unreadable: Array<{ key: string; code: string }> = [];
+          const listed = await other.list('user:', { onUnreadable: (record) => unreadable.push(record) });
+          expect(listed.map((record) => record.key)).toEqual(['user:bob']);
+          expect(unreadable).toEqual([{ key: 'user:ada', code: 'KEY_UNKNOWN' }]);
+          if (harness.tamper) {
+            await harness.tamper('user:bob');
+            unreadable.length = 0;
+            expect(await reader.list('user:', { onUnreadable: (r) => unreadable.push(r) })).toHaveLength(1);
+            expect(unreadable).toEqual([{ key: 'user:bob', code: 'DECRYPT_FAILED' }]);
+          }
+        });
+
+        it('quarantines an unreadable record: moved aside, gone from the store, its key free again', async () => {
+          const writer = await open(keyringOf('k1'));
+          const access = canary();
+          await writer.put(sampleRecord('user:ada', { accessToken: access }), null);
+          await writer.put(sampleRecord('user:bob'), null);
+          const reader = await open(keyringOf('k2'));
+          const location = await reader.quarantine('user:ada');
+          expect(location).toEqual(expect.any(String));
+          expect(location).not.toContain(access);
+          expect(await reader.get('user:ada')).toBeNull();
+          expect(await writer.get('user:ada')).toBeNull();
+          expect((await writer.list('user:')).map((record) => record.key)).toEqual(['user:bob']);
+          const fresh = await reader.put(sampleRecord('user:ada'), null);
+          expect(await reader.get('user:ada')).toEqual(fresh);
+          expect(await reader.quarantine('user:nobody')).toBeNull();
+        });
       });
   });
 }

@@ -9,7 +9,7 @@ import { TokenManager } from '../../tokens/token-manager.js';
 import { accountOf, checkProfile, openCliStore, profileScoped } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type LoopbackListener, startLoopback } from '../loopback.js';
-import { bold } from '../output.js';
+import { bold, printable } from '../output.js';
 
 export interface LoginOptions {
   scope?: string;
@@ -145,7 +145,7 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     });
     const account = accountOf(saved);
     const who = profileData.display_name ? `${profileData.display_name} (${account})` : account;
-    process.stdout.write(`Logged in as ${bold(who)}.\n`);
+    process.stdout.write(`Logged in as ${bold(printable(who))}.\n`);
     process.stdout.write(`Scopes: ${tokens.scope.length ? tokens.scope.join(' ') : '(none)'}\n`);
     for (const granted of tokens.scope) process.stderr.write(`  • ${describeScope(granted)}\n`);
   } finally {
