@@ -30,7 +30,10 @@ export function backoffDelay(policy: { baseDelayMs: number; maxDelayMs: number }
   return jitter(Math.floor(ceiling / 2), ceiling);
 }
 
-/** An attempt started with less time than this before the deadline could not finish; it is not started. */
+/**
+ * An attempt started with less time than this before the deadline could hardly finish; it is not started.
+ * (A quarter of the whole budget when that is shorter, so short timeouts still allow retries.)
+ */
 export const MIN_ATTEMPT_MS = 1_000;
 
 /**
@@ -48,6 +51,7 @@ export async function withRetries<T>(
   sleep: (ms: number) => Promise<void> = (ms) => delay(ms),
   stop?: AbortSignal,
 ): Promise<T> {
+  const minAttemptMs = Math.min(MIN_ATTEMPT_MS, Math.max(0, deadline - now()) / 4);
   for (let index = 1; ; index++) {
     try {
       return await attempt(Math.max(1, deadline - now()));
@@ -61,9 +65,9 @@ export async function withRetries<T>(
       } else {
         wait = backoffDelay(policy, index);
       }
-      if (now() + wait + MIN_ATTEMPT_MS > deadline) throw error;
+      if (now() + wait + minAttemptMs > deadline) throw error;
       await sleep(wait);
-      if (stop?.aborted || now() + MIN_ATTEMPT_MS > deadline) throw error;
+      if (stop?.aborted || now() + minAttemptMs > deadline) throw error;
     }
   }
 }

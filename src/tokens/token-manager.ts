@@ -24,7 +24,8 @@ export const SIX_MONTHS_MS = 182 * 24 * 3600 * 1000;
  * renews every lease/3 (1 s), so it loses the lock only if its process or its store stalls for 2 s straight
  * — and even then the fencing below keeps every refresh token. Shorter would cost more renewals (one small
  * store write per second per refresh in flight, and a refresh normally ends before the first) and stall
- * tolerance; longer, a longer wait after a crash.
+ * tolerance; longer, a longer wait after a crash. It is also the grace a refused refresh gives a holder that
+ * lost its lease mid-request before the grant is marked (rotate mode only; see #onRefused).
  */
 export const DEFAULT_LOCK_LEASE_MS = 3_000;
 
