@@ -7,46 +7,16 @@
 // Goal (issue 11): recovery ≤ 5 s at the median and the max, down from about 45 s with the old fixed lock.
 // One JSON line per store: {"bench":"crash-recovery","store",...}.
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createStore, DEFAULT_LOCK_LEASE_MS, Keyring, TokenManager } from '../dist/index.js';
+import { DEFAULT_LOCK_LEASE_MS, TokenManager } from '../dist/index.js';
 import { spawnWorker, startSession } from './fixtures/emulator-session.mjs';
-import {
-  BENCH_DATABASE_URL,
-  BENCH_REDIS_URL,
-  deleteRedisPrefix,
-  dropPostgresSchema,
-  median,
-  serviceUp,
-} from './lib.mjs';
+import { forEachStore, median, storeBackends } from './lib.mjs';
 
 const BENCH = 'crash-recovery';
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 20);
 const GOAL_MS = 5_000;
-const runId = randomBytes(4).toString('hex');
 const keysSpec = `bench:${randomBytes(32).toString('base64')}`;
-const tmp = mkdtempSync(join(tmpdir(), 'spotauth-bench-cr-'));
-
-const backends = [
-  { name: 'sqlite', url: `sqlite:${join(tmp, 'tokens.sqlite')}`, options: {} },
-  {
-    name: 'postgres',
-    service: 'postgres',
-    url: BENCH_DATABASE_URL,
-    options: { schema: `spotauth_bench_cr_${runId}` },
-    cleanup: (b) => dropPostgresSchema(b.options.schema),
-  },
-  {
-    name: 'redis',
-    service: 'redis',
-    url: BENCH_REDIS_URL,
-    options: { keyPrefix: `spotauth-bench-cr-${runId}:` },
-    cleanup: (b) => deleteRedisPrefix(b.options.keyPrefix),
-  },
-  { name: 'file', url: `file:${join(tmp, 'tokens.json')}`, options: {} },
-];
+const { backends, runId, removeTemp } = await storeBackends('cr');
 
 const session = await startSession({ refreshMode: 'keep' });
 const { auth, control, stats, expiredGrant, workerEnv } = session;
@@ -104,52 +74,42 @@ async function crashTrial(backend, store, trial) {
 }
 
 const rows = [];
-const skipped = [];
+let skipped = [];
 try {
-  for (const backend of backends) {
-    if (backend.service && !(await serviceUp(backend.service))) {
-      skipped.push(backend.name);
-      continue;
+  skipped = await forEachStore(backends, keysSpec, async (backend, store) => {
+    const baseline = [];
+    const recovery = [];
+    const before = (await stats()).token_requests.refresh_token;
+    for (let trial = 0; trial < TRIALS; trial++) {
+      // Interleaved, so both see the same host conditions.
+      baseline.push(await baselineTrial(backend, store, trial));
+      recovery.push(await crashTrial(backend, store, trial));
     }
-    const store = await createStore(backend.url, { keyring: Keyring.parse(keysSpec), ...backend.options });
-    try {
-      const baseline = [];
-      const recovery = [];
-      const before = (await stats()).token_requests.refresh_token;
-      for (let trial = 0; trial < TRIALS; trial++) {
-        // Interleaved, so both see the same host conditions.
-        baseline.push(await baselineTrial(backend, store, trial));
-        recovery.push(await crashTrial(backend, store, trial));
-      }
-      const requests = (await stats()).token_requests.refresh_token - before;
-      const row = {
-        bench: BENCH,
-        store: backend.name,
-        trials: TRIALS,
-        lease_ms: DEFAULT_LOCK_LEASE_MS,
-        baseline: 'uncontended refresh',
-        baseline_median_ms: round(median(baseline)),
-        recovery_median_ms: round(median(recovery)),
-        recovery_min_ms: round(Math.min(...recovery)),
-        recovery_max_ms: round(Math.max(...recovery)),
-        ratio: round(median(recovery) / median(baseline), 2),
-        goal_ms: GOAL_MS,
-        goal_met: Math.max(...recovery) <= GOAL_MS,
-        // Per crash: the dead holder's request and the next caller's; per baseline trial: one.
-        refresh_requests: requests,
-        refresh_requests_expected: TRIALS * 3,
-        recovery_ms_each: recovery.map((ms) => round(ms)),
-      };
-      rows.push(row);
-      console.log(JSON.stringify(row));
-    } finally {
-      await store.close();
-      await backend.cleanup?.(backend);
-    }
-  }
+    const requests = (await stats()).token_requests.refresh_token - before;
+    const row = {
+      bench: BENCH,
+      store: backend.name,
+      trials: TRIALS,
+      lease_ms: DEFAULT_LOCK_LEASE_MS,
+      baseline: 'uncontended refresh',
+      baseline_median_ms: round(median(baseline)),
+      recovery_median_ms: round(median(recovery)),
+      recovery_min_ms: round(Math.min(...recovery)),
+      recovery_max_ms: round(Math.max(...recovery)),
+      ratio: round(median(recovery) / median(baseline), 2),
+      goal_ms: GOAL_MS,
+      goal_met: Math.max(...recovery) <= GOAL_MS,
+      // Per crash: the dead holder's request and the next caller's; per baseline trial: one.
+      refresh_requests: requests,
+      refresh_requests_expected: TRIALS * 3,
+      recovery_ms_each: recovery.map((ms) => round(ms)),
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  });
 } finally {
   await session.emulator.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  removeTemp();
 }
 
 function round(value, digits = 1) {

@@ -3,52 +3,19 @@
 // The emulator counts the refresh_token grants it served; single-flight means that count is 1 in every case.
 // Prints a table and one JSON line per case: {"bench":"refresh-coalescing","store",...,"refreshes",...}.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createStore, Keyring, TokenManager } from '../dist/index.js';
+import { TokenManager } from '../dist/index.js';
 import { spawnWorker, startSession } from './fixtures/emulator-session.mjs';
 import { runCallers } from './fixtures/refresh-worker.mjs';
-import {
-  BENCH_DATABASE_URL,
-  BENCH_REDIS_URL,
-  deleteRedisPrefix,
-  dropPostgresSchema,
-  median,
-  serviceUp,
-} from './lib.mjs';
+import { forEachStore, median, storeBackends } from './lib.mjs';
 
 const BENCH = 'refresh-coalescing';
 const CALLERS = [1, 10, 100, 1000];
 const PROCESSES = [1, 4];
 /** Expiries per case (each a fresh grant); more repeats give a race more chances to show. */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const runId = randomBytes(4).toString('hex');
 const keysSpec = `bench:${randomBytes(32).toString('base64')}`;
-const tmp = mkdtempSync(join(tmpdir(), 'spotauth-bench-rc-'));
-
-const backends = [
-  { name: 'memory', url: 'memory:', options: {}, shared: false },
-  { name: 'sqlite', url: `sqlite:${join(tmp, 'tokens.sqlite')}`, options: {}, shared: true },
-  {
-    name: 'postgres',
-    service: 'postgres',
-    url: BENCH_DATABASE_URL,
-    options: { schema: `spotauth_bench_rc_${runId}` },
-    shared: true,
-    cleanup: (b) => dropPostgresSchema(b.options.schema),
-  },
-  {
-    name: 'redis',
-    service: 'redis',
-    url: BENCH_REDIS_URL,
-    options: { keyPrefix: `spotauth-bench-rc-${runId}:` },
-    shared: true,
-    cleanup: (b) => deleteRedisPrefix(b.options.keyPrefix),
-  },
-  { name: 'file', url: `file:${join(tmp, 'tokens.json')}`, options: {}, shared: true },
-];
+const { backends, runId, removeTemp } = await storeBackends('rc', { memory: true });
 
 const { emulator, auth, control, stats, expiredGrant, workerEnv } = await startSession({
   refreshMode: 'rotate',
@@ -131,32 +98,22 @@ async function runCase(backend, store, processes, callers) {
 }
 
 const rows = [];
-const skipped = [];
+let skipped = [];
 try {
-  for (const backend of backends) {
-    if (backend.service && !(await serviceUp(backend.service))) {
-      skipped.push(backend.name);
-      continue;
-    }
-    const store = await createStore(backend.url, { keyring: Keyring.parse(keysSpec), ...backend.options });
-    try {
-      for (const processes of PROCESSES) {
-        if (processes > 1 && !backend.shared) continue; // the memory store lives in one process
-        for (const callers of CALLERS) {
-          if (callers < processes) continue; // nothing to split
-          const row = await runCase(backend, store, processes, callers);
-          rows.push(row);
-          console.log(JSON.stringify(row));
-        }
+  skipped = await forEachStore(backends, keysSpec, async (backend, store) => {
+    for (const processes of PROCESSES) {
+      if (processes > 1 && !backend.shared) continue; // the memory store lives in one process
+      for (const callers of CALLERS) {
+        if (callers < processes) continue; // nothing to split
+        const row = await runCase(backend, store, processes, callers);
+        rows.push(row);
+        console.log(JSON.stringify(row));
       }
-    } finally {
-      await store.close();
-      await backend.cleanup?.(backend);
     }
-  }
+  });
 } finally {
   await emulator.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  removeTemp();
 }
 
 console.log('');

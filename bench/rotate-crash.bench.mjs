@@ -8,45 +8,15 @@
 // where no client can keep the rotated token (the endpoint finishes a request whose client is gone).
 // One JSON line per store: {"bench":"rotate-crash","store",...}.
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createStore, Keyring, TokenManager } from '../dist/index.js';
+import { TokenManager } from '../dist/index.js';
 import { spawnWorker, startSession } from './fixtures/emulator-session.mjs';
-import {
-  BENCH_DATABASE_URL,
-  BENCH_REDIS_URL,
-  deleteRedisPrefix,
-  dropPostgresSchema,
-  median,
-  serviceUp,
-} from './lib.mjs';
+import { forEachStore, median, storeBackends } from './lib.mjs';
 
 const BENCH = 'rotate-crash';
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 10);
-const runId = randomBytes(4).toString('hex');
 const keysSpec = `bench:${randomBytes(32).toString('base64')}`;
-const tmp = mkdtempSync(join(tmpdir(), 'spotauth-bench-rk-'));
-
-const backends = [
-  { name: 'sqlite', url: `sqlite:${join(tmp, 'tokens.sqlite')}`, options: {} },
-  {
-    name: 'postgres',
-    service: 'postgres',
-    url: BENCH_DATABASE_URL,
-    options: { schema: `spotauth_bench_rk_${runId}` },
-    cleanup: (b) => dropPostgresSchema(b.options.schema),
-  },
-  {
-    name: 'redis',
-    service: 'redis',
-    url: BENCH_REDIS_URL,
-    options: { keyPrefix: `spotauth-bench-rk-${runId}:` },
-    cleanup: (b) => deleteRedisPrefix(b.options.keyPrefix),
-  },
-  { name: 'file', url: `file:${join(tmp, 'tokens.json')}`, options: {} },
-];
+const { backends, runId, removeTemp } = await storeBackends('rk');
 
 const session = await startSession({ refreshMode: 'rotate' });
 const { auth, control, stats, expiredGrant, workerEnv } = session;
@@ -102,49 +72,39 @@ async function trial(backend, store, index) {
 }
 
 const rows = [];
-const skipped = [];
+let skipped = [];
 try {
-  for (const backend of backends) {
-    if (backend.service && !(await serviceUp(backend.service))) {
-      skipped.push(backend.name);
-      continue;
+  skipped = await forEachStore(backends, keysSpec, async (backend, store) => {
+    const results = [];
+    for (let i = 0; i < TRIALS; i++) results.push(await trial(backend, store, i));
+    const byPhase = {};
+    for (const phase of ['before_request', 'at_endpoint', 'after_answer']) {
+      const inPhase = results.filter((r) => r.phase === phase);
+      byPhase[phase] = { trials: inPhase.length, lost: inPhase.filter((r) => r.outcome === 'lost').length };
     }
-    const store = await createStore(backend.url, { keyring: Keyring.parse(keysSpec), ...backend.options });
-    try {
-      const results = [];
-      for (let i = 0; i < TRIALS; i++) results.push(await trial(backend, store, i));
-      const byPhase = {};
-      for (const phase of ['before_request', 'at_endpoint', 'after_answer']) {
-        const inPhase = results.filter((r) => r.phase === phase);
-        byPhase[phase] = { trials: inPhase.length, lost: inPhase.filter((r) => r.outcome === 'lost').length };
-      }
-      const lost = results.filter((r) => r.outcome === 'lost');
-      const kept = results.filter((r) => r.outcome === 'kept');
-      const row = {
-        bench: BENCH,
-        store: backend.name,
-        trials: results.length,
-        lost: lost.length,
-        kept: kept.length,
-        other: results.filter((r) => r.outcome !== 'lost' && r.outcome !== 'kept').map((r) => r.outcome),
-        by_phase: byPhase,
-        baseline: 'kills at the token endpoint',
-        ratio_lost_to_at_endpoint: byPhase.at_endpoint.trials
-          ? Number((lost.length / byPhase.at_endpoint.trials).toFixed(3))
-          : null,
-        reauth_after_kill_median_ms: lost.length ? Math.round(median(lost.map((r) => r.ms))) : null,
-        token_after_kill_median_ms: kept.length ? Math.round(median(kept.map((r) => r.ms))) : null,
-      };
-      rows.push(row);
-      console.log(JSON.stringify(row));
-    } finally {
-      await store.close();
-      await backend.cleanup?.(backend);
-    }
-  }
+    const lost = results.filter((r) => r.outcome === 'lost');
+    const kept = results.filter((r) => r.outcome === 'kept');
+    const row = {
+      bench: BENCH,
+      store: backend.name,
+      trials: results.length,
+      lost: lost.length,
+      kept: kept.length,
+      other: results.filter((r) => r.outcome !== 'lost' && r.outcome !== 'kept').map((r) => r.outcome),
+      by_phase: byPhase,
+      baseline: 'kills at the token endpoint',
+      ratio_lost_to_at_endpoint: byPhase.at_endpoint.trials
+        ? Number((lost.length / byPhase.at_endpoint.trials).toFixed(3))
+        : null,
+      reauth_after_kill_median_ms: lost.length ? Math.round(median(lost.map((r) => r.ms))) : null,
+      token_after_kill_median_ms: kept.length ? Math.round(median(kept.map((r) => r.ms))) : null,
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+  });
 } finally {
   await session.emulator.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  removeTemp();
 }
 
 console.log('');

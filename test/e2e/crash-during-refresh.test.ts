@@ -1,22 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SpotauthError } from '../../src/core/index.js';
 import { type RunningEmulator, SANDBOX_APP } from '../../src/emulator/index.js';
-import { type CreateStoreOptions, createStore, Keyring, type TokenStore } from '../../src/stores/index.js';
+import { createStore, Keyring, type TokenStore } from '../../src/stores/index.js';
 import { TokenManager } from '../../src/tokens/index.js';
 import { control, emulatorAuth, login, startTestEmulator, tokenRequests } from '../support/emulator.js';
-import {
-  DATABASE_URL,
-  deleteRedisPrefix,
-  dropPostgresSchema,
-  REDIS_URL,
-  serviceAvailable,
-} from '../support/services.js';
+import { serviceAvailable, sharedStoreBackends } from '../support/services.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/refresh-worker.mjs', import.meta.url));
 const USER = 'acct-alice';
@@ -28,50 +19,7 @@ interface WorkerResult {
   errors: string[];
 }
 
-const backends: {
-  name: string;
-  service?: 'postgres' | 'redis';
-  setup(): { url: string; options: CreateStoreOptions; cleanup(): Promise<void> };
-}[] = [
-  {
-    name: 'SQLite',
-    setup() {
-      const dir = mkdtempSync(join(tmpdir(), 'spotauth-crash-'));
-      return {
-        url: `sqlite:${join(dir, 'tokens.sqlite')}`,
-        options: {},
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'file (the CLI’s store)',
-    setup() {
-      const dir = mkdtempSync(join(tmpdir(), 'spotauth-crash-'));
-      return {
-        url: `file:${join(dir, 'tokens.json')}`,
-        options: {},
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    service: 'postgres',
-    setup() {
-      const schema = `spotauth_crash_${randomBytes(4).toString('hex')}`;
-      return { url: DATABASE_URL, options: { schema }, cleanup: () => dropPostgresSchema(schema) };
-    },
-  },
-  {
-    name: 'Redis',
-    service: 'redis',
-    setup() {
-      const keyPrefix = `spotauth-crash-${randomBytes(4).toString('hex')}:`;
-      return { url: REDIS_URL, options: { keyPrefix }, cleanup: () => deleteRedisPrefix(keyPrefix) };
-    },
-  },
-];
+const backends = sharedStoreBackends('crash', ['sqlite', 'file', 'postgres', 'redis']);
 
 /**
  * Issue 11, across real processes and stores: the lock holder is killed (SIGKILL) or frozen (SIGSTOP) while
