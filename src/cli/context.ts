@@ -1,6 +1,7 @@
 import { chmod, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SpotauthError } from '../core/errors.js';
+import { MemoryEntries } from '../stores/entries.js';
 import { FileStore } from '../stores/file.js';
 import type { TokenRecord, TokenStore } from '../stores/types.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -111,6 +112,7 @@ export function profileScoped(store: TokenStore, profile: string): TokenStore {
     delete: (key) => store.delete(scoped(key)),
     list: (prefix, options) => store.list(prefix, options),
     quarantine: (key) => store.quarantine(scoped(key)),
+    entries: store.entries,
     tryLock: (name, ttlMs) => store.tryLock(name, ttlMs),
     ...(store.waitForRelease
       ? { waitForRelease: (name: string, timeoutMs: number) => store.waitForRelease!(name, timeoutMs) }
@@ -130,6 +132,7 @@ function emptyStore(): TokenStore {
     delete: async () => {},
     list: async () => [],
     quarantine: async () => null,
+    entries: new MemoryEntries(),
     tryLock: async () => null,
     close: async () => {},
   };

@@ -10,7 +10,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SpotauthError } from '../core/errors.js';
 import {
@@ -24,6 +24,9 @@ import {
   validateSealed,
 } from './codec.js';
 import type { Keyring } from './encryption.js';
+import { EntryCodec } from './entries.js';
+import { FileEntries } from './file-entries.js';
+import { atomicWrite, readOrNull } from './file-io.js';
 import {
   acquireFileLock,
   errno,
@@ -70,6 +73,7 @@ export class FileStore implements EncryptedStore {
   readonly #codec: RecordCodec;
   readonly #lockTimeoutMs: number;
   readonly #writeLockTtlMs: number;
+  readonly entries: FileEntries;
   #dirReady: Promise<void> | undefined;
 
   constructor(path: string, options: FileStoreOptions) {
@@ -78,6 +82,11 @@ export class FileStore implements EncryptedStore {
     this.#codec = new RecordCodec(this.kind, options.keyring);
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 15_000;
     this.#writeLockTtlMs = options.writeLockTtlMs ?? 10_000;
+    this.entries = new FileEntries(
+      this.path,
+      new EntryCodec(this.kind, options.keyring),
+      this.#lockTimeoutMs,
+    );
   }
 
   get activeKid(): string {
@@ -330,46 +339,6 @@ function describeProblem(raw: Buffer): string | null {
     return '"records" is missing';
   }
   return null;
-}
-
-async function atomicWrite(target: string, data: Buffer): Promise<void> {
-  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw new SpotauthError('STORE_UNAVAILABLE', `Could not write ${target} (${errno(error) ?? 'error'}).`);
-  }
-  await fsyncDir(dirname(target));
-}
-
-/** Makes the rename itself durable. Not supported on every platform (e.g. Windows), where it is skipped. */
-async function fsyncDir(dir: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // best effort
-  } finally {
-    await handle?.close();
-  }
-}
-
-async function readOrNull(path: string): Promise<Buffer | null> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    if (errno(error) === 'ENOENT') return null;
-    throw new SpotauthError('STORE_UNAVAILABLE', `Could not read ${path} (${errno(error) ?? 'error'}).`);
-  }
 }
 
 function readFileSyncOrNull(path: string): Buffer | null {

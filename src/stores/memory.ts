@@ -3,6 +3,7 @@
  * records are copied in and out so callers can't mutate stored state behind the store's back.
  */
 import { checkInput, conflictError, stamp } from './codec.js';
+import { MemoryEntries } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { ReleaseSignals, waitForRelease } from './lock-wait.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, TokenStore } from './types.js';
@@ -22,6 +23,7 @@ export class MemoryStore implements TokenStore {
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
   }
+  readonly entries = new MemoryEntries();
 
   describe(): string {
     return 'memory (this process only, lost on exit)';

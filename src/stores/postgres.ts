@@ -20,8 +20,10 @@ import {
   stamp,
 } from './codec.js';
 import type { Keyring } from './encryption.js';
+import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, ReleaseSignals, waitForRelease } from './lock-wait.js';
+import { PostgresEntries } from './postgres-entries.js';
 import type { EncryptedStore } from './reencrypt.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
@@ -78,6 +80,21 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
         data text
       );`,
   },
+  {
+    version: 3,
+    name: 'entries (sessions, login transactions)',
+    sql: `
+      CREATE TABLE {t}entries (
+        ns text NOT NULL,
+        id text NOT NULL,
+        value text NOT NULL,
+        tag text,
+        expires_at bigint,
+        PRIMARY KEY (ns, id)
+      );
+      CREATE INDEX ON {t}entries (ns, tag) WHERE tag IS NOT NULL;
+      CREATE INDEX ON {t}entries (expires_at) WHERE expires_at IS NOT NULL;`,
+  },
 ];
 
 interface DbRow {
@@ -102,6 +119,7 @@ export class PostgresStore implements EncryptedStore {
   readonly #newClient: () => Client;
   #listener: Promise<Client | null> | undefined;
   #closed = false;
+  readonly entries: PostgresEntries;
 
   private constructor(
     pool: Pool,
@@ -121,6 +139,11 @@ export class PostgresStore implements EncryptedStore {
       .digest('hex')
       .slice(0, 16)}`;
     this.#newClient = newClient;
+    this.entries = new PostgresEntries(
+      `${this.#t}entries`,
+      new EntryCodec(this.kind, keyring),
+      (sql, values) => this.#query(sql, values),
+    );
   }
 
   static async open(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {

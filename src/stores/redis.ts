@@ -17,8 +17,10 @@ import {
   validateSealed,
 } from './codec.js';
 import type { Keyring } from './encryption.js';
+import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, ReleaseSignals, waitForRelease } from './lock-wait.js';
+import { RedisEntries } from './redis-entries.js';
 import type { EncryptedStore } from './reencrypt.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
@@ -71,6 +73,7 @@ export class RedisStore implements EncryptedStore {
   readonly #channel: string;
   #subscriber: Promise<Redis | null> | undefined;
   #closed = false;
+  readonly entries: RedisEntries;
 
   private constructor(redis: Redis, url: string, prefix: string, keyring: Keyring) {
     this.#redis = redis;
@@ -78,6 +81,7 @@ export class RedisStore implements EncryptedStore {
     this.#prefix = prefix;
     this.#codec = new RecordCodec(this.kind, keyring);
     this.#channel = `${prefix}released`;
+    this.entries = new RedisEntries(prefix, new EntryCodec(this.kind, keyring), (fn) => this.#call(fn));
   }
 
   static async open(url: string, options: RedisStoreOptions): Promise<RedisStore> {

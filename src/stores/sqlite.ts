@@ -19,9 +19,11 @@ import {
   stamp,
 } from './codec.js';
 import type { Keyring } from './encryption.js';
+import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, type ReleaseSignals, sharedSignals, waitForRelease } from './lock-wait.js';
 import type { EncryptedStore } from './reencrypt.js';
+import { SqliteEntries } from './sqlite-entries.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -71,6 +73,21 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
         data TEXT
       );`,
   },
+  {
+    version: 3,
+    name: 'entries (sessions, login transactions)',
+    sql: `
+      CREATE TABLE spotauth_entries (
+        ns TEXT NOT NULL,
+        id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        tag TEXT,
+        expires_at INTEGER,
+        PRIMARY KEY (ns, id)
+      );
+      CREATE INDEX spotauth_entries_tag ON spotauth_entries (ns, tag) WHERE tag IS NOT NULL;
+      CREATE INDEX spotauth_entries_expiry ON spotauth_entries (expires_at) WHERE expires_at IS NOT NULL;`,
+  },
 ];
 
 interface DbRow {
@@ -88,12 +105,14 @@ export class SqliteStore implements EncryptedStore {
   readonly #db: BetterSqlite3.Database;
   readonly #codec: RecordCodec;
   readonly #released: ReleaseSignals;
+  readonly entries: SqliteEntries;
 
   private constructor(path: string, db: BetterSqlite3.Database, keyring: Keyring) {
     this.path = path;
     this.#db = db;
     this.#codec = new RecordCodec(this.kind, keyring);
     this.#released = sharedSignals(`sqlite:${path}`);
+    this.entries = new SqliteEntries(db, new EntryCodec(this.kind, keyring), (fn) => this.#run(fn));
   }
 
   /** Opens (creating with mode 0600 if needed) and migrates the database. */

@@ -65,6 +65,39 @@ export interface ListOptions {
   onUnreadable?: (record: UnreadableRecord) => void;
 }
 
+/** One short-lived entry: a browser session, a login transaction, a broker key. */
+export interface StoredEntry {
+  /** Unique within its namespace; for secrets presented by clients, a digest of them (never the secret). */
+  id: string;
+  /** Opaque text (usually JSON). Persistent backends encrypt it at rest, bound to namespace and id. */
+  value: string;
+  /** Groups entries for deleteByTag (e.g. every session of one user). At most 512 characters. */
+  tag?: string;
+  /** Epoch ms after which the entry is gone (reads ignore it; purgeExpired removes it). None = kept. */
+  expiresAt?: number;
+}
+
+/**
+ * Entries beside the token records, shared by every process on the store: what lets any instance serve any
+ * browser (sessions, single-use login transactions) and every instance see a revoked key.
+ */
+export interface EntryStore {
+  /** Creates or replaces. */
+  put(namespace: string, entry: StoredEntry): Promise<void>;
+  /** The entry, or null when absent or expired. */
+  get(namespace: string, id: string): Promise<StoredEntry | null>;
+  /** Reads and deletes in one atomic step: of concurrent takers, exactly one gets the entry. */
+  take(namespace: string, id: string): Promise<StoredEntry | null>;
+  /** Whether an entry was deleted. */
+  delete(namespace: string, id: string): Promise<boolean>;
+  /** Deletes every entry of the namespace with this tag; returns how many. */
+  deleteByTag(namespace: string, tag: string): Promise<number>;
+  /** Every live entry of a namespace, ordered by id (for small namespaces such as keys). */
+  list(namespace: string): Promise<StoredEntry[]>;
+  /** Removes expired entries (backends with native expiry do nothing); returns how many. */
+  purgeExpired(): Promise<number>;
+}
+
 export interface TokenStore {
   /** e.g. 'memory' | 'file' | 'sqlite' | 'postgres' | 'redis' */
   readonly kind: string;
@@ -98,5 +131,7 @@ export interface TokenStore {
    * manager polls tryLock.
    */
   waitForRelease?(name: string, timeoutMs: number): Promise<void>;
+  /** Sessions, login transactions and other short-lived entries, on the same backend. */
+  readonly entries: EntryStore;
   close(): Promise<void>;
 }

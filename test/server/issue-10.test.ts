@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { safeReturnTo } from '../../src/auth/security.js';
 import { loadServerConfig, startupWarnings } from '../../src/server/config.js';
-import { safeReturnTo } from '../../src/server/security.js';
 import { SqliteStore } from '../../src/stores/sqlite.js';
 import { keyringOf } from '../stores/helpers.js';
 import { control } from '../support/emulator.js';
@@ -181,7 +181,9 @@ describe('issue 10, items 2 and 3: unreadable store records', () => {
     expect(JSON.parse(brokerBody)).toMatchObject({ error: 'store_error', code: 'KEY_UNKNOWN' });
     expect(leaksInternals(brokerBody)).toEqual([]);
 
-    const logged = server.logs.filter((line) => line.includes('token store error'));
+    const logged = server.logs.filter(
+      (line) => line.includes('"code":"KEY_UNKNOWN"') && line.includes('"detail"'),
+    );
     expect(logged.length).toBeGreaterThan(0);
     expect(logged.join('')).toContain('kLost');
   });

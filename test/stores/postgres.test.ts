@@ -24,7 +24,13 @@ storeContract(
       shared: true,
       makeStore: (keyring = keyringOf('k1')) => PostgresStore.open(url, { keyring, schema, poolSize: 5 }),
       readRaw: async () => {
-        const tables = ['spotauth_tokens', 'spotauth_locks', 'spotauth_schema_migrations'];
+        const tables = [
+          'spotauth_tokens',
+          'spotauth_locks',
+          'spotauth_schema_migrations',
+          'spotauth_entries',
+          'spotauth_quarantine',
+        ];
         const rows = await Promise.all(tables.map((t) => admin.query(`SELECT * FROM "${schema}".${t}`)));
         return JSON.stringify(rows.map((r) => r.rows));
       },

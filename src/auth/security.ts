@@ -1,4 +1,3 @@
-import type { FastifyRequest } from 'fastify';
 import { safeEqual } from '../core/safe-equal.js';
 
 const MAX_RETURN_TO = 2048;
@@ -41,46 +40,37 @@ export interface CookieNames {
   secure: boolean;
 }
 
-/** `__Host-` + Secure on https (SECURITY §3.1); plain names on a local http origin, where Secure cookies would be dropped. */
-export function cookieNames(publicUrl: URL): CookieNames {
+/**
+ * `__Host-` + Secure on https (SECURITY §3.1); plain names on a local http origin, where Secure cookies
+ * would be dropped. `prefix` lets two apps on one host keep apart.
+ */
+export function cookieNames(publicUrl: URL, prefix = 'spotauth'): CookieNames {
   const secure = publicUrl.protocol === 'https:';
   return {
-    session: secure ? '__Host-spotauth_session' : 'spotauth_session',
-    login: secure ? '__Host-spotauth_login' : 'spotauth_login',
+    session: secure ? `__Host-${prefix}_session` : `${prefix}_session`,
+    login: secure ? `__Host-${prefix}_login` : `${prefix}_login`,
     secure,
   };
 }
 
-export function cookieOptions(names: CookieNames, maxAgeSeconds?: number) {
-  return {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'lax' as const,
-    secure: names.secure,
-    ...(maxAgeSeconds !== undefined ? { maxAge: maxAgeSeconds } : {}),
-  };
-}
+type HeaderReader = (name: string) => string | undefined;
 
 /**
- * Cross-site request check for state-changing routes: the browser's Origin (or Sec-Fetch-Site) must say
- * same-origin, and the session's CSRF token must be presented. Either failing → 403.
+ * Cross-site request check for state-changing routes: the browser's Sec-Fetch-Site (or Origin) must say
+ * same-origin. Together with the session's CSRF token (csrfTokenMatches), either failing → 403.
  */
-export function isSameOriginRequest(request: FastifyRequest, origin: string): boolean {
+export function isSameOriginRequest(header: HeaderReader, origin: string): boolean {
   // Browsers send Sec-Fetch-Site on every request; it is the reliable signal. Origin is only a fallback:
   // under `Referrer-Policy: no-referrer` browsers send `Origin: null` even for same-origin form posts.
-  const site = request.headers['sec-fetch-site'];
-  if (typeof site === 'string') return site === 'same-origin';
-  const requestOrigin = request.headers.origin;
-  if (typeof requestOrigin === 'string' && requestOrigin !== origin) return false;
-  return true;
+  const site = header('sec-fetch-site');
+  if (site !== undefined) return site === 'same-origin';
+  const requestOrigin = header('origin');
+  return requestOrigin === undefined || requestOrigin === origin;
 }
 
-export function csrfTokenMatches(request: FastifyRequest, expected: string): boolean {
-  const header = request.headers['x-csrf-token'];
-  const body = request.body as Record<string, unknown> | undefined;
-  const presented =
-    typeof header === 'string' ? header : typeof body?.['csrf'] === 'string' ? (body['csrf'] as string) : '';
-  return presented.length > 0 && safeEqual(presented, expected);
+/** The CSRF token from the `x-csrf-token` header or the `csrf` form field, compared in constant time. */
+export function csrfTokenMatches(presented: string | undefined | null, expected: string): boolean {
+  return typeof presented === 'string' && presented.length > 0 && safeEqual(presented, expected);
 }
 
 /**

@@ -1,67 +1,79 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { safeEqual } from '../core/safe-equal.js';
-import type { UnreadableRecord } from '../stores/types.js';
-import type { AppDependencies } from './app.js';
-import type { FailureLimiter } from './failure-limiter.js';
-import { tokenResponse } from './token-response.js';
+import type { SpotauthHandler } from '../../auth/handler.js';
+import { tokenResponse } from '../../auth/token-response.js';
+import { WindowLimiter } from '../../auth/window-limiter.js';
+import { safeEqual } from '../../core/safe-equal.js';
+import type { UnreadableRecord } from '../../stores/types.js';
+import type { TokenManager } from '../../tokens/token-manager.js';
+import { sendView } from '../errors.js';
 
-export type Respond = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-  status: number,
-  view: { title: string; message: string; error?: string },
-) => FastifyReply;
+export interface BrokerOptions {
+  handler: SpotauthHandler;
+  tokens: TokenManager;
+  /** Shared secrets other backend services present as `Authorization: Bearer <key>`. None: the API is off. */
+  keys: readonly string[];
+}
 
-/** Token broker for other backend services: Bearer one of SPOTAUTH_BROKER_KEYS. Disabled without keys. */
-export function registerBrokerApi(
-  app: FastifyInstance,
-  deps: AppDependencies & { failures: FailureLimiter },
-  respond: Respond,
-): void {
-  const keys = deps.config.brokerKeys;
+/** Token broker for other backend services under /api/v1, guarded per route by a bearer key. */
+export async function brokerPlugin(app: FastifyInstance, options: BrokerOptions): Promise<void> {
+  const { handler, tokens, keys } = options;
+  const failures = new WindowLimiter(10, 60_000);
+  if (keys.length === 0) {
+    app.all('/api/*', (request, reply) =>
+      sendView(handler, request, reply, {
+        status: 404,
+        error: 'not_found',
+        title: 'Not found',
+        message: 'The token broker API is disabled (set SPOTAUTH_BROKER_KEYS).',
+      }),
+    );
+    return;
+  }
   const authorized = (request: FastifyRequest): boolean => {
     const header = request.headers.authorization ?? '';
     const presented = header.startsWith('Bearer ') ? header.slice(7) : '';
     return keys.some((key) => safeEqual(presented, key)) && presented.length > 0;
   };
-  if (keys.length === 0) {
-    app.all('/api/*', (request, reply) =>
-      respond(request, reply, 404, {
-        title: 'Not found',
-        message: 'The token broker API is disabled (set SPOTAUTH_BROKER_KEYS).',
-        error: 'not_found',
-      }),
-    );
-    return;
-  }
   const requireKey = (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
-    const wait = deps.failures.blockedFor(request.ip);
+    const wait = failures.blockedFor(request.ip);
     if (wait > 0) {
-      reply.header('retry-after', String(wait));
-      void respond(request, reply, 429, {
-        title: 'Slow down',
-        message: `Too many attempts with a wrong API key; try again in ${wait} s.`,
-        error: 'rate_limited',
-      });
+      void sendView(
+        handler,
+        request,
+        reply,
+        {
+          status: 429,
+          error: 'rate_limited',
+          title: 'Slow down',
+          message: `Too many attempts with a wrong API key; try again in ${wait} s.`,
+        },
+        { 'retry-after': String(wait) },
+      );
       return;
     }
     if (authorized(request)) return done();
-    deps.failures.fail(request.ip);
+    failures.fail(request.ip);
     request.log.warn(
       { event: 'broker_key_rejected', key_id: presentedKeyId(request.headers.authorization) },
       'security: broker API request with a missing or wrong key',
     );
-    reply.header('www-authenticate', 'Bearer');
-    void respond(request, reply, 401, {
-      title: 'Unauthorized',
-      message: 'A valid broker API key is required (Authorization: Bearer …).',
-      error: 'unauthorized',
-    });
+    void sendView(
+      handler,
+      request,
+      reply,
+      {
+        status: 401,
+        error: 'unauthorized',
+        title: 'Unauthorized',
+        message: 'A valid broker API key is required (Authorization: Bearer …).',
+      },
+      { 'www-authenticate': 'Bearer' },
+    );
   };
   const guarded = { onRequest: requireKey };
   app.get('/api/v1/users', guarded, async (request, reply) => {
     const unreadable: UnreadableRecord[] = [];
-    const grants = await deps.tokens.listGrants({ onUnreadable: (record) => unreadable.push(record) });
+    const grants = await tokens.listGrants({ onUnreadable: (record) => unreadable.push(record) });
     if (unreadable.length > 0)
       request.log.warn(
         { event: 'records_unreadable', count: unreadable.length, keys: unreadable.map((r) => r.key) },
@@ -89,18 +101,19 @@ export function registerBrokerApi(
     async (request, reply) => {
       const account = request.params.account;
       if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(account))
-        return respond(request, reply, 400, {
+        return sendView(handler, request, reply, {
+          status: 400,
+          error: 'bad_request',
           title: 'Bad account id',
           message: 'The account id has unexpected characters.',
-          error: 'bad_request',
         });
-      const token = await deps.tokens.getToken(account);
+      const token = await tokens.getToken(account);
       reply.header('cache-control', 'no-store');
       return tokenResponse(token);
     },
   );
   app.get('/api/v1/app-token', guarded, async (_request, reply) => {
-    const token = await deps.tokens.getAppToken();
+    const token = await tokens.getAppToken();
     reply.header('cache-control', 'no-store');
     return { access_token: token, token_type: 'Bearer' };
   });
