@@ -224,6 +224,18 @@ describe('refreshes racing past their lease', () => {
     expect((await stored()).refreshToken).not.toBe(rt0);
   });
 
+  it('lockTtlMs, the old name of lockLeaseMs, still sets the lease', async () => {
+    const a = manager({ lockTtlMs: 10_000 });
+    await holdNextRequest('before');
+    const slow = a.getAccessToken(USER);
+    await until(async () => (await heldRequests()) === 1, "A's request is held");
+    expireLeases(); // past the default lease, not past 10 s
+    expect(await store.tryLock(`refresh:${KEY}`, 1_000)).toBeNull();
+    await releaseHeld();
+    await slow;
+    expect(await refreshes()).toBe(1);
+  });
+
   it('logout during a refresh: the result is not written back (stays logged out)', async () => {
     const a = manager();
     await holdNextRequest('before');
