@@ -431,10 +431,12 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
         return saved;
       } catch (error) {
         if (isSpotauthError(error, 'STORE_CONFLICT')) continue;
-        if (!isSpotauthError(error) || !error.transient || !error.code.startsWith('STORE_')) throw error;
-        // The store is not answering. A rotated token exists nowhere else: try again for a while, then keep
-        // it in this process, to be written before this user's next refresh.
-        if (rotated && ++storeTrouble <= 4) {
+        // A verdict (the grant was marked, or logged out): nothing to keep.
+        if (isSpotauthError(error, 'REAUTH_REQUIRED') || isSpotauthError(error, 'NOT_LOGGED_IN')) throw error;
+        // The store failed. A rotated token exists nowhere else: if the store is only unreachable, try again
+        // for a while; then keep it in this process, to be written before this user's next refresh.
+        const unreachable = isSpotauthError(error) && error.transient && error.code.startsWith('STORE_');
+        if (rotated && unreachable && ++storeTrouble <= 4) {
           attempt--;
           await delay(backoffDelay({ baseDelayMs: 250, maxDelayMs: 2_000 }, storeTrouble));
           continue;
@@ -443,6 +445,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
         throw error;
       }
     }
+    if (rotated) this.#unsaved.set(key, { tokens, record, used });
     throw new SpotauthError(
       'STORE_CONFLICT',
       'The refreshed token could not be saved: the store kept changing.',
