@@ -45,7 +45,12 @@ export interface Outbox {
   /** Claims up to `limit` due events whose earlier claim (if any) has lapsed, for `leaseMs`. */
   claim(limit: number, leaseMs: number): Promise<ClaimedEvent[]>;
   /** Records the outcome of a claimed event; false when the claim was lost (another sender has it now). */
-  settle(id: string, claim: string, deliveries: readonly OutboxDelivery[], nextAttemptAt: number | null): Promise<boolean>;
+  settle(
+    id: string,
+    claim: string,
+    deliveries: readonly OutboxDelivery[],
+    nextAttemptAt: number | null,
+  ): Promise<boolean>;
   /** Newest first, for the delivery log. */
   list(options?: { limit?: number; pendingOnly?: boolean }): Promise<OutboxEvent[]>;
   get(id: string): Promise<OutboxEvent | null>;

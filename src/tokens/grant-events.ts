@@ -14,7 +14,11 @@ export function newEventId(): string {
 }
 
 function event(type: GrantEventType, data: Record<string, unknown>, now: number): NewOutboxEvent {
-  return { id: newEventId(), type, payload: JSON.stringify({ type, timestamp: new Date(now).toISOString(), data }) };
+  return {
+    id: newEventId(),
+    type,
+    payload: JSON.stringify({ type, timestamp: new Date(now).toISOString(), data }),
+  };
 }
 
 /** What every grant event says about the grant (the account id, never a token). */
@@ -23,7 +27,9 @@ function grantData(record: Pick<TokenRecord, 'key' | 'scope' | 'refreshTokenDead
     user: record.key.startsWith('user:') ? record.key.slice('user:'.length) : record.key,
     display_name: record.meta?.['displayName'] ?? null,
     scope: record.scope.join(' '),
-    refresh_token_expires_at: record.refreshTokenDeadline ? new Date(record.refreshTokenDeadline).toISOString() : null,
+    refresh_token_expires_at: record.refreshTokenDeadline
+      ? new Date(record.refreshTokenDeadline).toISOString()
+      : null,
   };
 }
 

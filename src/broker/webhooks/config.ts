@@ -36,7 +36,8 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         throw configError(
           `SPOTAUTH_WEBHOOK_URLS: ${url.origin} is plain http; use https (plain http is accepted only on loopback).`,
         );
-      if (url.username || url.password) throw configError('SPOTAUTH_WEBHOOK_URLS: no credentials in the URL.');
+      if (url.username || url.password)
+        throw configError('SPOTAUTH_WEBHOOK_URLS: no credentials in the URL.');
       return url.href;
     });
   const secret = env['SPOTAUTH_WEBHOOK_SECRET']?.trim();
@@ -51,7 +52,11 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
         throw configError('SPOTAUTH_WEBHOOK_EXPIRING_DAYS must be whole numbers of days between 1 and 180.');
       return value;
     });
-  return { urls: [...new Set(urls)], key: webhookKey(secret), expiringDays: [...new Set(days)].sort((a, b) => b - a) };
+  return {
+    urls: [...new Set(urls)],
+    key: webhookKey(secret),
+    expiringDays: [...new Set(days)].sort((a, b) => b - a),
+  };
 }
 
 function configError(message: string): SpotauthError {

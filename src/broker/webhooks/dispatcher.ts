@@ -30,7 +30,14 @@ export interface DispatcherOptions {
   fetch?: typeof fetch;
   now?: () => number;
   /** Delivery outcomes, for logs and metrics (no bodies, no secrets). */
-  onAttempt?: (attempt: { id: string; type: string; url: string; ok: boolean; status?: number; error?: string }) => void;
+  onAttempt?: (attempt: {
+    id: string;
+    type: string;
+    url: string;
+    ok: boolean;
+    status?: number;
+    error?: string;
+  }) => void;
 }
 
 export class WebhookDispatcher {
@@ -110,7 +117,8 @@ export class WebhookDispatcher {
           delete delivery.lastError;
           return;
         }
-        delivery.lastError = outcome.status !== undefined ? `HTTP ${outcome.status}` : (outcome.error ?? 'error');
+        delivery.lastError =
+          outcome.status !== undefined ? `HTTP ${outcome.status}` : (outcome.error ?? 'error');
         if (delivery.attempts >= this.#options.maxAttempts) {
           delivery.status = 'failed';
           delete delivery.nextAttemptAt;
@@ -120,7 +128,8 @@ export class WebhookDispatcher {
       }),
     );
     const pending = deliveries.filter((delivery) => delivery.status === 'pending');
-    const next = pending.length === 0 ? null : Math.min(...pending.map((delivery) => delivery.nextAttemptAt ?? now));
+    const next =
+      pending.length === 0 ? null : Math.min(...pending.map((delivery) => delivery.nextAttemptAt ?? now));
     await outbox.settle(event.id, event.claim, deliveries, next);
   }
 
@@ -142,7 +151,10 @@ export class WebhookDispatcher {
       await response.body?.cancel().catch(() => {});
       return response.ok ? { ok: true, status: response.status } : { ok: false, status: response.status };
     } catch (error) {
-      return { ok: false, error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable' };
+      return {
+        ok: false,
+        error: error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : 'unreachable',
+      };
     }
   }
 

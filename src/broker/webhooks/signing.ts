@@ -62,8 +62,12 @@ export function verifyWebhook(
   const signatures = read('webhook-signature');
   if (!id || !timestamp || !signatures || !/^\d{1,12}$/.test(timestamp)) return false;
   const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (Math.abs(now - Number(timestamp)) > (options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS)) return false;
-  const expected = Buffer.from(signWebhook(webhookKey(secret), id, Number(timestamp), body)['webhook-signature'].slice(3), 'base64');
+  if (Math.abs(now - Number(timestamp)) > (options.toleranceSeconds ?? DEFAULT_TOLERANCE_SECONDS))
+    return false;
+  const expected = Buffer.from(
+    signWebhook(webhookKey(secret), id, Number(timestamp), body)['webhook-signature'].slice(3),
+    'base64',
+  );
   return signatures.split(' ').some((candidate) => {
     if (!candidate.startsWith('v1,')) return false;
     const presented = Buffer.from(candidate.slice(3), 'base64');
