@@ -123,6 +123,27 @@ SPOTAUTH_ENCRYPTION_KEYS, XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/spota
     .requiredOption('--store <url>', 'the store: a SQLite path, postgres://…, redis://…, or file:PATH')
     .action(async (options) => (await import('./commands/keys.js')).runKeysReencrypt(options));
 
+  const webhooks = program
+    .command('webhooks')
+    .description('the webhook outbox: delivery log, manual retries, a signing secret');
+  webhooks
+    .command('list')
+    .description('recent webhook events and each delivery: status, attempts, last error')
+    .option('--store <url>', 'the store (default: SPOTAUTH_STORE)')
+    .option('--pending', 'only events still being delivered')
+    .option('--limit <n>', 'how many events, newest first', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (options) => (await import('./commands/webhooks.js')).runWebhooksList(options));
+  webhooks
+    .command('retry <id>')
+    .description('deliver an event again now (its failed and pending destinations)')
+    .option('--store <url>', 'the store (default: SPOTAUTH_STORE)')
+    .action(async (id, options) => (await import('./commands/webhooks.js')).runWebhooksRetry(id, options));
+  webhooks
+    .command('secret')
+    .description('print a new SPOTAUTH_WEBHOOK_SECRET (whsec_…)')
+    .action(async () => (await import('./commands/webhooks.js')).runWebhooksSecret());
+
   return program;
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadWebhookConfig } from '../broker/webhooks/config.js';
 import { authConfigFromEnv } from '../core/env.js';
 import { SpotauthError } from '../core/errors.js';
 import { SpotifyAuth, type SpotifyAuthConfig } from '../core/index.js';
@@ -40,6 +41,7 @@ export async function startServer(
   options: ServeOptions = {},
 ): Promise<RunningServer> {
   const config = loadServerConfig(env, options);
+  const webhooks = loadWebhookConfig(env);
   const closers: (() => Promise<void>)[] = [];
   const metrics = new ServerMetrics();
 
@@ -77,7 +79,7 @@ export async function startServer(
   const keyring = await loadKeyring(config, env);
   const store = await createStore(config.storeUrl, keyring ? { keyring } : {});
   closers.push(() => store.close());
-  const tokens = new TokenManager({ auth, store });
+  const tokens = new TokenManager({ auth, store, webhookEvents: webhooks !== null });
   metrics.observe(tokens);
 
   const app = await buildApp({
@@ -99,6 +101,11 @@ export async function startServer(
         ? `Port ${config.port} on ${config.host} is already in use; stop the other program or set PORT.`
         : `Cannot listen on ${config.host}:${config.port} (${code ?? 'error'}).`,
     );
+  }
+  if (webhooks) {
+    const { startWebhooks } = await import('../broker/webhooks/service.js');
+    const running = startWebhooks(store, webhooks, app.log);
+    closers.push(() => running.stop());
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
