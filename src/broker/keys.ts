@@ -10,7 +10,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { parseScopes } from '../core/scopes.js';
 import { stripControls } from '../core/text.js';
 import type { EntryStore } from '../stores/types.js';
-import { ACCOUNT_ID, type KeyPermissions } from './permissions.js';
+import { ACCOUNT_ID, FULL_ACCESS, type KeyPermissions } from './permissions.js';
 
 export const KEY_NAMESPACE = 'broker_key';
 export const KEY_USAGE_NAMESPACE = 'broker_key_used';
@@ -291,7 +291,7 @@ export class KeyVerifier {
         principal: {
           keyId: 'bootstrap',
           name: 'SPOTAUTH_BROKER_KEYS',
-          permissions: { users: 'all', scopes: null, proxy: true },
+          permissions: FULL_ACCESS,
         },
       };
     const parsed = parseKey(presented);

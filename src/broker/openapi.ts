@@ -19,6 +19,7 @@ const codesFor = (...codes: (keyof typeof BROKER_ERRORS | string)[]) =>
 /** Responses every authenticated route can give. */
 const COMMON_ERRORS = {
   '401': response('Unauthorized'),
+  '421': response('WrongHost'),
   '429': response('RateLimited'),
   '500': response('ServerError'),
   '503': response('Unavailable'),
@@ -270,6 +271,10 @@ Key permissions: \`users\` — which Spotify accounts the key may see (others: 4
           content: json(ref('ReauthRequired')),
         },
         TooLarge: { description: codesFor('too_large'), content: json(ref('Error')) },
+        WrongHost: {
+          description: `${codesFor('wrong_host')}: the request named another host than the server's public URL (SPOTAUTH_PUBLIC_URL).`,
+          content: json(ref('Error')),
+        },
         RateLimited: {
           description: `${codesFor('rate_limited')}: too many failed key attempts from this client, or Spotify is rate limiting.`,
           headers: { 'retry-after': { $ref: '#/components/headers/RetryAfter' } },
