@@ -280,7 +280,8 @@ export class KeyVerifier {
     authorization: string | undefined,
   ): Promise<{ principal: Principal } | { rejected: KeyRejection; keyId: string }> {
     if (authorization === undefined || authorization === '') return { rejected: 'missing', keyId: 'none' };
-    const presented = /^Bearer [\x21-\x7e]{1,512}$/.test(authorization) ? authorization.slice(7) : null;
+    // The scheme is case-insensitive (RFC 9110 §11.1); the key is printable ASCII of bounded length.
+    const presented = /^bearer [\x21-\x7e]{1,512}$/i.test(authorization) ? authorization.slice(7) : null;
     if (presented === null) return { rejected: 'malformed', keyId: presentedKeyId(authorization) };
     const digest = secretDigest(presented);
     // Every bootstrap key is compared, so the time taken says nothing about which one nearly matched.
@@ -349,6 +350,6 @@ export class KeyVerifier {
  */
 export function presentedKeyId(header: string | undefined): string {
   if (header === undefined) return 'none';
-  const match = /^Bearer sk_([A-Za-z0-9]{1,32})_/.exec(header);
+  const match = /^bearer sk_([A-Za-z0-9]{1,32})_/i.exec(header);
   return match ? match[1]! : 'unrecognised';
 }

@@ -129,6 +129,7 @@ export function rawCall(
   path: string,
   headers: Record<string, string> = {},
   body?: string,
+  validate = true,
 ): Promise<Answer> {
   const { hostname, port } = new URL(base);
   return new Promise((resolveAnswer, reject) => {
@@ -143,7 +144,7 @@ export function rawCall(
           for (const [name, value] of Object.entries(response.headers))
             if (typeof value === 'string') answerHeaders.set(name, value);
           const status = response.statusCode ?? 0;
-          if (templateOf(path) && method !== 'HEAD')
+          if (validate && templateOf(path) && method !== 'HEAD')
             expectMatchesSpec(method, path, status, answerHeaders, text);
           resolveAnswer({ status, headers: answerHeaders, text, json: parse(text) });
         });
