@@ -47,7 +47,12 @@ class CountingEntries extends MemoryEntries {
 
 function clock(start = 1_000_000) {
   let now = start;
-  return { now: () => now, advance: (ms: number) => void (now += ms) };
+  return {
+    now: () => now,
+    advance: (ms: number): void => {
+      now += ms;
+    },
+  };
 }
 
 const bearer = (key: string) => `Bearer ${key}`;
@@ -256,7 +261,13 @@ const redis = await serviceAvailable('redis');
 
 describe('keys on every persistent store', () => {
   const dir = mkdtempSync(join(tmpdir(), 'spotauth-broker-keys-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const schema = `spotauth_broker_${uniqueSuffix()}`;
+  const keyPrefix = `spotauth-broker-${uniqueSuffix()}:`;
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (postgres) await dropPostgresSchema(schema);
+    if (redis) await deleteRedisPrefix(keyPrefix);
+  });
 
   keyStoreContract('sqlite', async () => {
     const path = join(dir, 'keys.sqlite');
@@ -272,19 +283,13 @@ describe('keys on every persistent store', () => {
       raw: () => readFileSync(`${path}.entries.json`, 'utf8'),
     };
   });
-
   describe.skipIf(!postgres)('postgres', () => {
-    const schema = `spotauth_broker_${uniqueSuffix()}`;
-    afterAll(() => dropPostgresSchema(schema));
     keyStoreContract('postgres', async () => ({
       a: await PostgresStore.open(DATABASE_URL, { keyring: keyringOf('k1'), schema, poolSize: 2 }),
       b: await PostgresStore.open(DATABASE_URL, { keyring: keyringOf('k1'), schema, poolSize: 2 }),
     }));
   });
-
   describe.skipIf(!redis)('redis', () => {
-    const keyPrefix = `spotauth-broker-${uniqueSuffix()}:`;
-    afterAll(() => deleteRedisPrefix(keyPrefix));
     keyStoreContract('redis', async () => ({
       a: await RedisStore.open(REDIS_URL, { keyring: keyringOf('k1'), keyPrefix }),
       b: await RedisStore.open(REDIS_URL, { keyring: keyringOf('k1'), keyPrefix }),
