@@ -63,7 +63,8 @@ export interface ProxyOptions extends Partial<ProxyLimits> {
 
 export interface ProxyRequest {
   method: string;
-  account: string;
+  /** The grant's store key, `user:<account>`. */
+  user: string;
   url: string;
   headers: Readonly<Record<string, string | string[] | undefined>>;
   body: Buffer | undefined;
@@ -175,8 +176,8 @@ export class WebApiProxy {
         );
       }
       const token = forceRefresh
-        ? (await this.#tokens.refreshNow(request.account)).accessToken
-        : await this.#tokens.getAccessToken(request.account);
+        ? (await this.#tokens.refreshNow(request.user)).accessToken
+        : await this.#tokens.getAccessToken(request.user);
       forceRefresh = false;
       const signal = AbortSignal.any([request.signal, AbortSignal.timeout(this.limits.timeoutMs)]);
       let response: Response;

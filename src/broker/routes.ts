@@ -147,7 +147,11 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
     return reply;
   };
 
-  /** The account of a per-user route, checked against the key: 400 or 403 otherwise. */
+  /**
+   * The account of a per-user route, checked against the key: 400 or 403 otherwise. The token manager is
+   * always given the full store key (`user:<account>`), so an id that itself starts with `user:` cannot
+   * name another grant.
+   */
   const accountOf = (request: UserRequest): string => {
     const account = request.params.id;
     if (!ACCOUNT_ID.test(account))
@@ -196,7 +200,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
 
   app.get<{ Params: { id: string } }>('/api/v1/users/:id', guarded, async (request, reply) => {
     try {
-      const grant = await tokens.getGrant(accountOf(request));
+      const grant = await tokens.getGrant(`user:${accountOf(request)}`);
       if (!grant) throw refuse('user_not_found', 'No Spotify login is stored for this account.');
       return sendJson(reply, 200, grantJson(grant));
     } catch (error) {
@@ -210,14 +214,14 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
       const userKey = `user:${account}`;
       let exists: boolean;
       try {
-        exists = (await tokens.getGrant(account)) !== null;
+        exists = (await tokens.getGrant(userKey)) !== null;
       } catch (error) {
         // A record that cannot be read can still be unlinked: that is one way out for its operator.
         if (!isUnreadableRecordError(error)) throw error;
         exists = true;
       }
       if (!exists) throw refuse('user_not_found', 'No Spotify login is stored for this account.');
-      await tokens.deleteGrant(account);
+      await tokens.deleteGrant(userKey);
       await handler.sessions.destroyUser(userKey);
       await options.hooks?.grantDeleted?.({
         account,
@@ -238,7 +242,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
     try {
       const account = accountOf(request);
       const permissions = request.brokerPrincipal!.permissions;
-      const token = await tokens.getToken(account);
+      const token = await tokens.getToken(`user:${account}`);
       const missing = missingScopes(permissions, token.scope);
       if (missing.length > 0)
         throw refuse(
@@ -279,9 +283,14 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
       method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'],
       url: '/api/v1/users/:id/spotify/*',
       bodyLimit: proxy.limits.maxRequestBytes,
-      onRequest: requireKey,
+      // Every answer that is not Spotify's says so, refusals before the handler (401, 413) included.
+      onRequest: [
+        async (_request, reply) => {
+          reply.header('x-spotauth-source', 'broker');
+        },
+        requireKey,
+      ],
       handler: async (request, reply) => {
-        reply.header('x-spotauth-source', 'broker');
         try {
           const permissions = request.brokerPrincipal!.permissions;
           if (!permissions.proxy) throw refuse('proxy_forbidden', 'This key may not use the Web API proxy.');
@@ -301,7 +310,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
           });
           const answer = await proxy.send({
             method: request.method,
-            account,
+            user: `user:${account}`,
             url,
             headers: request.headers,
             body: Buffer.isBuffer(request.body) ? request.body : undefined,

@@ -341,6 +341,7 @@ describe('proxy against a recording upstream', () => {
     });
     expect(response.status).toBe(413);
     expect(response.json.error).toBe('too_large');
+    expect(response.headers.get('x-spotauth-source')).toBe('broker');
     expect(seen).toHaveLength(0);
   });
 

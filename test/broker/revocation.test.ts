@@ -15,6 +15,7 @@ import { SqliteStore } from '../../src/stores/sqlite.js';
 import { keyringOf } from '../stores/helpers.js';
 import { startTestEmulator } from '../support/emulator.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { expectMatchesSpec } from './helpers.js';
 
 const BOUND_MS = 1000;
 
@@ -34,7 +35,7 @@ async function probe(servers: TestServer[], key: string, until: number): Promise
         const response = await fetch(`${server.url}/api/v1/users?limit=1`, {
           headers: { authorization: `Bearer ${key}` },
         });
-        await response.arrayBuffer();
+        expectMatchesSpec('GET', '/api/v1/users', response.status, response.headers, await response.text());
         probes.push({ instance, sentAt, status: response.status });
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

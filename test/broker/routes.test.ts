@@ -253,6 +253,8 @@ describe('broker routes', () => {
       const dead = await api('GET', '/api/v1/users/seed_06');
       expect(dead.json).toMatchObject({ status: 'reauth_required', reauth_reason: 'expired' });
       expect((await api('GET', '/api/v1/users/nobody')).json.error).toBe('user_not_found');
+      // An id that is itself a store key names no other grant.
+      expect((await api('GET', `/api/v1/users/user:${ALICE}/token`)).json.error).toBe('user_not_found');
       const bad = await api('GET', `/api/v1/users/${encodeURIComponent('<x>')}`);
       expect(bad.status).toBe(400);
       expect(bad.json.error).toBe('bad_request');
