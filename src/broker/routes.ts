@@ -22,7 +22,7 @@ import { WindowLimiter } from '../auth/window-limiter.js';
 import { isUnreadableRecordError } from '../stores/codec.js';
 import type { UnreadableRecord } from '../stores/types.js';
 import type { TokenManager } from '../tokens/token-manager.js';
-import { type ErrorContext, refuse, sendBrokerError, sendJson } from './errors.js';
+import { BrokerRefusal, type ErrorContext, refuse, sendBrokerError, sendJson } from './errors.js';
 import { grantJson, pageOfGrants, parseListQuery } from './grants.js';
 import { BrokerKeys, KeyVerifier, type Principal } from './keys.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -89,14 +89,9 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
     scopes: request.brokerPrincipal?.permissions.scopes,
   });
   const fail = (request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply => {
-    const status = (error as { status?: number }).status;
-    if (status === 403)
+    if (error instanceof BrokerRefusal && error.status === 403)
       request.log.warn(
-        {
-          event: 'broker_permission_denied',
-          key_id: request.brokerPrincipal?.keyId,
-          error: (error as { error?: string }).error,
-        },
+        { event: 'broker_permission_denied', key_id: request.brokerPrincipal?.keyId, error: error.error },
         'broker request refused by the key’s permissions',
       );
     return sendBrokerError(request, reply, error, context(request));
