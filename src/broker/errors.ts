@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SpotauthHandler } from '../auth/handler.js';
-import { viewOfError } from '../auth/responses.js';
+import { failureDetail, viewOfError } from '../auth/responses.js';
 import { isSpotauthError } from '../core/errors.js';
 
 export const BROKER_ERRORS = {
@@ -122,11 +122,7 @@ export function sendBrokerError(
   }
   const view = viewOfError(error, context.handler.loginUrl());
   if (view.status >= 500) {
-    const detail = isSpotauthError(error)
-      ? error.message
-      : error instanceof Error
-        ? error.name
-        : typeof error;
+    const detail = failureDetail(error);
     request.log.error(
       { code: view.code ?? view.error, detail, route: request.routeOptions.url },
       'broker request failed',
