@@ -221,7 +221,13 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   /** An app (client-credentials) token, cached in the store and refreshed single-flight like a user's. */
   async getAppToken(force = false): Promise<string> {
-    return (await this.#fresh(APP_PREFIX + this.auth.config.clientId, force)).accessToken;
+    return (await this.getAppAccessToken(force)).accessToken;
+  }
+
+  /** The app token with its expiry (client-credentials tokens carry no scopes). */
+  async getAppAccessToken(force = false): Promise<AccessToken> {
+    const record = await this.#fresh(APP_PREFIX + this.auth.config.clientId, force);
+    return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
   }
 
   async getGrant(user: string): Promise<TokenRecord | null> {

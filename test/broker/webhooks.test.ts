@@ -21,6 +21,7 @@ import { keyringOf, uniqueSuffix } from '../stores/helpers.js';
 import { control, emulatorAuth, login, startTestEmulator } from '../support/emulator.js';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../support/services.js';
 import { startReceiver } from '../support/webhook-receiver.js';
+import { expectWebhookMatchesSpec } from './helpers.js';
 
 const SECRET = generateWebhookSecret();
 const KEY = webhookKey(SECRET);
@@ -154,8 +155,10 @@ describe('grant events and their delivery', () => {
     const bodies = receiver.deliveries.map((d) => JSON.parse(d.body) as { data: Record<string, unknown> });
     expect(bodies[1]!.data).toMatchObject({ user: 'acct_alice_7f3a9c2e41d8', reason: 'revoked' });
     expect(bodies[2]!.data).toEqual({ user: 'acct_alice_7f3a9c2e41d8' });
-    for (const delivery of receiver.deliveries)
+    for (const delivery of receiver.deliveries) {
       expect(delivery.body).not.toMatch(/access|refresh_token"|secret/i);
+      expectWebhookMatchesSpec(delivery.body);
+    }
     await until(async () => (await store.outbox.list({ pendingOnly: true })).length === 0);
   });
 
@@ -224,8 +227,12 @@ describe('grant events and their delivery', () => {
     expect(await scanDeadlines({ store, days: [14, 2], now: () => now })).toBe(0);
     const events = (await store.outbox.list())
       .filter((e) => e.type === 'grant.expiring')
-      .map((e) => JSON.parse(e.payload) as { type: string; data: Record<string, unknown> });
-    expect(events.map((e) => [e.type, e.data['threshold_days'], e.data['days_left']])).toEqual([
+      .map((e) => {
+        expectWebhookMatchesSpec(e.payload);
+        return JSON.parse(e.payload) as { type: string; data: Record<string, unknown> };
+      });
+    const announced = events.map((e) => [e.type, e.data['threshold_days'], e.data['days_left']]);
+    expect(announced.sort((a, b) => Number(a[1]) - Number(b[1]))).toEqual([
       ['grant.expiring', 2, 1],
       ['grant.expiring', 14, 13],
     ]);

@@ -1,19 +1,10 @@
 /**
  * `spotauth webhooks list|retry|secret`: the delivery log of the webhook outbox, a manual retry, and a new
- * signing secret. The store comes from --store or SPOTAUTH_STORE, its key from SPOTAUTH_ENCRYPTION_KEYS.
+ * signing secret, on the server's store (see server-store.ts).
  */
-import { Keyring } from '../../stores/encryption.js';
-import type { TokenStore } from '../../stores/types.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { printable } from '../output.js';
-
-async function openStore(url: string | undefined): Promise<TokenStore> {
-  const target = url || process.env['SPOTAUTH_STORE'];
-  if (!target) throw new CliError('Name the store: --store URL, or set SPOTAUTH_STORE.', EXIT.USAGE);
-  const keyring = Keyring.fromEnv(process.env);
-  const { createStore } = await import('../../stores/index.js');
-  return createStore(target, keyring ? { keyring } : {});
-}
+import { openServerStore } from '../server-store.js';
 
 export async function runWebhooksList(options: {
   store?: string;
@@ -24,7 +15,7 @@ export async function runWebhooksList(options: {
   const limit = Number(options.limit ?? '50');
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
     throw new CliError('--limit must be a whole number between 1 and 1000.', EXIT.USAGE);
-  const store = await openStore(options.store);
+  const store = await openServerStore(options);
   try {
     const events = await store.outbox.list({ limit, pendingOnly: options.pending === true });
     if (options.json) {
@@ -59,7 +50,7 @@ export async function runWebhooksList(options: {
 export async function runWebhooksRetry(id: string, options: { store?: string }): Promise<void> {
   if (!/^[A-Za-z0-9_.:-]{1,128}$/.test(id))
     throw new CliError('That is not an event id (see `spotauth webhooks list`).', EXIT.USAGE);
-  const store = await openStore(options.store);
+  const store = await openServerStore(options);
   try {
     if (!(await store.outbox.retry(id))) throw new CliError(`No webhook event ${id}.`);
     process.stdout.write(`Event ${id} will be delivered again by the next running server.\n`);
