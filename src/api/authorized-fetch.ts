@@ -1,9 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { SpotauthError } from '../core/errors.js';
 import { parseRetryAfter } from '../core/retry-after.js';
-import { backoffDelay } from '../tokens/retry.js';
-import type { TokenManager } from '../tokens/token-manager.js';
+import { backoffDelay, delay } from '../tokens/retry.js';
 import { ENDPOINT_SCOPES } from './endpoint-scopes.js';
+
+// Runtime-neutral (no node: imports): the browser client (spotauth/browser) uses this same fetch.
 
 export interface ApiRetryOptions {
   /** A Retry-After up to this long is waited out (idempotent requests only); beyond it RATE_LIMITED is thrown. Default 5 s. */
@@ -53,10 +53,14 @@ export function sharedCooldown(apiUrl: string): RateLimitCooldown {
   return cooldown;
 }
 
+/**
+ * Where the bearer token comes from: a valid access token, or — `force`, after a 401 — a freshly refreshed
+ * one. A TokenManager (server, CLI) or the browser client.
+ */
+export type AccessTokenSource = (force: boolean) => Promise<string>;
+
 export interface AuthorizedFetchOptions {
-  tokens: TokenManager;
-  /** The user whose token is used; undefined → the app (client-credentials) token. */
-  user: string | undefined;
+  accessToken: AccessTokenSource;
   apiUrl: string;
   retry: ApiRetryOptions;
   cooldown: RateLimitCooldown;
@@ -99,13 +103,7 @@ const MAX_ERROR_BODY = 2_048;
 export function createAuthorizedFetch(
   options: AuthorizedFetchOptions,
 ): (input: Request | ApiRequest) => Promise<Response> {
-  const { tokens, user, retry, cooldown } = options;
-  const token = (force: boolean): Promise<string> =>
-    user === undefined
-      ? tokens.getAppToken(force)
-      : force
-        ? tokens.refreshNow(user).then((t) => t.accessToken)
-        : tokens.getAccessToken(user);
+  const { accessToken: token, retry, cooldown } = options;
 
   return async (input: Request | ApiRequest): Promise<Response> => {
     const method = input.method.toUpperCase();

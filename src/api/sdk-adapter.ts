@@ -9,37 +9,40 @@ export interface SdkAccessToken {
   expires?: number;
 }
 
-/**
- * An `IAuthStrategy` for the official `@spotify/web-api-ts-sdk`: `new SpotifyApi(new TokenManagerAuthStrategy(manager, user))`.
- * The SDK asks for a token before each call and we hand it one from the token manager, refreshed and
- * single-flight as always. The refresh token stays in the store: the SDK gets an empty string, since it
- * never needs to refresh by itself.
- */
-export class TokenManagerAuthStrategy {
-  readonly #tokens: TokenManager;
-  readonly #user: string | undefined;
+/** Where an SDK strategy gets its tokens: a TokenManager (server, CLI) or the browser client. */
+export interface SdkTokenSource {
+  /** A valid access token; `expiresAt` (epoch ms) when known. */
+  token(): Promise<{ accessToken: string; expiresAt?: number | undefined }>;
+  /** The SDK's `logOut()`. */
+  remove?(): void;
+}
 
-  /** `user` undefined → the app (client-credentials) token. */
-  constructor(tokens: TokenManager, user?: string) {
-    this.#tokens = tokens;
-    this.#user = user;
+/**
+ * An `IAuthStrategy` for the official `@spotify/web-api-ts-sdk` over any SdkTokenSource. The SDK asks for
+ * a token before each call and gets one from spotauth, refreshed and single-flight as always. The refresh
+ * token stays with spotauth: the SDK gets an empty string, since it never needs to refresh by itself.
+ * Runtime-neutral: the browser client's adapter is this class too.
+ */
+export class SdkAuthStrategy {
+  readonly #source: SdkTokenSource;
+
+  constructor(source: SdkTokenSource) {
+    this.#source = source;
   }
 
   setConfiguration(_configuration: unknown): void {}
 
   async getOrCreateAccessToken(): Promise<SdkAccessToken> {
-    if (this.#user === undefined) {
-      const token = await this.#tokens.getAppToken();
-      return { access_token: token, token_type: 'Bearer', expires_in: 0, refresh_token: '' };
+    const { accessToken, expiresAt } = await this.#source.token();
+    if (expiresAt === undefined) {
+      return { access_token: accessToken, token_type: 'Bearer', expires_in: 0, refresh_token: '' };
     }
-    const token = await this.#tokens.getToken(this.#user);
-    const expiresIn = Math.max(0, Math.floor((token.expiresAt - Date.now()) / 1000));
     return {
-      access_token: token.accessToken,
+      access_token: accessToken,
       token_type: 'Bearer',
-      expires_in: expiresIn,
+      expires_in: Math.max(0, Math.floor((expiresAt - Date.now()) / 1000)),
       refresh_token: '',
-      expires: token.expiresAt,
+      expires: expiresAt,
     };
   }
 
@@ -51,6 +54,21 @@ export class TokenManagerAuthStrategy {
     }
   }
 
-  /** The SDK calls this on logout; the grant itself is removed with TokenManager.deleteGrant. */
-  removeAccessToken(): void {}
+  removeAccessToken(): void {
+    this.#source.remove?.();
+  }
+}
+
+/**
+ * `new SpotifyApi(new TokenManagerAuthStrategy(manager, user))`. `user` undefined → the app
+ * (client-credentials) token. The SDK's logOut() leaves the grant alone: remove it with
+ * TokenManager.deleteGrant.
+ */
+export class TokenManagerAuthStrategy extends SdkAuthStrategy {
+  constructor(tokens: TokenManager, user?: string) {
+    super({
+      token: async () =>
+        user === undefined ? { accessToken: await tokens.getAppToken() } : tokens.getToken(user),
+    });
+  }
 }
