@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isSpotauthError, SpotauthError } from '../core/errors.js';
+import { reauthReasonFor, reauthRequiredError, SIX_MONTHS_MS } from '../core/grant.js';
 import type { SpotifyAuth } from '../core/spotify-auth.js';
 import type { TokenSet } from '../core/token-endpoint.js';
 import type { ReauthReason, TokenRecord, TokenRecordInput, TokenStore } from '../stores/types.js';
 import { DEFAULT_RETRY, jitter, type RetryPolicy, withRetries } from './retry.js';
 
-/** Spotify: refresh tokens die 6 months after the user's original consent (FACTS §2, since 2026). */
-export const SIX_MONTHS_MS = 182 * 24 * 3600 * 1000;
+export { SIX_MONTHS_MS } from '../core/grant.js';
 
 export interface TokenManagerOptions {
   auth: SpotifyAuth;
@@ -343,12 +343,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
         return current;
       }
       if (key.startsWith(APP_PREFIX)) throw failure;
-      const reason: ReauthReason =
-        failure.code === 'INVALID_CLIENT'
-          ? 'invalid_client'
-          : record.refreshTokenDeadline !== undefined && this.#now() >= record.refreshTokenDeadline
-            ? 'expired'
-            : 'revoked';
+      const reason = reauthReasonFor(failure, record.refreshTokenDeadline, this.#now());
       const marked = await this.#markReauth(record, reason);
       this.emit('reauth_required', { key, reason, record: marked });
       throw this.#reauthError(marked);
@@ -377,19 +372,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   }
 
   #reauthError(record: TokenRecord): SpotauthError {
-    const why =
-      record.reauthReason === 'expired'
-        ? 'the 6-month refresh-token lifetime has passed'
-        : record.reauthReason === 'invalid_client'
-          ? "Spotify rejected the app's credentials"
-          : 'access was revoked on Spotify';
-    return new SpotauthError(
-      'REAUTH_REQUIRED',
-      `This Spotify login is no longer valid (${why}); log in again.`,
-      {
-        ...(record.reauthReason ? { spotifyError: record.reauthReason } : {}),
-      },
-    );
+    return reauthRequiredError(record.reauthReason);
   }
 
   async #upsert(input: TokenRecordInput): Promise<TokenRecord> {
