@@ -1,5 +1,4 @@
 import createClient, { type Client } from 'openapi-fetch';
-import type { TokenManager } from '../tokens/token-manager.js';
 import {
   type AccessTokenSource,
   ApiRequest,
@@ -7,6 +6,7 @@ import {
   createAuthorizedFetch,
   DEFAULT_API_RETRY,
   type RateLimitCooldown,
+  scopesFor,
   sharedCooldown,
 } from './authorized-fetch.js';
 import type { components, paths } from './spotify-web-api.js';
@@ -14,9 +14,20 @@ import type { components, paths } from './spotify-web-api.js';
 export type SpotifyPaths = paths;
 export type SpotifySchemas = components['schemas'];
 
+/**
+ * The part of a TokenManager that SpotifyApi uses. Structural, so that the browser build (which has no
+ * TokenManager: it needs Node) can type-check this file without Node's types.
+ */
+export interface ApiTokenManager {
+  readonly auth: { readonly config: { readonly apiUrl: URL } };
+  getAccessToken(user: string): Promise<string>;
+  refreshNow(user: string): Promise<{ accessToken: string }>;
+  getAppToken(force?: boolean): Promise<string>;
+}
+
 export interface SpotifyApiOptions {
   /** Tokens from a TokenManager (server, CLI)… */
-  tokens?: TokenManager | undefined;
+  tokens?: ApiTokenManager | undefined;
   /** The user (Spotify account id) whose token to use; omit for the app token (catalogue calls only). */
   user?: string | undefined;
   /** …or from any other source, such as the browser client (then `apiUrl` is required). */
@@ -94,9 +105,10 @@ export class SpotifyApi {
     this.#fetch = createAuthorizedFetch({
       accessToken: options.accessToken ?? tokenManagerSource(options.tokens!, options.user),
       apiUrl: this.#apiUrl,
+      scopesFor,
       retry: { ...DEFAULT_API_RETRY, ...options.retry },
       cooldown: options.cooldown ?? sharedCooldown(this.#apiUrl),
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     });
     this.client = createClient<paths>({
       baseUrl: this.#apiUrl,
@@ -169,7 +181,7 @@ export class SpotifyApi {
   }
 }
 
-function tokenManagerSource(tokens: TokenManager, user: string | undefined): AccessTokenSource {
+function tokenManagerSource(tokens: ApiTokenManager, user: string | undefined): AccessTokenSource {
   if (user === undefined) return (force) => tokens.getAppToken(force);
   return (force) =>
     force ? tokens.refreshNow(user).then((token) => token.accessToken) : tokens.getAccessToken(user);

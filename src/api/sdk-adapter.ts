@@ -1,5 +1,3 @@
-import type { TokenManager } from '../tokens/token-manager.js';
-
 /** The token shape of @spotify/web-api-ts-sdk (declared here so spotauth does not depend on the SDK). */
 export interface SdkAccessToken {
   access_token: string;
@@ -9,10 +7,17 @@ export interface SdkAccessToken {
   expires?: number;
 }
 
+export interface SdkToken {
+  accessToken: string;
+  expiresAt?: number | undefined;
+}
+
 /** Where an SDK strategy gets its tokens: a TokenManager (server, CLI) or the browser client. */
 export interface SdkTokenSource {
   /** A valid access token; `expiresAt` (epoch ms) when known. */
-  token(): Promise<{ accessToken: string; expiresAt?: number | undefined }>;
+  token(): Promise<SdkToken>;
+  /** For the SDK's getAccessToken(): the token if there is one, without starting a login. Default: token(). */
+  current?(): Promise<SdkToken>;
   /** The SDK's `logOut()`. */
   remove?(): void;
 }
@@ -33,22 +38,12 @@ export class SdkAuthStrategy {
   setConfiguration(_configuration: unknown): void {}
 
   async getOrCreateAccessToken(): Promise<SdkAccessToken> {
-    const { accessToken, expiresAt } = await this.#source.token();
-    if (expiresAt === undefined) {
-      return { access_token: accessToken, token_type: 'Bearer', expires_in: 0, refresh_token: '' };
-    }
-    return {
-      access_token: accessToken,
-      token_type: 'Bearer',
-      expires_in: Math.max(0, Math.floor((expiresAt - Date.now()) / 1000)),
-      refresh_token: '',
-      expires: expiresAt,
-    };
+    return sdkToken(await this.#source.token());
   }
 
   async getAccessToken(): Promise<SdkAccessToken | null> {
     try {
-      return await this.getOrCreateAccessToken();
+      return sdkToken(await (this.#source.current ?? this.#source.token).call(this.#source));
     } catch {
       return null;
     }
@@ -59,13 +54,32 @@ export class SdkAuthStrategy {
   }
 }
 
+function sdkToken({ accessToken, expiresAt }: SdkToken): SdkAccessToken {
+  if (expiresAt === undefined) {
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: 0, refresh_token: '' };
+  }
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: Math.max(0, Math.floor((expiresAt - Date.now()) / 1000)),
+    refresh_token: '',
+    expires: expiresAt,
+  };
+}
+
+/** The part of a TokenManager the SDK strategy uses (structural: this file is part of the browser build). */
+export interface SdkTokenManager {
+  getToken(user: string): Promise<{ accessToken: string; expiresAt: number }>;
+  getAppToken(): Promise<string>;
+}
+
 /**
  * `new SpotifyApi(new TokenManagerAuthStrategy(manager, user))`. `user` undefined → the app
  * (client-credentials) token. The SDK's logOut() leaves the grant alone: remove it with
  * TokenManager.deleteGrant.
  */
 export class TokenManagerAuthStrategy extends SdkAuthStrategy {
-  constructor(tokens: TokenManager, user?: string) {
+  constructor(tokens: SdkTokenManager, user?: string) {
     super({
       token: async () =>
         user === undefined ? { accessToken: await tokens.getAppToken() } : tokens.getToken(user),
