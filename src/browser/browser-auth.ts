@@ -395,7 +395,6 @@ export class BrowserAuth {
     // Stored (the rotated refresh token above all) before the new access token is handed out.
     await this.#write(next);
     this.#tabs.tell({ type: 'changed' });
-    this.#notify(next);
     return next;
   }
 
@@ -461,7 +460,10 @@ export class BrowserAuth {
       .catch(() => {});
   }
 
-  /** Called with the new session (or null) whenever the login changes, in this tab or another. */
+  /**
+   * Called with the new session (or null) when someone logs in or out, or the grant dies — in this tab or
+   * another. Refreshes are not reported: they change nothing but the access token.
+   */
   onChange(listener: SessionListener): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -482,9 +484,13 @@ export class BrowserAuth {
       return;
     }
     if (!this.storage.shared) return;
+    const before = this.#record;
     this.#record = undefined;
     this.#read().then(
-      (record) => this.#notify(record),
+      (record) => {
+        // A refresh elsewhere changes nothing listeners care about; a login, logout or dead grant does.
+        if (before === undefined || describe(before) !== describe(record)) this.#notify(record);
+      },
       () => {},
     );
   }
@@ -542,6 +548,10 @@ export class BrowserAuth {
     }
     return this.#apiFetch(new ApiRequest(url, init));
   }
+}
+
+function describe(record: TokenRecord | null): string {
+  return record ? `${grantIdOf(record)}:${record.status}` : '';
 }
 
 function notLoggedIn(): SpotauthError {

@@ -63,8 +63,6 @@ export const SPOTIFY_SCOPES = {
   'soa-create-partner': 'Create partners (Open Access platform partners only)',
 } as const satisfies Record<SpotifyScope, string>;
 
-
-
 /** Scopes people still copy from old examples, with why Spotify refuses them ("Illegal scope"). */
 const REFUSED_SCOPES: Record<string, string> = {
   'user-read-birthdate': 'Spotify removed it in 2019',
