@@ -61,9 +61,10 @@ async function render(session) {
     expiry.textContent = new Date(fresh?.accessTokenExpiresAt ?? 0).toLocaleTimeString();
     show('profile');
   } catch (error) {
-    // REAUTH_REQUIRED also arrives through onChange below; anything else is shown as it is.
-    if (error?.code !== 'REAUTH_REQUIRED' && error?.code !== 'NOT_LOGGED_IN') showError(error);
-    if (error?.code === 'NOT_LOGGED_IN') show('signed-out');
+    // The grant died (revoked, expired) or is gone: show what the login's state now says.
+    if (error?.code === 'REAUTH_REQUIRED' || error?.code === 'NOT_LOGGED_IN')
+      return render(await auth.session());
+    showError(error);
   }
 }
 

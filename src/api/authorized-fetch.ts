@@ -168,10 +168,20 @@ export function createAuthorizedFetch(
       }
       if (response.status === 429) {
         const { reason } = await readError(response);
-        const retryAfter = parseRetryAfter(response.headers.get('retry-after')) ?? 1;
+        // Browsers usually cannot read Retry-After: Spotify does not expose it to scripts (WEB-API-2026 §4).
+        const header = parseRetryAfter(response.headers.get('retry-after'));
+        const retryAfter = header ?? 1;
         cooldown.extend(Date.now() + retryAfter * 1000, reason);
-        if (idempotent && attempt < retry.maxAttempts && retryAfter * 1000 <= retry.maxRetryAfterMs) continue;
-        throw rateLimited(retryAfter, reason);
+        // A used-up daily quota is not worth a retry when its wait is unknown.
+        const hopeless = header === undefined && reason === 'QUOTA_EXCEEDED';
+        if (
+          idempotent &&
+          !hopeless &&
+          attempt < retry.maxAttempts &&
+          retryAfter * 1000 <= retry.maxRetryAfterMs
+        )
+          continue;
+        throw rateLimited(header, reason);
       }
       if (response.status >= 500) {
         const { message } = await readError(response);
@@ -205,14 +215,20 @@ async function waitForCooldown(cooldown: RateLimitCooldown, retry: ApiRetryOptio
   await delay(remaining);
 }
 
-function rateLimited(retryAfter: number, reason: string | undefined): SpotauthError {
-  const quota = reason === 'QUOTA_EXCEEDED';
+/** `retryAfter` undefined: Spotify's wait could not be read (a browser without Expose-Headers). */
+function rateLimited(retryAfter: number | undefined, reason: string | undefined): SpotauthError {
+  const when = retryAfter === undefined ? 'later' : `in ${formatSeconds(retryAfter)}`;
   return new SpotauthError(
     'RATE_LIMITED',
-    quota
-      ? `This app's Spotify quota is used up (QUOTA_EXCEEDED); try again in ${formatSeconds(retryAfter)}.`
-      : `Spotify is rate limiting this app; try again in ${formatSeconds(retryAfter)}.`,
-    { status: 429, transient: true, retryAfter, ...(reason ? { reason } : {}) },
+    reason === 'QUOTA_EXCEEDED'
+      ? `This app's Spotify quota is used up (QUOTA_EXCEEDED); try again ${when}.`
+      : `Spotify is rate limiting this app; try again ${when}.`,
+    {
+      status: 429,
+      transient: true,
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+      ...(reason ? { reason } : {}),
+    },
   );
 }
 
