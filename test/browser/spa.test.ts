@@ -77,7 +77,9 @@ describe.skipIf(!available)('the SPA example in headless Chromium', () => {
     expect(await counts(world.emulator)).toMatchObject({ authorization_code: 1, refresh_token: 0 });
 
     await second.getByRole('button', { name: 'Log out' }).click();
-    await expect.poll(() => second.getByRole('button', { name: 'Log in with Spotify' }).isVisible()).toBe(true);
+    await expect
+      .poll(() => second.getByRole('button', { name: 'Log in with Spotify' }).isVisible())
+      .toBe(true);
     // The first tab follows.
     await expect.poll(() => page.getByRole('button', { name: 'Log in with Spotify' }).isVisible()).toBe(true);
     expect(errors).toEqual([]);
@@ -89,7 +91,9 @@ describe.skipIf(!available)('the SPA example in headless Chromium', () => {
     await page.waitForURL(`${world.emulator.url}/authorize**`);
     await page.getByRole('button', { name: 'Cancel' }).click();
     await page.waitForURL(`${world.site.url}/**`);
-    await expect.poll(() => page.getByRole('alert').textContent()).toMatch(/did not allow access.*ACCESS_DENIED/);
+    await expect
+      .poll(() => page.getByRole('alert').textContent())
+      .toMatch(/did not allow access.*ACCESS_DENIED/);
     expect(page.url()).toBe(`${world.site.url}/`);
     expect(await page.getByRole('button', { name: 'Log in with Spotify' }).isVisible()).toBe(true);
     expect((await counts(world.emulator)).authorization_code).toBe(0);
