@@ -33,7 +33,7 @@ export interface BrowserAuthOptions {
   scope?: string | readonly string[] | undefined;
   /** Default false: a user who already approved goes straight back. true: always show Spotify's dialog. */
   showDialog?: boolean | undefined;
-  /** Default 'local' (see README, "Storage and XSS"). */
+  /** Default 'indexeddb' (localStorage where IndexedDB is missing); see README, "Storage and XSS". */
   storage?: StorageChoice | BrowserTokenStorage | undefined;
   /** Default https://accounts.spotify.com. */
   accountsUrl?: string | undefined;
@@ -116,6 +116,8 @@ export class BrowserAuth {
   /** undefined: not read yet, or another tab changed it. */
   #record: TokenRecord | null | undefined;
   #refreshing: Promise<TokenRecord> | undefined;
+  /** Called when another tab announces a changed grant (see #refreshAcrossTabs). */
+  readonly #changeWaiters = new Set<() => void>();
   #redirect: Promise<LoginResult | null> | undefined;
 
   constructor(options: BrowserAuthOptions) {
@@ -343,12 +345,43 @@ export class BrowserAuth {
    * (401) or '' to force a refresh; a token other than that, refreshed by another tab, is used as is.
    */
   #refreshOnce(rejected: string | undefined): Promise<TokenRecord> {
-    this.#refreshing ??= this.#tabs
-      .exclusive(() => this.#refreshLocked(rejected))
-      .finally(() => {
-        this.#refreshing = undefined;
-      });
+    this.#refreshing ??= this.#refreshAcrossTabs(rejected).finally(() => {
+      this.#refreshing = undefined;
+    });
     return this.#refreshing;
+  }
+
+  /**
+   * Waits for the lock — unless, meanwhile, the tab holding it announces a fresh grant: then this tab
+   * reads it (in parallel with the other waiting tabs, instead of one after another through the lock) and
+   * stops waiting. Only the lock holder refreshes either way.
+   */
+  async #refreshAcrossTabs(rejected: string | undefined): Promise<TokenRecord> {
+    if (!this.#tabs.locking || !this.#tabs.hearsOthers) {
+      return this.#tabs.exclusive(() => this.#refreshLocked(rejected));
+    }
+    const stopWaiting = new AbortController();
+    let unsubscribe = () => {};
+    const announced = new Promise<TokenRecord>((resolve) => {
+      const check = () => {
+        this.#read().then(
+          (record) => {
+            if (record && this.#isFresh(record) && record.accessToken !== rejected) resolve(record);
+          },
+          () => {},
+        );
+      };
+      this.#changeWaiters.add(check);
+      unsubscribe = () => this.#changeWaiters.delete(check);
+    });
+    const locked = this.#tabs.exclusive(() => this.#refreshLocked(rejected), stopWaiting.signal);
+    try {
+      return await Promise.race([locked, announced]);
+    } finally {
+      unsubscribe();
+      stopWaiting.abort();
+      locked.catch(() => {}); // given up: its AbortError is expected
+    }
   }
 
   async #refreshLocked(rejected: string | undefined): Promise<TokenRecord> {
@@ -484,6 +517,7 @@ export class BrowserAuth {
       return;
     }
     if (!this.storage.shared) return;
+    for (const waiter of this.#changeWaiters) waiter();
     const before = this.#record;
     this.#record = undefined;
     this.#read().then(

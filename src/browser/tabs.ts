@@ -40,15 +40,30 @@ export class Tabs {
     return this.#channel !== undefined;
   }
 
-  /** Runs `task` while holding the origin-wide lock; waits for another tab's refresh first. */
-  async exclusive<T>(task: () => Promise<T>): Promise<T> {
+  /** Whether writes are serialised across tabs (shared storage and Web Locks). */
+  get locking(): boolean {
+    return this.#useLock;
+  }
+
+  /**
+   * Runs `task` while holding the origin-wide lock; waits for another tab's refresh first. `cancel` gives
+   * up the wait (the task then never runs): the promise rejects with an AbortError.
+   */
+  async exclusive<T>(task: () => Promise<T>, cancel?: AbortSignal): Promise<T> {
     if (!this.#useLock) return task();
-    const signal = AbortSignal.timeout(this.#lockTimeoutMs);
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.#lockTimeoutMs);
+    const onCancel = () => controller.abort();
+    cancel?.addEventListener('abort', onCancel);
     try {
-      return await navigator.locks.request(this.#lockName, { signal }, task);
-    } catch (error) {
       // The signal only aborts the wait: once granted, the task runs to completion.
-      if (signal.aborted && !(error instanceof SpotauthError)) {
+      return await navigator.locks.request(this.#lockName, { signal: controller.signal }, task);
+    } catch (error) {
+      if (timedOut && !(error instanceof SpotauthError)) {
         throw new SpotauthError(
           'LOCK_TIMEOUT',
           'Another tab is refreshing the Spotify login and has not finished; try again shortly.',
@@ -56,6 +71,9 @@ export class Tabs {
         );
       }
       throw error;
+    } finally {
+      clearTimeout(timer);
+      cancel?.removeEventListener('abort', onCancel);
     }
   }
 

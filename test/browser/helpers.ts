@@ -106,10 +106,12 @@ export async function settled(page: Page): Promise<Attempt> {
   return page.evaluate<Attempt>('ready');
 }
 
-/** A fresh context with the harness's storage choice set before any page runs. */
-export async function newContext(world: BrowserWorld, storage = 'local'): Promise<BrowserContext> {
+/** A fresh context; `storage` (when given) is the harness's storage choice, set before any page runs. */
+export async function newContext(world: BrowserWorld, storage?: string): Promise<BrowserContext> {
   const context = await world.browser.newContext();
-  await context.addInitScript(`localStorage.setItem('harness:storage', ${JSON.stringify(storage)})`);
+  if (storage !== undefined) {
+    await context.addInitScript(`localStorage.setItem('harness:storage', ${JSON.stringify(storage)})`);
+  }
   return context;
 }
 
@@ -129,17 +131,21 @@ export function attempt<T = unknown>(page: Page, expression: string): Promise<At
   return page.evaluate<Attempt<T>>(`attempt(() => ${expression})`);
 }
 
-/** Moves every harness tab's clock (shared through localStorage) `ms` ahead of real time. */
-export async function setClock(page: Page, ms: number): Promise<void> {
-  await page.evaluate(`localStorage.setItem('harness:clock', '${ms}')`);
+/**
+ * Moves the harness clock of these tabs `ms` ahead of real time. Written by each tab itself: another
+ * process's localStorage write reaches a tab's cached copy only a moment later.
+ */
+export async function setClock(pages: Page | Page[], ms: number): Promise<void> {
+  await Promise.all(
+    (Array.isArray(pages) ? pages : [pages]).map((page) =>
+      page.evaluate(`localStorage.setItem('harness:clock', '${ms}')`),
+    ),
+  );
 }
 
-/** The stored grant record (JSON), as any script of the origin could read it from localStorage. */
-export async function storedGrant(page: Page): Promise<Record<string, unknown> | null> {
-  const text = await page.evaluate<string | null>(
-    `localStorage.getItem('spotauth:${BROWSER_CLIENT_ID}:grant')`,
-  );
-  return text === null ? null : (JSON.parse(text) as Record<string, unknown>);
+/** The stored grant record, as any script of the origin could read it from the storage in use. */
+export function storedGrant(page: Page): Promise<Record<string, unknown> | null> {
+  return page.evaluate<Record<string, unknown> | null>('storedGrant()');
 }
 
 export const HOUR_MS = 3_600_000;

@@ -272,7 +272,7 @@ describe.skipIf(!available)('spotauth/browser login in headless Chromium', () =>
     }
   }
 
-  it('a reload keeps you logged in, per the storage: local and IndexedDB across tabs, session per tab, memory not at all', async () => {
+  it('a reload keeps you logged in, per the storage: IndexedDB (default) and local across tabs, session per tab, memory not at all', async () => {
     expect(await reloadKeeps('local')).toEqual({ reload: true, newTab: true });
     expect(await reloadKeeps('indexeddb')).toEqual({ reload: true, newTab: true });
     expect(await reloadKeeps('session')).toEqual({ reload: true, newTab: false });
@@ -282,9 +282,23 @@ describe.skipIf(!available)('spotauth/browser login in headless Chromium', () =>
   });
 
   it('a corrupt stored value (e.g. the official example\'s "undefined") means logged out, and is removed', async () => {
+    await context.close();
+    context = await newContext(world, 'local');
     const page = await openHarness(world, context);
     await page.evaluate(`localStorage.setItem('spotauth:${BROWSER_CLIENT_ID}:grant', 'undefined')`);
     expect(await attempt(page, 'auth.getAccessToken()')).toMatchObject({ ok: false, code: 'NOT_LOGGED_IN' });
     expect(await storedGrant(page)).toBeNull();
+    // The same in IndexedDB (the default): a record missing its refresh token is unusable.
+    const other = await newContext(world);
+    try {
+      const idb = await openHarness(world, other);
+      await idb.evaluate(
+        `auth.storage.set('spotauth:${BROWSER_CLIENT_ID}:grant', JSON.stringify({ accessToken: 'x', refreshToken: '' }))`,
+      );
+      expect(await attempt(idb, 'auth.getAccessToken()')).toMatchObject({ ok: false, code: 'NOT_LOGGED_IN' });
+      expect(await storedGrant(idb)).toBeNull();
+    } finally {
+      await other.close();
+    }
   });
 });
