@@ -1,4 +1,7 @@
+import { chmod, lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SpotauthError } from '../core/errors.js';
+import { MemoryEntries } from '../stores/entries.js';
 import { FileStore } from '../stores/file.js';
 import type { TokenRecord, TokenStore } from '../stores/types.js';
 import { CliError, EXIT } from './exit-codes.js';
@@ -29,9 +32,48 @@ export function checkProfile(profile: string | undefined): string {
 /** Opens the encrypted credentials file. `create` false: a missing key means nothing is stored yet. */
 export async function openCliStore(create: boolean): Promise<CliStore> {
   const dir = configDir();
+  await secureConfigDir(dir);
   const key = await loadCliKey(dir, create);
   const store = key ? new FileStore(credentialsFile(dir), { keyring: key.keyring }) : null;
   return { dir, key, store: store ?? emptyStore() };
+}
+
+/**
+ * The config folder holds the key and the credentials: nobody else may write there (they could plant a key
+ * they know, or swap the files). A folder of ours with loose permissions is tightened to 0700 (its files to
+ * 0600), with a note; a folder or file that another user owns, or a link in place of a file, is refused.
+ */
+export async function secureConfigDir(dir: string): Promise<void> {
+  const uid = process.getuid?.();
+  const info = await lstat(dir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw new CliError(`Cannot inspect the config folder ${dir} (${error.code ?? 'error'}).`);
+  });
+  if (info === null) return;
+  if (!info.isDirectory())
+    throw new CliError(`The config path ${dir} is not a folder; move it away or set SPOTAUTH_CONFIG_DIR.`);
+  if (uid !== undefined && info.uid !== uid) {
+    throw new CliError(
+      `The config folder ${dir} belongs to another user, who could read or replace its credentials; refusing to use it. Remove it or set SPOTAUTH_CONFIG_DIR.`,
+    );
+  }
+  if ((info.mode & 0o077) !== 0) {
+    await chmod(dir, 0o700);
+    process.stderr.write(
+      `spotauth: the config folder ${dir} was open to other users (mode ${(info.mode & 0o777).toString(8)}); it is now 0700.\n`,
+    );
+  }
+  for (const name of ['key', 'credentials.json', 'credentials.json.bak']) {
+    const path = join(dir, name);
+    const file = await lstat(path).catch(() => null);
+    if (file === null) continue;
+    if (!file.isFile() || (uid !== undefined && file.uid !== uid)) {
+      throw new CliError(
+        `${path} is not a plain file of yours (a link, or another user's); refusing to trust it. Remove it and log in again.`,
+      );
+    }
+    if ((file.mode & 0o077) !== 0) await chmod(path, 0o600);
+  }
 }
 
 /** The stored login of a profile (records carry their profile name in `meta.profile`). */
@@ -68,7 +110,9 @@ export function profileScoped(store: TokenStore, profile: string): TokenStore {
     get: (key) => store.get(scoped(key)),
     put: (record, expectedVersion) => store.put({ ...record, key: scoped(record.key) }, expectedVersion),
     delete: (key) => store.delete(scoped(key)),
-    list: (prefix) => store.list(prefix),
+    list: (prefix, options) => store.list(prefix, options),
+    quarantine: (key) => store.quarantine(scoped(key)),
+    entries: store.entries,
     tryLock: (name, ttlMs) => store.tryLock(name, ttlMs),
     close: () => store.close(),
   };
@@ -84,6 +128,8 @@ function emptyStore(): TokenStore {
     },
     delete: async () => {},
     list: async () => [],
+    quarantine: async () => null,
+    entries: new MemoryEntries(),
     tryLock: async () => null,
     close: async () => {},
   };

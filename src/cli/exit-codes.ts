@@ -1,13 +1,7 @@
-/** Stable exit codes (documented in the README). */
-export const EXIT = {
-  OK: 0,
-  ERROR: 1,
-  USAGE: 2,
-  /** Not logged in, or the login is no longer valid: run `spotauth login`. */
-  LOGIN_REQUIRED: 3,
-  /** Spotify (or the network) is unavailable or rate limiting: try again later. */
-  UNAVAILABLE: 4,
-} as const;
+import { EXIT_CODES } from '../core/error-table.js';
+
+/** Stable exit codes (documented in the README), from the one error table. */
+export const EXIT = EXIT_CODES;
 
 export class CliError extends Error {
   readonly exitCode: number;

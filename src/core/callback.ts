@@ -1,5 +1,6 @@
 import { SpotauthError } from './errors.js';
 import { safeEqual } from './safe-equal.js';
+import { stripControls } from './text.js';
 
 const MAX_CODE_LENGTH = 4096;
 const MAX_CALLBACK_LENGTH = 16 * 1024;
@@ -59,7 +60,7 @@ export function checkCallback(params: URLSearchParams, expectedState: string): s
     }
     throw new SpotauthError(
       'AUTHORIZATION_ERROR',
-      `Spotify returned an error instead of a code: ${error.slice(0, 64)}.`,
+      `Spotify returned an error instead of a code: ${stripControls(error.slice(0, 64))}.`,
       {
         spotifyError: error.slice(0, 64),
         ...(description !== undefined ? { spotifyErrorDescription: description } : {}),

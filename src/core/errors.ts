@@ -6,6 +6,7 @@
  * Messages and causes never contain a token, code, verifier or secret: errors thrown by libraries are
  * never attached as `cause` (oauth4webapi puts whole token-response bodies there), only a sanitised summary.
  */
+import { stripControls } from './text.js';
 
 export const ErrorCodes = {
   // Configuration and request building (before any network call)
@@ -87,8 +88,14 @@ export class SpotauthError extends Error {
     this.code = code;
     this.transient = options.transient ?? false;
     this.status = options.status;
-    this.spotifyError = options.spotifyError;
-    this.spotifyErrorDescription = truncate(options.spotifyErrorDescription, 200);
+    // Spotify's fields, and callback parameters copied into them, are the other party's text.
+    this.spotifyError = options.spotifyError === undefined ? undefined : stripControls(options.spotifyError);
+    this.spotifyErrorDescription = truncate(
+      options.spotifyErrorDescription === undefined
+        ? undefined
+        : stripControls(options.spotifyErrorDescription),
+      200,
+    );
     this.retryAfter = options.retryAfter;
     this.reason = options.reason;
     this.requiredScopes = options.requiredScopes;

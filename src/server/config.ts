@@ -25,6 +25,8 @@ export interface ServerConfig {
   /** Shared secrets that other backend services present to the token broker API (Bearer). */
   brokerKeys: string[];
   trustProxy: boolean;
+  /** SPOTAUTH_METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <it>`. */
+  metricsToken: string | undefined;
   logLevel: string;
   emulatorPort: number;
   /** Requests per minute per client IP on /login and /callback. */
@@ -94,6 +96,9 @@ export function loadServerConfig(
         'Each SPOTAUTH_BROKER_KEYS entry must be at least 32 characters (use `openssl rand -hex 32`).',
       );
   }
+  const metricsToken = env['SPOTAUTH_METRICS_TOKEN'] || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16)
+    throw configError('SPOTAUTH_METRICS_TOKEN must be at least 16 characters (use `openssl rand -hex 32`).');
   return {
     sandbox,
     host,
@@ -109,6 +114,7 @@ export function loadServerConfig(
     scope,
     brokerKeys,
     trustProxy: env['SPOTAUTH_TRUST_PROXY'] === '1' || env['SPOTAUTH_TRUST_PROXY'] === 'true',
+    metricsToken,
     logLevel,
     emulatorPort: parsePort('SPOTAUTH_EMULATOR_PORT', env['SPOTAUTH_EMULATOR_PORT'] ?? '8889'),
     loginRateLimit: parsePositive('SPOTAUTH_LOGIN_RATE_LIMIT', env['SPOTAUTH_LOGIN_RATE_LIMIT'] ?? '30'),
@@ -147,4 +153,30 @@ function parsePublicUrl(raw: string): URL {
 
 function configError(message: string): SpotauthError {
   return new SpotauthError('INVALID_CONFIG', message);
+}
+
+/**
+ * What a person starting this configuration should know about its security (printed at start):
+ * plain http outside the sandbox, and metrics open to the network.
+ */
+export function startupWarnings(config: ServerConfig): string[] {
+  const warnings: string[] = [];
+  if (!config.sandbox && config.publicUrl.protocol === 'http:') {
+    warnings.push(
+      `${config.publicUrl.origin} is plain http: browsers share cookies across ports, so any other program ` +
+        "serving pages on this host can read or plant this server's cookies. Fine for local development; " +
+        'deploy behind https (SPOTAUTH_PUBLIC_URL=https://…) for anything else.',
+    );
+  }
+  if (!isLoopback(config.host) && config.metricsToken === undefined) {
+    warnings.push(
+      `HOST is ${config.host}, not loopback, and SPOTAUTH_METRICS_TOKEN is not set: /metrics is readable by ` +
+        'anyone who can reach this port. Set SPOTAUTH_METRICS_TOKEN to require a bearer token.',
+    );
+  }
+  return warnings;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }

@@ -3,4 +3,3 @@ export { loadServerConfig, type ServerConfig } from './config.js';
 export { loggerOptions } from './logging.js';
 export { type RunningServer, type ServeOptions, startServer } from './main.js';
 export { ServerMetrics } from './metrics.js';
-export { SessionStore } from './sessions.js';

@@ -1,28 +1,14 @@
 import type { FastifyRequest } from 'fastify';
 import type { LoggerOptions } from 'pino';
+import { redactingLoggerOptions } from '../auth/logging.js';
 
 /**
- * pino settings that keep secrets out of logs (SECURITY §5): request URLs are logged without their query
- * (the callback's carries the code and state), and headers that carry credentials are never serialised.
+ * The server's pino settings: the shared redactions, and request lines without their query (the
+ * callback's carries the code and state; Fastify's default serializer would log it).
  */
 export function loggerOptions(level: string): LoggerOptions {
   return {
-    level,
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        'res.headers["set-cookie"]',
-        '*.access_token',
-        '*.refresh_token',
-        '*.accessToken',
-        '*.refreshToken',
-        '*.code',
-        '*.code_verifier',
-        '*.client_secret',
-      ],
-      censor: '[redacted]',
-    },
+    ...redactingLoggerOptions(level),
     serializers: {
       req: (request: FastifyRequest) => ({
         method: request.method,

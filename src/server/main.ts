@@ -9,7 +9,7 @@ import { Keyring } from '../stores/encryption.js';
 import { createStore } from '../stores/index.js';
 import { TokenManager } from '../tokens/token-manager.js';
 import { buildApp } from './app.js';
-import { loadServerConfig, type ServerConfig } from './config.js';
+import { loadServerConfig, type ServerConfig, startupWarnings } from './config.js';
 import { ServerMetrics } from './metrics.js';
 
 export interface ServeOptions {
@@ -168,4 +168,5 @@ function banner(
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+  for (const warning of startupWarnings(config)) process.stderr.write(`  WARNING: ${warning}\n\n`);
 }

@@ -1,16 +1,15 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
+import { fromFastify } from '../adapters/fastify.js';
 import { SpotifyApi } from '../api/client.js';
+import type { SessionInfo, SpotauthHandler } from '../auth/handler.js';
 import { isSpotauthError } from '../core/errors.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import { type ProfileView, profilePage } from './pages.js';
-import type { Session, SessionStore } from './sessions.js';
 
 interface RenderContext {
   request: FastifyRequest;
-  reply: FastifyReply;
-  tokens: TokenManager;
-  session: Session;
-  sessions: SessionStore;
+  handler: SpotauthHandler;
+  session: SessionInfo;
 }
 
 type Optional<T> = T | 'no-scope' | 'unavailable';
@@ -20,22 +19,17 @@ type Optional<T> = T | 'no-scope' | 'unavailable';
  * "log in again" through the error handler); the rest is optional and degrades to "not granted" or
  * "unavailable" without failing the page.
  */
-export async function renderProfile(context: RenderContext): Promise<string | null> {
-  const { request, tokens, session } = context;
+export async function renderProfile(context: RenderContext): Promise<string> {
+  const { request, handler, session } = context;
   const api = new SpotifyApi({
-    tokens,
-    user: session.userKey,
+    tokens: handler.tokens,
+    user: session.user,
     retry: { maxAttempts: 2, maxRetryAfterMs: 2_000 },
   });
-  let token: Awaited<ReturnType<TokenManager['getToken']>>;
-  try {
-    token = await tokens.getToken(session.userKey);
-  } catch (error) {
-    if (isSpotauthError(error, 'REAUTH_REQUIRED') || isSpotauthError(error, 'NOT_LOGGED_IN')) {
-      context.sessions.destroyUserSessions(session.userKey);
-    }
-    throw error;
-  }
+  // Ends the user's sessions everywhere when the grant is dead (then the error page says "log in again").
+  const token: Awaited<ReturnType<TokenManager['getToken']>> = await handler.getAccessToken(
+    fromFastify(request),
+  );
   const granted = new Set(token.scope);
   const optional = async <T>(scope: string, load: () => Promise<T>): Promise<Optional<T>> => {
     if (!granted.has(scope)) return 'no-scope';
@@ -78,7 +72,7 @@ export async function renderProfile(context: RenderContext): Promise<string | nu
   if (me.external_urls?.spotify) fields.push(['Spotify page', me.external_urls.spotify]);
   const view: ProfileView = {
     displayName: me.display_name ?? undefined,
-    accountId: (me as { account_id?: string }).account_id ?? me.id ?? session.userKey.slice(5),
+    accountId: (me as { account_id?: string }).account_id ?? me.id ?? session.account,
     spotifyId: me.id ?? '',
     imageUrl: me.images?.[0]?.url,
     fields,

@@ -4,7 +4,7 @@
  */
 import { SpotauthError } from '../core/errors.js';
 import { envelopeKid, type Keyring } from './encryption.js';
-import type { TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, TokenRecord, TokenRecordInput } from './types.js';
 
 export const MAX_KEY_LENGTH = 512;
 
@@ -158,4 +158,33 @@ export function corrupt(where: string, key: string, what: string): SpotauthError
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Codes of a record that exists but cannot be read; anything else (e.g. a lost connection) still throws. */
+const UNREADABLE_CODES = new Set(['STORE_CORRUPT', 'DECRYPT_FAILED', 'KEY_UNKNOWN']);
+
+export function isUnreadableRecordError(error: unknown): error is SpotauthError {
+  return error instanceof SpotauthError && UNREADABLE_CODES.has(error.code);
+}
+
+/**
+ * Opens listed records. With `options.onUnreadable`, a record that cannot be read is reported and skipped;
+ * without it, it throws as `get` would.
+ */
+export function openListed<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  open: (item: T) => TokenRecord,
+  options: ListOptions = {},
+): TokenRecord[] {
+  const records: TokenRecord[] = [];
+  for (const item of items) {
+    try {
+      records.push(open(item));
+    } catch (error) {
+      if (!options.onUnreadable || !isUnreadableRecordError(error)) throw error;
+      options.onUnreadable({ key: keyOf(item), code: error.code });
+    }
+  }
+  return records;
 }

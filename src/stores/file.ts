@@ -10,12 +10,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SpotauthError } from '../core/errors.js';
 import {
   checkInput,
   conflictError,
+  openListed,
   RecordCodec,
   type SealedRecord,
   sealedKids,
@@ -23,10 +24,13 @@ import {
   validateSealed,
 } from './codec.js';
 import type { Keyring } from './encryption.js';
+import { EntryCodec } from './entries.js';
+import { FileEntries } from './file-entries.js';
+import { atomicWrite, readOrNull } from './file-io.js';
 import { acquireFileLock, errno, releaseFileLock, tryAcquireFileLock } from './file-lock.js';
 import { assertLockArgs } from './lock-owner.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 
 export const FILE_FORMAT = 'spotauth-file-store';
 export const FILE_FORMAT_VERSION = 1;
@@ -55,6 +59,7 @@ export class FileStore implements EncryptedStore {
   readonly #codec: RecordCodec;
   readonly #lockTimeoutMs: number;
   readonly #writeLockTtlMs: number;
+  readonly entries: FileEntries;
   #dirReady: Promise<void> | undefined;
 
   constructor(path: string, options: FileStoreOptions) {
@@ -63,6 +68,11 @@ export class FileStore implements EncryptedStore {
     this.#codec = new RecordCodec(this.kind, options.keyring);
     this.#lockTimeoutMs = options.lockTimeoutMs ?? 15_000;
     this.#writeLockTtlMs = options.writeLockTtlMs ?? 10_000;
+    this.entries = new FileEntries(
+      this.path,
+      new EntryCodec(this.kind, options.keyring),
+      this.#lockTimeoutMs,
+    );
   }
 
   get activeKid(): string {
@@ -98,12 +108,30 @@ export class FileStore implements EncryptedStore {
     });
   }
 
-  async list(prefix = ''): Promise<TokenRecord[]> {
+  async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
     const { records } = await this.#load();
-    return Object.keys(records)
+    const keys = Object.keys(records)
       .filter((key) => key.startsWith(prefix))
-      .sort()
-      .map((key) => this.#codec.open(records[key]!));
+      .sort();
+    return openListed(
+      keys,
+      (key) => key,
+      (key) => this.#codec.open(records[key]!),
+      options,
+    );
+  }
+
+  /** The record's sealed JSON goes to its own `0600` file beside the store, then leaves the store. */
+  async quarantine(key: string): Promise<string | null> {
+    return this.#modify(async ({ records }) => {
+      const sealed = records[key];
+      if (sealed === undefined) return { changed: false, result: null };
+      const target = `${this.path}.quarantine-${Date.now()}-${randomBytes(4).toString('hex')}.json`;
+      // Written before the store is rewritten without it: a failure here leaves the record where it was.
+      await atomicWrite(target, Buffer.from(`${JSON.stringify({ key, record: sealed }, null, 2)}\n`, 'utf8'));
+      delete records[key];
+      return { changed: true, result: `file ${target}` };
+    });
   }
 
   async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
@@ -144,10 +172,12 @@ export class FileStore implements EncryptedStore {
 
   async close(): Promise<void> {}
 
-  async #modify<T>(change: (loaded: Loaded) => { changed: boolean; result: T }): Promise<T> {
+  async #modify<T>(
+    change: (loaded: Loaded) => { changed: boolean; result: T } | Promise<{ changed: boolean; result: T }>,
+  ): Promise<T> {
     return this.#serialised(async () => {
       const loaded = await this.#load();
-      const { changed, result } = change(loaded);
+      const { changed, result } = await change(loaded);
       if (changed) {
         const body = { format: FILE_FORMAT, version: FILE_FORMAT_VERSION, records: loaded.records };
         // The bytes we just parsed successfully are, by definition, the last good file.
@@ -272,46 +302,6 @@ function describeProblem(raw: Buffer): string | null {
     return '"records" is missing';
   }
   return null;
-}
-
-async function atomicWrite(target: string, data: Buffer): Promise<void> {
-  const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    const handle = await open(temp, 'wx', 0o600);
-    try {
-      await handle.writeFile(data);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, target);
-  } catch (error) {
-    await unlink(temp).catch(() => {});
-    throw new SpotauthError('STORE_UNAVAILABLE', `Could not write ${target} (${errno(error) ?? 'error'}).`);
-  }
-  await fsyncDir(dirname(target));
-}
-
-/** Makes the rename itself durable. Not supported on every platform (e.g. Windows), where it is skipped. */
-async function fsyncDir(dir: string): Promise<void> {
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // best effort
-  } finally {
-    await handle?.close();
-  }
-}
-
-async function readOrNull(path: string): Promise<Buffer | null> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    if (errno(error) === 'ENOENT') return null;
-    throw new SpotauthError('STORE_UNAVAILABLE', `Could not read ${path} (${errno(error) ?? 'error'}).`);
-  }
 }
 
 function readFileSyncOrNull(path: string): Buffer | null {

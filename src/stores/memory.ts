@@ -3,13 +3,15 @@
  * records are copied in and out so callers can't mutate stored state behind the store's back.
  */
 import { checkInput, conflictError, stamp } from './codec.js';
+import { MemoryEntries } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
-import type { LockHandle, TokenRecord, TokenRecordInput, TokenStore } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, TokenStore } from './types.js';
 
 export class MemoryStore implements TokenStore {
   readonly kind = 'memory';
   readonly #records = new Map<string, TokenRecord>();
   readonly #locks = new Map<string, { owner: string; expiresAt: number }>();
+  readonly entries = new MemoryEntries();
 
   describe(): string {
     return 'memory (this process only, lost on exit)';
@@ -34,11 +36,17 @@ export class MemoryStore implements TokenStore {
     this.#records.delete(key);
   }
 
-  async list(prefix = ''): Promise<TokenRecord[]> {
+  /** Memory records are plaintext objects: none is ever unreadable, so `options` has nothing to report. */
+  async list(prefix = '', _options?: ListOptions): Promise<TokenRecord[]> {
     return [...this.#records.values()]
       .filter((r) => r.key.startsWith(prefix))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
       .map((r) => structuredClone(r));
+  }
+
+  async quarantine(key: string): Promise<string | null> {
+    if (!this.#records.delete(key)) return null;
+    return 'nowhere (memory records cannot be unreadable; it was deleted)';
   }
 
   async tryLock(name: string, ttlMs: number): Promise<LockHandle | null> {

@@ -9,6 +9,7 @@ import { SpotauthError } from '../core/errors.js';
 import {
   checkInput,
   conflictError,
+  openListed,
   RecordCodec,
   rowToSealed,
   type SealedRow,
@@ -17,9 +18,11 @@ import {
   stamp,
 } from './codec.js';
 import type { Keyring } from './encryption.js';
+import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import { PostgresEntries } from './postgres-entries.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
 export interface PostgresStoreOptions {
@@ -56,6 +59,36 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
         expires_at timestamptz NOT NULL
       );`,
   },
+  {
+    version: 2,
+    name: 'quarantine of unreadable records',
+    sql: `
+      CREATE TABLE {t}quarantine (
+        id bigserial PRIMARY KEY,
+        key text NOT NULL,
+        quarantined_at timestamptz NOT NULL DEFAULT now(),
+        version bigint,
+        updated_at bigint,
+        access_token text,
+        refresh_token text,
+        data text
+      );`,
+  },
+  {
+    version: 3,
+    name: 'entries (sessions, login transactions)',
+    sql: `
+      CREATE TABLE {t}entries (
+        ns text NOT NULL,
+        id text NOT NULL,
+        value text NOT NULL,
+        tag text,
+        expires_at bigint,
+        PRIMARY KEY (ns, id)
+      );
+      CREATE INDEX ON {t}entries (ns, tag) WHERE tag IS NOT NULL;
+      CREATE INDEX ON {t}entries (expires_at) WHERE expires_at IS NOT NULL;`,
+  },
 ];
 
 interface DbRow {
@@ -74,6 +107,7 @@ export class PostgresStore implements EncryptedStore {
   readonly #t: string;
   readonly #codec: RecordCodec;
   readonly #schema: string | undefined;
+  readonly entries: PostgresEntries;
 
   private constructor(pool: Pool, url: string, prefix: string, schema: string | undefined, keyring: Keyring) {
     this.#pool = pool;
@@ -81,6 +115,11 @@ export class PostgresStore implements EncryptedStore {
     this.#schema = schema;
     this.#t = schema ? `"${schema}".${prefix}` : prefix;
     this.#codec = new RecordCodec(this.kind, keyring);
+    this.entries = new PostgresEntries(
+      `${this.#t}entries`,
+      new EntryCodec(this.kind, keyring),
+      (sql, values) => this.#query(sql, values),
+    );
   }
 
   static async open(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {
@@ -158,12 +197,29 @@ export class PostgresStore implements EncryptedStore {
     await this.#query(`DELETE FROM ${this.#t}tokens WHERE key = $1`, [key]);
   }
 
-  async list(prefix = ''): Promise<TokenRecord[]> {
+  async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
     const { rows } = await this.#query<DbRow>(
       `SELECT * FROM ${this.#t}tokens WHERE starts_with(key, $1) ORDER BY key COLLATE "C"`,
       [prefix],
     );
-    return rows.map((row) => this.#open(row));
+    return openListed(
+      rows,
+      (row) => row.key,
+      (row) => this.#open(row),
+      options,
+    );
+  }
+
+  async quarantine(key: string): Promise<string | null> {
+    // One statement: the row is moved, never copied-then-lost or deleted-then-lost.
+    const { rows } = await this.#query<{ id: string }>(
+      `WITH moved AS (DELETE FROM ${this.#t}tokens WHERE key = $1 RETURNING *)
+       INSERT INTO ${this.#t}quarantine (key, version, updated_at, access_token, refresh_token, data)
+       SELECT key, version, updated_at, access_token, refresh_token, data::text FROM moved RETURNING id`,
+      [key],
+    );
+    const id = rows[0]?.id;
+    return id === undefined ? null : `table ${this.#t}quarantine (id ${id})`;
   }
 
   async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {

@@ -5,11 +5,21 @@
  */
 import type { Redis } from 'ioredis';
 import { SpotauthError } from '../core/errors.js';
-import { checkInput, conflictError, RecordCodec, sealedKids, stamp, validateSealed } from './codec.js';
+import {
+  checkInput,
+  conflictError,
+  openListed,
+  RecordCodec,
+  sealedKids,
+  stamp,
+  validateSealed,
+} from './codec.js';
 import type { Keyring } from './encryption.js';
+import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import { RedisEntries } from './redis-entries.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
 export interface RedisStoreOptions {
@@ -43,12 +53,14 @@ export class RedisStore implements EncryptedStore {
   readonly #url: string;
   readonly #prefix: string;
   readonly #codec: RecordCodec;
+  readonly entries: RedisEntries;
 
   private constructor(redis: Redis, url: string, prefix: string, keyring: Keyring) {
     this.#redis = redis;
     this.#url = url;
     this.#prefix = prefix;
     this.#codec = new RecordCodec(this.kind, keyring);
+    this.entries = new RedisEntries(prefix, new EntryCodec(this.kind, keyring), (fn) => this.#call(fn));
   }
 
   static async open(url: string, options: RedisStoreOptions): Promise<RedisStore> {
@@ -105,8 +117,27 @@ export class RedisStore implements EncryptedStore {
     await this.#call((r) => r.del(this.#recordKey(key)));
   }
 
-  async list(prefix = ''): Promise<TokenRecord[]> {
-    return (await this.#scan(prefix)).map(({ raw }) => this.#open(raw));
+  async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
+    const entries = await this.#scan(prefix);
+    const namespace = this.#recordKey('').length;
+    return openListed(
+      entries,
+      ({ key }) => key.slice(namespace),
+      ({ raw }) => this.#open(raw),
+      options,
+    );
+  }
+
+  async quarantine(key: string): Promise<string | null> {
+    const target = `${this.#prefix}quarantine:${Date.now()}:${key}`;
+    // RENAME moves the value atomically; outside the `rec:` namespace nothing lists or reads it again.
+    const moved = await this.#call((r) => r.renamenx(this.#recordKey(key), target)).catch(
+      (error: unknown) => {
+        if (error instanceof SpotauthError && /no such key/i.test(error.message)) return null;
+        throw error;
+      },
+    );
+    return moved === 1 ? `Redis key ${target}` : null;
   }
 
   async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {

@@ -10,6 +10,7 @@ import { SpotauthError } from '../core/errors.js';
 import {
   checkInput,
   conflictError,
+  openListed,
   RecordCodec,
   rowToSealed,
   type SealedRow,
@@ -18,9 +19,11 @@ import {
   stamp,
 } from './codec.js';
 import type { Keyring } from './encryption.js';
+import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import { SqliteEntries } from './sqlite-entries.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 
 export interface SqliteStoreOptions {
   keyring: Keyring;
@@ -48,6 +51,36 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
         expires_at INTEGER NOT NULL
       );`,
   },
+  {
+    version: 2,
+    name: 'quarantine of unreadable records',
+    sql: `
+      CREATE TABLE spotauth_quarantine (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL,
+        quarantined_at INTEGER NOT NULL,
+        version INTEGER,
+        updated_at INTEGER,
+        access_token TEXT,
+        refresh_token TEXT,
+        data TEXT
+      );`,
+  },
+  {
+    version: 3,
+    name: 'entries (sessions, login transactions)',
+    sql: `
+      CREATE TABLE spotauth_entries (
+        ns TEXT NOT NULL,
+        id TEXT NOT NULL,
+        value TEXT NOT NULL,
+        tag TEXT,
+        expires_at INTEGER,
+        PRIMARY KEY (ns, id)
+      );
+      CREATE INDEX spotauth_entries_tag ON spotauth_entries (ns, tag) WHERE tag IS NOT NULL;
+      CREATE INDEX spotauth_entries_expiry ON spotauth_entries (expires_at) WHERE expires_at IS NOT NULL;`,
+  },
 ];
 
 interface DbRow {
@@ -64,11 +97,13 @@ export class SqliteStore implements EncryptedStore {
   readonly path: string;
   readonly #db: BetterSqlite3.Database;
   readonly #codec: RecordCodec;
+  readonly entries: SqliteEntries;
 
   private constructor(path: string, db: BetterSqlite3.Database, keyring: Keyring) {
     this.path = path;
     this.#db = db;
     this.#codec = new RecordCodec(this.kind, keyring);
+    this.entries = new SqliteEntries(db, new EntryCodec(this.kind, keyring), (fn) => this.#run(fn));
   }
 
   /** Opens (creating with mode 0600 if needed) and migrates the database. */
@@ -153,7 +188,7 @@ export class SqliteStore implements EncryptedStore {
     this.#run(() => this.#db.prepare('DELETE FROM spotauth_tokens WHERE key = ?').run(key));
   }
 
-  async list(prefix = ''): Promise<TokenRecord[]> {
+  async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
     // substr() rather than LIKE: keys may contain % and _.
     const rows = this.#run(() =>
       this.#db
@@ -162,7 +197,31 @@ export class SqliteStore implements EncryptedStore {
         )
         .all(prefix, prefix),
     );
-    return rows.map((row) => this.#open(row));
+    return openListed(
+      rows,
+      (row) => row.key,
+      (row) => this.#open(row),
+      options,
+    );
+  }
+
+  async quarantine(key: string): Promise<string | null> {
+    const id = this.#run(() =>
+      this.#db
+        .transaction(() => {
+          const inserted = this.#db
+            .prepare(
+              `INSERT INTO spotauth_quarantine (key, quarantined_at, version, updated_at, access_token, refresh_token, data)
+               SELECT key, ?, version, updated_at, access_token, refresh_token, data FROM spotauth_tokens WHERE key = ?`,
+            )
+            .run(Date.now(), key);
+          if (inserted.changes !== 1) return null;
+          this.#db.prepare('DELETE FROM spotauth_tokens WHERE key = ?').run(key);
+          return Number(inserted.lastInsertRowid);
+        })
+        .immediate(),
+    );
+    return id === null ? null : `table spotauth_quarantine (id ${id}) of SQLite database ${this.path}`;
   }
 
   async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {

@@ -43,6 +43,54 @@ export interface LockHandle {
   release(): Promise<void>;
 }
 
+/** A stored record that exists but cannot be read (corrupt, or encrypted under a key that is gone). */
+export interface UnreadableRecord {
+  key: string;
+  /** Why: STORE_CORRUPT, DECRYPT_FAILED or KEY_UNKNOWN. */
+  code: string;
+}
+
+export interface ListOptions {
+  /**
+   * Given: records that cannot be read are reported here and skipped, so one bad record does not hide the
+   * others. Not given: the first unreadable record throws (the caller must not mistake it for "absent").
+   */
+  onUnreadable?: (record: UnreadableRecord) => void;
+}
+
+/** One short-lived entry: a browser session, a login transaction, a broker key. */
+export interface StoredEntry {
+  /** Unique within its namespace; for secrets presented by clients, a digest of them (never the secret). */
+  id: string;
+  /** Opaque text (usually JSON). Persistent backends encrypt it at rest, bound to namespace and id. */
+  value: string;
+  /** Groups entries for deleteByTag (e.g. every session of one user). At most 512 characters. */
+  tag?: string;
+  /** Epoch ms after which the entry is gone (reads ignore it; purgeExpired removes it). None = kept. */
+  expiresAt?: number;
+}
+
+/**
+ * Entries beside the token records, shared by every process on the store: what lets any instance serve any
+ * browser (sessions, single-use login transactions) and every instance see a revoked key.
+ */
+export interface EntryStore {
+  /** Creates or replaces. */
+  put(namespace: string, entry: StoredEntry): Promise<void>;
+  /** The entry, or null when absent or expired. */
+  get(namespace: string, id: string): Promise<StoredEntry | null>;
+  /** Reads and deletes in one atomic step: of concurrent takers, exactly one gets the entry. */
+  take(namespace: string, id: string): Promise<StoredEntry | null>;
+  /** Whether an entry was deleted. */
+  delete(namespace: string, id: string): Promise<boolean>;
+  /** Deletes every entry of the namespace with this tag; returns how many. */
+  deleteByTag(namespace: string, tag: string): Promise<number>;
+  /** Every live entry of a namespace, ordered by id (for small namespaces such as keys). */
+  list(namespace: string): Promise<StoredEntry[]>;
+  /** Removes expired entries (backends with native expiry do nothing); returns how many. */
+  purgeExpired(): Promise<number>;
+}
+
 export interface TokenStore {
   /** e.g. 'memory' | 'file' | 'sqlite' | 'postgres' | 'redis' */
   readonly kind: string;
@@ -56,11 +104,19 @@ export interface TokenStore {
    */
   put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord>;
   delete(key: string): Promise<void>;
-  list(prefix?: string): Promise<TokenRecord[]>;
+  list(prefix?: string, options?: ListOptions): Promise<TokenRecord[]>;
+  /**
+   * Moves the raw stored bytes of `key` aside (kept for the operator, never read again by spotauth) and
+   * removes the record, so a fresh login can replace a record that cannot be read. Returns a secret-free
+   * description of where the bytes went, or null when there was no record.
+   */
+  quarantine(key: string): Promise<string | null>;
   /**
    * Try to take an exclusive lock named `name` for `ttlMs`, across every process sharing this store.
    * Returns null if someone else holds it. A lock whose holder crashed expires after ttlMs.
    */
   tryLock(name: string, ttlMs: number): Promise<LockHandle | null>;
+  /** Sessions, login transactions and other short-lived entries, on the same backend. */
+  readonly entries: EntryStore;
   close(): Promise<void>;
 }

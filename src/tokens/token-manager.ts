@@ -4,7 +4,14 @@ import { isSpotauthError, SpotauthError } from '../core/errors.js';
 import { reauthReasonFor, reauthRequiredError, SIX_MONTHS_MS } from '../core/grant.js';
 import type { SpotifyAuth } from '../core/spotify-auth.js';
 import type { TokenSet } from '../core/token-endpoint.js';
-import type { ReauthReason, TokenRecord, TokenRecordInput, TokenStore } from '../stores/types.js';
+import { isUnreadableRecordError } from '../stores/codec.js';
+import type {
+  ListOptions,
+  ReauthReason,
+  TokenRecord,
+  TokenRecordInput,
+  TokenStore,
+} from '../stores/types.js';
 import { DEFAULT_RETRY, jitter, type RetryPolicy, withRetries } from './retry.js';
 
 export { SIX_MONTHS_MS } from '../core/grant.js';
@@ -50,6 +57,8 @@ export interface TokenManagerEvents {
   refresh_failed: [{ key: string; error: SpotauthError }];
   reauth_required: [{ key: string; reason: ReauthReason; record: TokenRecord }];
   deleted: [{ key: string }];
+  /** An unreadable record was moved aside so a fresh login could replace it; `location` says where. */
+  quarantined: [{ key: string; code: string; location: string }];
 }
 
 const USER_PREFIX = 'user:';
@@ -176,8 +185,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     return this.store.get(userKey(user));
   }
 
-  async listGrants(): Promise<TokenRecord[]> {
-    return this.store.list(USER_PREFIX);
+  /** Every user grant. With `options.onUnreadable`, records that cannot be read are reported and skipped. */
+  async listGrants(options?: ListOptions): Promise<TokenRecord[]> {
+    return this.store.list(USER_PREFIX, options);
   }
 
   /** Active grants whose refresh token dies within `withinMs`: prompt these users to re-consent. */
@@ -246,7 +256,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
           // Fresh now — possibly because someone else refreshed while we waited for the lock.
           if (current && this.#isFresh(current) && (!force || current.version !== record?.version))
             return current;
-          return await this.#refreshLocked(key, current);
+          return await this.#refreshLocked(key, current, force);
         } finally {
           await lock.release().catch(() => {});
         }
@@ -283,7 +293,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     );
   }
 
-  async #refreshLocked(key: string, record: TokenRecord | null): Promise<TokenRecord> {
+  async #refreshLocked(key: string, record: TokenRecord | null, force: boolean): Promise<TokenRecord> {
     const isApp = key.startsWith(APP_PREFIX);
     if (!record && !isApp) {
       throw new SpotauthError('NOT_LOGGED_IN', 'No Spotify login is stored for this user; log in first.');
@@ -301,7 +311,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
         this.#now,
       );
     } catch (error) {
-      return this.#onRefreshError(key, record, error);
+      return this.#onRefreshError(key, record, error, force);
     }
     const base = record ?? { key, authorizedAt: this.#now(), status: 'active' as const };
     const input: TokenRecordInput = {
@@ -331,7 +341,12 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     }
   }
 
-  async #onRefreshError(key: string, record: TokenRecord | null, error: unknown): Promise<TokenRecord> {
+  async #onRefreshError(
+    key: string,
+    record: TokenRecord | null,
+    error: unknown,
+    force: boolean,
+  ): Promise<TokenRecord> {
     const failure = isSpotauthError(error)
       ? error
       : new SpotauthError('NETWORK', 'Refreshing the token failed unexpectedly.', { transient: true });
@@ -349,8 +364,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       throw this.#reauthError(marked);
     }
     this.emit('refresh_failed', { key, error: failure });
-    // Transient trouble: nothing is discarded, and a token that still works keeps being served.
-    if (record && record.status === 'active' && record.accessTokenExpiresAt > this.#now()) return record;
+    // Nothing is discarded, and a token that still works keeps being served — except to a caller who
+    // asked for a refresh now: handing them the old token would report a refresh that did not happen.
+    if (!force && record && record.status === 'active' && record.accessTokenExpiresAt > this.#now())
+      return record;
     throw failure;
   }
 
@@ -377,7 +394,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   async #upsert(input: TokenRecordInput): Promise<TokenRecord> {
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.store.get(input.key);
+      const existing = await this.#readForReplace(input.key);
       try {
         return await this.store.put(input, existing?.version ?? null);
       } catch (error) {
@@ -391,6 +408,21 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
         transient: true,
       },
     );
+  }
+
+  /**
+   * The record a fresh login replaces. One that cannot be read (corrupt, or under a lost key) must not lock
+   * its user out forever: its bytes are moved aside for the operator and the login starts a new record.
+   */
+  async #readForReplace(key: string): Promise<TokenRecord | null> {
+    try {
+      return await this.store.get(key);
+    } catch (error) {
+      if (!isUnreadableRecordError(error)) throw error;
+      const location = await this.store.quarantine(key);
+      if (location !== null) this.emit('quarantined', { key, code: error.code, location });
+      return null;
+    }
   }
 }
 

@@ -78,11 +78,14 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
     expect(amongOthers.status).toBe(200);
     const amongOthersBody = await amongOthers.text();
     expect(Number(amongOthers.headers.get('content-length'))).toBe(Buffer.byteLength(amongOthersBody));
-    // A duplicated cookie name is left to the full route (which takes the first value).
-    const full = await fetch(`${server.url}/token`, {
-      headers: { cookie: `${sessionCookie}; ${sessionCookie}` },
-    });
+    // Anything but the exact path is left to the full route.
+    const full = await fetch(`${server.url}/token?full=1`, { headers: { cookie: sessionCookie } });
     expect(logged()).toBeGreaterThan(before);
+    // A duplicated session cookie (one planted with another Path) is no session at all, on either path.
+    const planted = await fetch(`${server.url}/token`, {
+      headers: { cookie: `spotauth_session=planted; ${sessionCookie}` },
+    });
+    expect(planted.status).toBe(401);
     const headers = (r: Response) =>
       Object.fromEntries(
         [...r.headers].filter(

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { safeReturnTo } from '../../src/server/security.js';
+import { safeReturnTo } from '../../src/auth/security.js';
 import { control, tokenRequests } from '../support/emulator.js';
 import { Browser, startTestServer, type TestServer } from '../support/server.js';
 
@@ -146,11 +146,14 @@ describe('server security', () => {
   });
 
   it('§3.1 over https the cookies are __Host- prefixed and Secure', async () => {
-    const { cookieNames, cookieOptions } = await import('../../src/server/security.js');
+    const { cookieNames } = await import('../../src/auth/security.js');
+    const { serializeCookie } = await import('../../src/auth/http.js');
     const names = cookieNames(new URL('https://music.example'));
     expect(names.session).toBe('__Host-spotauth_session');
     expect(names.login).toBe('__Host-spotauth_login');
-    expect(cookieOptions(names)).toMatchObject({ secure: true, path: '/', httpOnly: true, sameSite: 'lax' });
+    expect(serializeCookie(names.session, 'id', { secure: names.secure })).toBe(
+      '__Host-spotauth_session=id; Path=/; HttpOnly; SameSite=Lax; Secure',
+    );
   });
 
   it('§3.2 session fixation: an attacker-chosen session id is replaced at login', async () => {

@@ -207,6 +207,77 @@ export function storeContract(
       await next?.release();
     });
 
+    describe('entries (sessions, login transactions)', () => {
+      it('puts, gets, replaces and deletes an entry, also across store instances', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        expect(await a.entries.get('session', 'id1')).toBeNull();
+        await a.entries.put('session', { id: 'id1', value: '{"user":"ada"}', tag: 'user:ada' });
+        expect(await b.entries.get('session', 'id1')).toEqual({
+          id: 'id1',
+          value: '{"user":"ada"}',
+          tag: 'user:ada',
+        });
+        await b.entries.put('session', { id: 'id1', value: 'v2', expiresAt: Date.now() + 60_000 });
+        expect(await a.entries.get('session', 'id1')).toMatchObject({ value: 'v2' });
+        expect((await a.entries.get('session', 'id1'))?.tag).toBeUndefined();
+        expect(await a.entries.get('login', 'id1')).toBeNull();
+        expect(await b.entries.delete('session', 'id1')).toBe(true);
+        expect(await a.entries.get('session', 'id1')).toBeNull();
+        expect(await a.entries.delete('session', 'id1')).toBe(false);
+      });
+
+      it('hides expired entries and purges them', async () => {
+        const store = await open();
+        await store.entries.put('login', { id: 'old', value: 'x', expiresAt: Date.now() + 150 });
+        await store.entries.put('login', { id: 'new', value: 'y', expiresAt: Date.now() + 60_000 });
+        await store.entries.put('login', { id: 'kept', value: 'z' });
+        await sleep(250);
+        expect(await store.entries.get('login', 'old')).toBeNull();
+        expect(await store.entries.take('login', 'old')).toBeNull();
+        expect((await store.entries.list('login')).map((entry) => entry.id)).toEqual(['kept', 'new']);
+        await store.entries.purgeExpired();
+        expect((await store.entries.list('login')).map((entry) => entry.id)).toEqual(['kept', 'new']);
+      });
+
+      it('gives an entry to exactly one of 20 concurrent takers across instances', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        await a.entries.put('login', { id: 'tx', value: 'secret-verifier', expiresAt: Date.now() + 60_000 });
+        const results = await Promise.all(
+          Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).entries.take('login', 'tx')),
+        );
+        expect(results.filter((entry) => entry !== null)).toEqual([
+          { id: 'tx', value: 'secret-verifier', expiresAt: expect.any(Number) },
+        ]);
+        expect(await a.entries.get('login', 'tx')).toBeNull();
+      });
+
+      it("deletes by tag: every session of one user, no one else's", async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        const later = Date.now() + 60_000;
+        await a.entries.put('session', { id: 's1', value: '1', tag: 'user:ada', expiresAt: later });
+        await b.entries.put('session', { id: 's2', value: '2', tag: 'user:ada' });
+        await a.entries.put('session', { id: 's3', value: '3', tag: 'user:bob', expiresAt: later });
+        await a.entries.put('session', { id: 's4', value: '4', tag: 'user:ada', expiresAt: later });
+        await a.entries.put('session', { id: 's4', value: '4', tag: 'user:cy', expiresAt: later });
+        expect(await b.entries.deleteByTag('session', 'user:ada')).toBe(2);
+        expect((await a.entries.list('session')).map((entry) => entry.id)).toEqual(['s3', 's4']);
+        expect(await a.entries.deleteByTag('session', 'user:nobody')).toBe(0);
+      });
+
+      if (options.encrypted !== false)
+        it('never persists an entry value in plaintext, and binds it to its id', async () => {
+          const store = await open();
+          const secret = canary();
+          await store.entries.put('login', { id: 'tx1', value: secret, expiresAt: Date.now() + 60_000 });
+          expect(await harness.readRaw!()).not.toContain(secret);
+          const other = await open(keyringOf('k2'));
+          expectCode(await other.entries.get('login', 'tx1').catch((e: unknown) => e), 'KEY_UNKNOWN');
+        });
+    });
+
     it('returns copies: mutating a returned record does not change the store', async () => {
       const store = await open();
       const stored = await store.put(sampleRecord('user:ada'), null);
@@ -303,6 +374,42 @@ export function storeContract(
           const { Keyring } = await import('../../src/stores/encryption.js');
           const impostor = await open(new Keyring({ k1: Buffer.alloc(32, 7) }));
           expectCode(await impostor.get('user:ada').catch((e: unknown) => e), 'DECRYPT_FAILED');
+        });
+
+        it('lists around unreadable records when asked, reporting each by key; throws otherwise', async () => {
+          const writer = await open(keyringOf('k1'));
+          await writer.put(sampleRecord('user:ada'), null);
+          const reader = await open(keyringOf('k1', 'k2'));
+          await reader.put(sampleRecord('user:bob'), null);
+          const other = await open(keyringOf('k2'));
+          expectCode(await other.list('user:').catch((e: unknown) => e), 'KEY_UNKNOWN');
+          const unreadable: Array<{ key: string; code: string }> = [];
+          const listed = await other.list('user:', { onUnreadable: (record) => unreadable.push(record) });
+          expect(listed.map((record) => record.key)).toEqual(['user:bob']);
+          expect(unreadable).toEqual([{ key: 'user:ada', code: 'KEY_UNKNOWN' }]);
+          if (harness.tamper) {
+            await harness.tamper('user:bob');
+            unreadable.length = 0;
+            expect(await reader.list('user:', { onUnreadable: (r) => unreadable.push(r) })).toHaveLength(1);
+            expect(unreadable).toEqual([{ key: 'user:bob', code: 'DECRYPT_FAILED' }]);
+          }
+        });
+
+        it('quarantines an unreadable record: moved aside, gone from the store, its key free again', async () => {
+          const writer = await open(keyringOf('k1'));
+          const access = canary();
+          await writer.put(sampleRecord('user:ada', { accessToken: access }), null);
+          await writer.put(sampleRecord('user:bob'), null);
+          const reader = await open(keyringOf('k2'));
+          const location = await reader.quarantine('user:ada');
+          expect(location).toEqual(expect.any(String));
+          expect(location).not.toContain(access);
+          expect(await reader.get('user:ada')).toBeNull();
+          expect(await writer.get('user:ada')).toBeNull();
+          expect((await writer.list('user:')).map((record) => record.key)).toEqual(['user:bob']);
+          const fresh = await reader.put(sampleRecord('user:ada'), null);
+          expect(await reader.get('user:ada')).toEqual(fresh);
+          expect(await reader.quarantine('user:nobody')).toBeNull();
         });
       });
   });

@@ -22,7 +22,10 @@ storeContract('file', async () => {
   return {
     shared: true,
     makeStore: async (keyring = keyringOf('k1')) => new FileStore(path, { keyring }),
-    readRaw: async () => (await readIfExists(path)) + (await readIfExists(`${path}.bak`)),
+    readRaw: async () =>
+      (await readIfExists(path)) +
+      (await readIfExists(`${path}.bak`)) +
+      (await readIfExists(`${path}.entries.json`)),
     tamper: async (key) => {
       const body = JSON.parse(await readFile(path, 'utf8'));
       const env: string = body.records[key].accessTokenEnc;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/stores/postgres.js';
+import { POSTGRES_MIGRATIONS, PostgresStore } from '../../src/stores/postgres.js';
 import { expectCode, storeContract } from './contract.js';
 import { keyringOf, sampleRecord, serviceGate, uniqueSuffix } from './helpers.js';
 
@@ -24,7 +24,13 @@ storeContract(
       shared: true,
       makeStore: (keyring = keyringOf('k1')) => PostgresStore.open(url, { keyring, schema, poolSize: 5 }),
       readRaw: async () => {
-        const tables = ['spotauth_tokens', 'spotauth_locks', 'spotauth_schema_migrations'];
+        const tables = [
+          'spotauth_tokens',
+          'spotauth_locks',
+          'spotauth_schema_migrations',
+          'spotauth_entries',
+          'spotauth_quarantine',
+        ];
         const rows = await Promise.all(tables.map((t) => admin.query(`SELECT * FROM "${schema}".${t}`)));
         return JSON.stringify(rows.map((r) => r.rows));
       },
@@ -50,7 +56,7 @@ describe.skipIf(!gate.run)('PostgresStore specifics', () => {
         [1, 2, 3, 4].map(() => PostgresStore.open(url, { keyring: keyringOf('k1'), schema, poolSize: 2 })),
       );
       const { rows } = await admin.query(`SELECT version FROM "${schema}".spotauth_schema_migrations`);
-      expect(rows).toEqual([{ version: 1 }]);
+      expect(rows).toEqual(POSTGRES_MIGRATIONS.map(({ version }) => ({ version })));
       await stores[0]!.put(sampleRecord('user:ada'), null);
       expect(await stores[3]!.get('user:ada')).not.toBeNull();
       for (const store of stores) await store.close();

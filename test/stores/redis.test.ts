@@ -33,7 +33,11 @@ storeContract(
       makeStore: (keyring = keyringOf('k1')) => RedisStore.open(url, { keyring, keyPrefix }),
       readRaw: async () => {
         const keys = await keysUnder(keyPrefix);
-        const values = await Promise.all(keys.map((k) => admin.get(k)));
+        const values = await Promise.all(
+          keys.map(async (k) =>
+            (await admin.type(k)) === 'set' ? (await admin.smembers(k)).join(',') : admin.get(k),
+          ),
+        );
         return keys.map((k, i) => `${k}=${values[i]}`).join('\n');
       },
       tamper: async (key) => {

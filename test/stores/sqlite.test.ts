@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/stores/sqlite.js';
+import { SQLITE_MIGRATIONS, SqliteStore } from '../../src/stores/sqlite.js';
 import { expectCode, storeContract } from './contract.js';
 import { keyringOf, sampleRecord } from './helpers.js';
 
@@ -54,7 +54,9 @@ describe('SqliteStore on disk', () => {
     for (const store of stores) await store.close();
     const db = new Database(path, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version FROM spotauth_schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM spotauth_schema_migrations').all()).toEqual(
+      SQLITE_MIGRATIONS.map(({ version }) => ({ version })),
+    );
     db.close();
     const reopened = await SqliteStore.open(path, { keyring: keyringOf('k1') });
     expect(await reopened.get('user:ada')).not.toBeNull();

@@ -8,8 +8,8 @@ import { buildApp } from '../../src/server/app.js';
 import { loadServerConfig } from '../../src/server/config.js';
 import { loggerOptions } from '../../src/server/logging.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
-import { MemoryStore } from '../../src/stores/index.js';
-import { TokenManager } from '../../src/tokens/index.js';
+import { MemoryStore, type TokenStore } from '../../src/stores/index.js';
+import { TokenManager, type TokenManagerOptions } from '../../src/tokens/index.js';
 import { startTestEmulator } from './emulator.js';
 
 export async function freePort(): Promise<number> {
@@ -27,7 +27,7 @@ export interface TestServer {
   url: string;
   emulator: RunningEmulator;
   tokens: TokenManager;
-  store: MemoryStore;
+  store: TokenStore;
   logs: string[];
   close(): Promise<void>;
 }
@@ -37,7 +37,14 @@ export interface TestServer {
  * but with the emulator's options in the test's hands and logs captured.
  */
 export async function startTestServer(
-  options: { emulator?: EmulatorOptions; env?: Record<string, string> } = {},
+  options: {
+    emulator?: EmulatorOptions;
+    env?: Record<string, string>;
+    store?: TokenStore;
+    tokens?: Partial<TokenManagerOptions>;
+    /** Sees every request the server's SpotifyAuth sends (token endpoint, readiness probes). */
+    onAuthFetch?: (url: string, init: RequestInit | undefined) => void;
+  } = {},
 ): Promise<TestServer> {
   const emulator = await startTestEmulator({ autoApprove: 'alice', ...options.emulator });
   const port = await freePort();
@@ -65,13 +72,14 @@ export async function startTestServer(
     accountsUrl: emulator.url,
     apiUrl: `${emulator.url}/v1`,
     allowInsecureHttp: true,
-    fetch: metrics.timedFetch(`${emulator.url}/api/token`),
+    fetch: observed(metrics.timedFetch(`${emulator.url}/api/token`), options.onAuthFetch),
   });
-  const store = new MemoryStore();
+  const store = options.store ?? new MemoryStore();
   const tokens = new TokenManager({
     auth,
     store,
     retry: { baseDelayMs: 5, maxDelayMs: 10, maxRetryAfterMs: 1_000 },
+    ...options.tokens,
   });
   metrics.observe(tokens);
   const logs: string[] = [];
@@ -94,6 +102,17 @@ export async function startTestServer(
       await app.close();
       await emulator.stop();
     },
+  };
+}
+
+function observed(
+  fetch: typeof globalThis.fetch,
+  observer: ((url: string, init: RequestInit | undefined) => void) | undefined,
+): typeof globalThis.fetch {
+  if (!observer) return fetch;
+  return (input, init) => {
+    observer(input instanceof Request ? input.url : String(input), init);
+    return fetch(input, init);
   };
 }
 

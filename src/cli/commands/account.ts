@@ -1,7 +1,7 @@
 import { fetchCurrentUser } from '../../api/profile.js';
 import type { TokenRecord } from '../../stores/types.js';
 import { accountOf, checkProfile, findProfile, openCliStore, requireProfile } from '../context.js';
-import { bold, dim } from '../output.js';
+import { bold, dim, printable } from '../output.js';
 import { managerFor } from './session.js';
 
 export async function runWhoami(options: { profile?: string; json?: boolean }): Promise<void> {
@@ -16,11 +16,13 @@ export async function runWhoami(options: { profile?: string; json?: boolean }): 
       process.stdout.write(`${JSON.stringify({ profile, ...me, scope: record.scope })}\n`);
       return;
     }
-    process.stdout.write(`${bold(me.display_name ?? me.id)}\n`);
-    process.stdout.write(`  account id: ${me.account_id ?? me.id}\n  user id:    ${me.id}\n`);
-    if (me.email) process.stdout.write(`  email:      ${me.email}\n`);
-    if (me.product) process.stdout.write(`  product:    ${me.product}\n`);
-    if (me.country) process.stdout.write(`  country:    ${me.country}\n`);
+    process.stdout.write(`${bold(printable(me.display_name ?? me.id))}\n`);
+    process.stdout.write(
+      `  account id: ${printable(me.account_id ?? me.id)}\n  user id:    ${printable(me.id)}\n`,
+    );
+    if (me.email) process.stdout.write(`  email:      ${printable(me.email)}\n`);
+    if (me.product) process.stdout.write(`  product:    ${printable(me.product)}\n`);
+    if (me.country) process.stdout.write(`  country:    ${printable(me.country)}\n`);
     process.stdout.write(`  scopes:     ${record.scope.join(' ') || '(none)'}\n`);
   } finally {
     await store.close();
@@ -40,7 +42,7 @@ export async function runLogout(options: { profile?: string }): Promise<void> {
     }
     await store.delete(record.key);
     process.stdout.write(
-      `Logged out ${record.meta?.['displayName'] ?? accountOf(record)}${profile === 'default' ? '' : ` (profile "${profile}")`}.\n`,
+      `Logged out ${printable(record.meta?.['displayName'] ?? accountOf(record))}${profile === 'default' ? '' : ` (profile "${profile}")`}.\n`,
     );
     process.stderr.write(
       dim(
@@ -75,7 +77,9 @@ export async function runStatus(options: { json?: boolean }): Promise<void> {
       return;
     }
     for (const row of rows) {
-      process.stdout.write(`\n${bold(row.profile)}: ${row.user} (${row.account}) — ${row.state}\n`);
+      process.stdout.write(
+        `\n${bold(row.profile)}: ${printable(row.user)} (${printable(row.account)}) — ${row.state}\n`,
+      );
       process.stdout.write(
         `  access token: ${row.accessToken}\n  refresh token valid until: ${row.refreshTokenDeadline ?? 'unknown'}\n`,
       );

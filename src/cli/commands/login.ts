@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fetchCurrentUser } from '../../api/profile.js';
+import { beginLogin, checkCallback, finishLogin } from '../../auth/login-flow.js';
+import type { LoginTransaction } from '../../auth/sessions.js';
 import { authConfigFromEnv } from '../../core/env.js';
 import { isSpotauthError } from '../../core/errors.js';
 import { describeScope, parseScopes } from '../../core/scopes.js';
@@ -9,7 +10,7 @@ import { TokenManager } from '../../tokens/token-manager.js';
 import { accountOf, checkProfile, openCliStore, profileScoped } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type LoopbackListener, startLoopback } from '../loopback.js';
-import { bold } from '../output.js';
+import { bold, printable } from '../output.js';
 
 export interface LoginOptions {
   scope?: string;
@@ -52,12 +53,12 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   }
   const listenPort = port ?? (registered.port ? Number(registered.port) : 0);
 
-  let request: Awaited<ReturnType<SpotifyAuth['createAuthorizationRequest']>> | undefined;
+  let transaction: LoginTransaction | undefined;
   let validated: ValidatedCallback | undefined;
   let failure: Error | undefined;
   const check = (url: URL) => {
     try {
-      validated = auth.validateCallback(url, { state: request!.state });
+      validated = checkCallback(auth, transaction!, url);
       return {
         final: true,
         status: 200,
@@ -95,12 +96,13 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   const stopPaste = listenForPaste(listener, registered.pathname);
   try {
     const redirectUri = `http://127.0.0.1:${listener.port}${registered.pathname}${registered.search}`;
-    request = await auth.createAuthorizationRequest({
+    const started = await beginLogin(auth, {
       scope,
       redirectUri,
       ...(options.showDialog ? { showDialog: true } : {}),
     });
-    const url = request.url.href;
+    transaction = started.transaction;
+    const url = started.url.href;
     process.stderr.write(
       `Log in to Spotify${profile === 'default' ? '' : ` for profile "${profile}"`} by opening this URL:\n`,
     );
@@ -125,29 +127,28 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     throw failure;
   }
 
-  const tokens = await auth.exchangeCode(validated!, {
-    codeVerifier: request!.codeVerifier,
-    redirectUri: request!.redirectUri,
-    requestedScope: request!.scope,
-  });
-  const profileData = await fetchCurrentUser(auth.config.apiUrl.href, tokens.accessToken);
   const { store } = await openCliStore(true);
   try {
-    for (const record of await store.list('user:')) {
-      if (record.meta?.['profile'] === profile) await store.delete(record.key);
-    }
     const manager = new TokenManager({ auth, store: profileScoped(store, profile) });
-    const saved = await manager.saveGrant(tokens, profileData, {
+    const meta = {
       profile,
       clientId: auth.config.clientId,
       accountsUrl: auth.config.accountsUrl.href,
       apiUrl: auth.config.apiUrl.href,
-    });
-    const account = accountOf(saved);
-    const who = profileData.display_name ? `${profileData.display_name} (${account})` : account;
-    process.stdout.write(`Logged in as ${bold(who)}.\n`);
-    process.stdout.write(`Scopes: ${tokens.scope.length ? tokens.scope.join(' ') : '(none)'}\n`);
-    for (const granted of tokens.scope) process.stderr.write(`  • ${describeScope(granted)}\n`);
+    };
+    // The profile's previous login goes only once the new one is in hand (a failed exchange keeps it).
+    const previous = (await store.list('user:')).filter((record) => record.meta?.['profile'] === profile);
+    const { grant, profile: me } = await finishLogin(
+      { auth, tokens: manager, meta },
+      transaction!,
+      validated!,
+    );
+    for (const record of previous) if (record.key !== grant.key) await store.delete(record.key);
+    const account = accountOf(grant);
+    const who = me.display_name ? `${me.display_name} (${account})` : account;
+    process.stdout.write(`Logged in as ${bold(printable(who))}.\n`);
+    process.stdout.write(`Scopes: ${grant.scope.length ? grant.scope.join(' ') : '(none)'}\n`);
+    for (const granted of grant.scope) process.stderr.write(`  • ${describeScope(granted)}\n`);
   } finally {
     await store.close();
   }

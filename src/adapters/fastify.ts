@@ -1,0 +1,130 @@
+/**
+ * `spotauth/fastify`: the login handler as a Fastify plugin. It serves the auth routes under the handler's
+ * base path and decorates the instance with `spotauth` (session, token, Web API client, requireLogin) for
+ * the app's own routes. The standalone server (`spotauth serve`) is built from this plugin.
+ *
+ * @example
+ * const app = Fastify();
+ * await app.register(spotauthFastify, { auth, store, basePath: '/auth/spotify', scope: ['user-top-read'] });
+ * app.get('/top', { preHandler: app.spotauth.requireLogin }, async (request) =>
+ *   (await app.spotauth.api(request)).topTracks(5));
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { SpotifyApi } from '../api/client.js';
+import {
+  createSpotauth,
+  type SessionInfo,
+  type SpotauthHandler,
+  type SpotauthOptions,
+} from '../auth/handler.js';
+import { type AuthRequest, type AuthResponse, BodyTooLarge, MAX_FORM_BYTES } from '../auth/http.js';
+import type { AccessToken } from '../tokens/token-manager.js';
+
+export interface FastifySpotauth {
+  handler: SpotauthHandler;
+  /** The logged-in user of this request, or null. */
+  session(request: FastifyRequest): Promise<SessionInfo | null>;
+  /** A valid access token for the request's user (throws NOT_LOGGED_IN / REAUTH_REQUIRED). */
+  accessToken(request: FastifyRequest): Promise<AccessToken>;
+  /** A Web API client acting as the request's user. */
+  api(request: FastifyRequest): Promise<SpotifyApi>;
+  /** preHandler: logged in → `request.spotauthSession` is set; otherwise redirected to login (or 401 JSON). */
+  requireLogin(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    spotauth: FastifySpotauth;
+  }
+  interface FastifyRequest {
+    spotauthSession: SessionInfo | null;
+  }
+}
+
+export type FastifySpotauthOptions = SpotauthOptions | { handler: SpotauthHandler };
+
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+const AUTH_ROUTES = ['/login', '/callback', '/token', '/session', '/refresh', '/logout'];
+
+/** Fastify's request, seen by the handler. */
+export function fromFastify(request: FastifyRequest): AuthRequest {
+  return {
+    method: request.method,
+    url: request.url,
+    header: (name) => {
+      const value = request.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    },
+    ip: request.ip,
+    form: async () => {
+      const body = request.body as unknown;
+      if (body instanceof URLSearchParams) return body;
+      if (body && typeof body === 'object') {
+        const form = new URLSearchParams();
+        for (const [key, value] of Object.entries(body))
+          if (typeof value === 'string') form.append(key, value);
+        return form;
+      }
+      return null;
+    },
+  };
+}
+
+export function sendToFastify(reply: FastifyReply, response: AuthResponse): FastifyReply {
+  reply.code(response.status).headers(response.headers);
+  if (response.cookies.length > 0) reply.header('set-cookie', response.cookies);
+  return reply.send(response.body);
+}
+
+async function plugin(app: FastifyInstance, options: FastifySpotauthOptions): Promise<void> {
+  const handler = 'handler' in options ? options.handler : createSpotauth(options);
+  const spotauth: FastifySpotauth = {
+    handler,
+    session: (request) => handler.getSession(fromFastify(request)),
+    accessToken: (request) => handler.getAccessToken(fromFastify(request)),
+    api: (request) => handler.getApi(fromFastify(request)),
+    requireLogin: async (request, reply) => {
+      const outcome = await handler.requireLogin(fromFastify(request));
+      if (outcome.response) {
+        await sendToFastify(reply, outcome.response);
+        return;
+      }
+      request.spotauthSession = outcome.session;
+    },
+  };
+  app.decorate('spotauth', spotauth);
+  app.decorateRequest('spotauthSession', null);
+  app.addHook('onClose', async () => handler.close());
+  // The routes live in their own context: the form parser they need does not leak into the host app.
+  await app.register(async (routes) => {
+    if (!routes.hasContentTypeParser('application/x-www-form-urlencoded')) {
+      routes.addContentTypeParser(
+        'application/x-www-form-urlencoded',
+        { parseAs: 'string', bodyLimit: MAX_FORM_BYTES },
+        (_request, body, done) => done(null, new URLSearchParams(body as string)),
+      );
+    }
+    for (const route of AUTH_ROUTES) {
+      routes.route({
+        method: [...METHODS],
+        url: `${handler.basePath}${route}`,
+        handler: async (request, reply) => {
+          const answer = await handler.handle(fromFastify(request)).catch((error: unknown) => {
+            if (error instanceof BodyTooLarge)
+              throw Object.assign(new Error('too large'), { statusCode: 413 });
+            throw error;
+          });
+          // Every listed route is the handler's, so it always answers.
+          return sendToFastify(reply, answer!);
+        },
+      });
+    }
+  });
+}
+
+// Decorations must reach the host app (what fastify-plugin does, without the dependency).
+(plugin as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
+(plugin as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'spotauth';
+
+export const spotauthFastify = plugin;
+export default plugin;

@@ -1,0 +1,150 @@
+/**
+ * Helpers every EntryStore backend shares: argument checks, the at-rest envelope of entry values, and the
+ * in-process implementation (the memory store's, and the reference the contract suite holds others to).
+ */
+import { SpotauthError } from '../core/errors.js';
+import type { Keyring } from './encryption.js';
+import type { EntryStore, StoredEntry } from './types.js';
+
+const NAMESPACE = /^[a-z][a-z0-9_]{0,31}$/;
+const MAX_ID = 512;
+const MAX_VALUE = 64 * 1024;
+
+export function checkEntryArgs(namespace: string, id: string): void {
+  if (!NAMESPACE.test(namespace)) throw new TypeError('entry namespace must match /^[a-z][a-z0-9_]{0,31}$/');
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID)
+    throw new TypeError(`entry id must be 1 to ${MAX_ID} characters`);
+}
+
+export function checkEntry(namespace: string, entry: StoredEntry): void {
+  checkEntryArgs(namespace, entry.id);
+  if (typeof entry.value !== 'string' || entry.value.length > MAX_VALUE)
+    throw new TypeError(`entry value must be a string of at most ${MAX_VALUE} characters`);
+  if (entry.tag !== undefined && (typeof entry.tag !== 'string' || entry.tag.length > MAX_ID))
+    throw new TypeError(`entry tag must be at most ${MAX_ID} characters`);
+  if (entry.expiresAt !== undefined && !Number.isFinite(entry.expiresAt))
+    throw new TypeError('entry expiresAt must be epoch milliseconds');
+}
+
+/** Entry values at rest: AES-256-GCM envelopes bound to the backend, namespace and id. */
+export class EntryCodec {
+  constructor(
+    readonly storeKind: string,
+    readonly keyring: Keyring,
+  ) {}
+
+  seal(namespace: string, id: string, value: string): string {
+    return this.keyring.encrypt(value, this.#ctx(namespace, id));
+  }
+
+  open(namespace: string, id: string, sealed: string): string {
+    return this.keyring.decrypt(sealed, this.#ctx(namespace, id));
+  }
+
+  #ctx(namespace: string, id: string) {
+    return { storeKind: this.storeKind, recordKey: `entry:${namespace}:${id}`, field: 'value' };
+  }
+}
+
+/** A live entry, or null when it has expired at `now`. */
+export function live(entry: StoredEntry | undefined, now: number): StoredEntry | null {
+  if (!entry) return null;
+  return entry.expiresAt !== undefined && entry.expiresAt <= now ? null : entry;
+}
+
+export function copyEntry(entry: StoredEntry): StoredEntry {
+  return {
+    id: entry.id,
+    value: entry.value,
+    ...(entry.tag !== undefined ? { tag: entry.tag } : {}),
+    ...(entry.expiresAt !== undefined ? { expiresAt: entry.expiresAt } : {}),
+  };
+}
+
+/** Entries in this process only: the memory store's (and therefore only for one process). */
+export class MemoryEntries implements EntryStore {
+  readonly #namespaces = new Map<string, Map<string, StoredEntry>>();
+
+  /** `maxPerNamespace` bounds memory: beyond it the oldest entries go first (sessions age out anyway). */
+  constructor(
+    readonly now: () => number = Date.now,
+    readonly maxPerNamespace = 100_000,
+  ) {}
+
+  async put(namespace: string, entry: StoredEntry): Promise<void> {
+    checkEntry(namespace, entry);
+    const entries = this.#ns(namespace);
+    entries.delete(entry.id);
+    while (entries.size >= this.maxPerNamespace) {
+      const oldest = entries.keys().next().value;
+      if (oldest === undefined) break;
+      entries.delete(oldest);
+    }
+    entries.set(entry.id, copyEntry(entry));
+  }
+
+  async get(namespace: string, id: string): Promise<StoredEntry | null> {
+    checkEntryArgs(namespace, id);
+    const entry = live(this.#ns(namespace).get(id), this.now());
+    return entry && copyEntry(entry);
+  }
+
+  async take(namespace: string, id: string): Promise<StoredEntry | null> {
+    checkEntryArgs(namespace, id);
+    const entries = this.#ns(namespace);
+    const entry = live(entries.get(id), this.now());
+    entries.delete(id);
+    return entry;
+  }
+
+  async delete(namespace: string, id: string): Promise<boolean> {
+    checkEntryArgs(namespace, id);
+    return this.#ns(namespace).delete(id);
+  }
+
+  async deleteByTag(namespace: string, tag: string): Promise<number> {
+    let count = 0;
+    for (const [id, entry] of this.#ns(namespace)) {
+      if (entry.tag === tag) {
+        this.#ns(namespace).delete(id);
+        count++;
+      }
+    }
+    return count;
+  }
+
+  async list(namespace: string): Promise<StoredEntry[]> {
+    const now = this.now();
+    return [...this.#ns(namespace).values()]
+      .filter((entry) => live(entry, now))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .map(copyEntry);
+  }
+
+  async purgeExpired(): Promise<number> {
+    const now = this.now();
+    let count = 0;
+    for (const entries of this.#namespaces.values()) {
+      for (const [id, entry] of entries) {
+        if (!live(entry, now)) {
+          entries.delete(id);
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
+  #ns(namespace: string): Map<string, StoredEntry> {
+    let entries = this.#namespaces.get(namespace);
+    if (!entries) {
+      entries = new Map();
+      this.#namespaces.set(namespace, entries);
+    }
+    return entries;
+  }
+}
+
+export function entryCorrupt(where: string, namespace: string): SpotauthError {
+  return new SpotauthError('STORE_CORRUPT', `An entry in namespace '${namespace}' of ${where} is corrupt.`);
+}
