@@ -47,7 +47,12 @@ export function spotauthExpress(options: SpotauthOptions | { handler: SpotauthHa
           ? sendToNode(
               res,
               handler.respond.error(
-                { status: 413, error: 'too_large', title: 'Request rejected', message: 'The request is too large.' },
+                {
+                  status: 413,
+                  error: 'too_large',
+                  title: 'Request rejected',
+                  message: 'The request is too large.',
+                },
                 true,
               ),
             )

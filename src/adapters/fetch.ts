@@ -40,7 +40,9 @@ export interface FetchSpotauth {
   accessToken(request: Request): Promise<AccessToken>;
   api(request: Request): Promise<SpotifyApi>;
   /** The session, or the response to send instead (a redirect to login that comes back here, or 401 JSON). */
-  requireLogin(request: Request): Promise<{ session: SessionInfo; response?: undefined } | { session?: undefined; response: Response }>;
+  requireLogin(
+    request: Request,
+  ): Promise<{ session: SessionInfo; response?: undefined } | { session?: undefined; response: Response }>;
   /** The page or JSON a person understands for an error thrown in the app's own routes. */
   errorResponse(request: Request, error: unknown): Response;
 }
@@ -75,7 +77,12 @@ export function spotauthFetch(
       if (!(error instanceof BodyTooLarge)) throw error;
       return toResponse(
         handler.respond.error(
-          { status: 413, error: 'too_large', title: 'Request rejected', message: 'The request is too large.' },
+          {
+            status: 413,
+            error: 'too_large',
+            title: 'Request rejected',
+            message: 'The request is too large.',
+          },
           true,
         ),
       );
@@ -88,7 +95,12 @@ export function spotauthFetch(
       (await handle(request)) ??
       toResponse(
         handler.respond.error(
-          { status: 404, error: 'not_found', title: 'Not found', message: 'There is nothing at this address.' },
+          {
+            status: 404,
+            error: 'not_found',
+            title: 'Not found',
+            message: 'There is nothing at this address.',
+          },
           (request.headers.get('accept') ?? '').includes('application/json'),
         ),
       ),

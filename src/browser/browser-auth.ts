@@ -49,7 +49,7 @@ export interface BrowserAuthOptions {
   retry?: Partial<RetryPolicy> | undefined;
   /** Web API calls through `fetch`: 429 and 5xx handling. */
   apiRetry?: Partial<ApiRetryOptions> | undefined;
-  /** How long to wait for another tab's refresh. Default 50 s. */
+  /** How long to wait for another tab's refresh. Default timeoutMs + 5 s (35 s). */
   lockTimeoutMs?: number | undefined;
   /** Separates several logins (apps) on one origin. Default: the client id. */
   namespace?: string | undefined;
@@ -78,9 +78,6 @@ export interface AccessToken {
 }
 
 export type SessionListener = (session: BrowserSession | null) => void;
-
-// As the token manager: the whole refresh, retries included, fits in the lock's wait.
-const REFRESH_BUDGET_MS = 45_000;
 
 /**
  * Spotify login for browser-only apps: authorization code with PKCE in the page, the state bound to this
@@ -148,7 +145,8 @@ export class BrowserAuth {
     this.#namespace = `spotauth:${options.namespace ?? this.config.clientId}`;
     this.#grantKey = `${this.#namespace}:grant`;
     this.#loginKey = `${this.#namespace}:login`;
-    this.#tabs = new Tabs(this.#namespace, this.storage.shared, options.lockTimeoutMs ?? 50_000, (message) =>
+    const lockTimeoutMs = options.lockTimeoutMs ?? this.config.timeoutMs + 5_000;
+    this.#tabs = new Tabs(this.#namespace, this.storage.shared, lockTimeoutMs, (message) =>
       this.#heard(message),
     );
     this.#apiUrl = this.config.apiUrl.href.replace(/\/+$/, '');
@@ -393,7 +391,7 @@ export class BrowserAuth {
     let tokens: TokenSet;
     try {
       tokens = await withRetries(
-        () =>
+        (timeLeftMs) =>
           requestToken(
             this.config,
             {
@@ -402,9 +400,11 @@ export class BrowserAuth {
               client_id: this.config.clientId,
             },
             { refreshToken: record.refreshToken, scope: record.scope },
+            timeLeftMs,
           ),
         this.#retry,
-        this.config.now() + REFRESH_BUDGET_MS,
+        // As the token manager: the whole refresh, retries included, fits in one request timeout.
+        this.config.now() + this.config.timeoutMs,
         this.config.now,
       );
     } catch (error) {

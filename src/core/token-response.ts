@@ -249,6 +249,8 @@ export async function requestToken(
   config: ResolvedConfig,
   form: Record<string, string>,
   fallback: TokenFallback,
+  /** Shortens the configured timeout for this request (a caller with less time left); never lengthens it. */
+  timeoutMs: number = config.timeoutMs,
 ): Promise<TokenSet> {
   let response: Response;
   let bytes: Uint8Array;
@@ -258,7 +260,7 @@ export async function requestToken(
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams(form).toString(),
       redirect: 'manual',
-      signal: AbortSignal.timeout(config.timeoutMs),
+      signal: AbortSignal.timeout(Math.max(1, Math.min(config.timeoutMs, timeoutMs))),
     });
     if (isOpaqueRedirect(response)) throw redirectRefused(0);
     bytes = await readCappedBody(response);
