@@ -6,7 +6,7 @@ export interface SpaConfig {
   accountsUrl: string;
   apiUrl: string;
   allowInsecureHttp: boolean;
-  storage: string;
+  storage?: string | undefined;
 }
 
 export interface RunningSpaServer {

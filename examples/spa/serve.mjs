@@ -44,7 +44,8 @@ export function spaConfig(env = process.env, port = 5173) {
     accountsUrl,
     apiUrl,
     allowInsecureHttp: isLoopbackHttp(accountsUrl) || isLoopbackHttp(apiUrl),
-    storage: env.SPOTAUTH_BROWSER_STORAGE || 'local',
+    // Unset: spotauth/browser's default (IndexedDB).
+    storage: env.SPOTAUTH_BROWSER_STORAGE || undefined,
   };
 }
 
