@@ -311,7 +311,10 @@ export class BrowserAuth {
 
   async getToken(): Promise<AccessToken> {
     const record = await this.#current();
-    const usable = record && this.#isFresh(record) ? record : await this.#refreshOnce(undefined);
+    // Nobody logged in, or a dead grant: said at once, without taking the cross-tab lock.
+    if (!record) throw notLoggedIn();
+    if (record.status === 'reauth_required') throw reauthRequiredError(record.reauthReason);
+    const usable = this.#isFresh(record) ? record : await this.#refreshOnce(undefined);
     return {
       accessToken: usable.accessToken,
       expiresAt: usable.accessTokenExpiresAt,
