@@ -124,11 +124,12 @@ export class SessionManager {
 
   async #load(id: string): Promise<Session | null> {
     const entry = await this.#readable(() => this.entries.get(SESSIONS, id));
-    const session = entry ? this.#parse(id, entry.value) : null;
+    let session = entry ? this.#parse(id, entry.value) : null;
     const now = this.#now();
     if (session && now - session.lastSeenAt > TOUCH_EVERY_MS) {
       session.lastSeenAt = now;
-      await this.#write(session);
+      // An update, not a put: a logout that landed since the read must not be undone by this write.
+      if (!(await this.#write(session, true))) session = null;
     }
     this.#remember(id, session);
     return session;
@@ -227,14 +228,18 @@ export class SessionManager {
     this.#cache.set(id, { session, until: this.#now() + this.#cacheMs });
   }
 
-  async #write(session: Session): Promise<void> {
+  /** Stores the session; with `onlyIfExists`, only over a live entry (false if it is gone). */
+  async #write(session: Session, onlyIfExists = false): Promise<boolean> {
     const { id, ...stored } = session;
-    await this.entries.put(SESSIONS, {
+    const entry = {
       id,
       value: JSON.stringify(stored),
       tag: session.userKey,
       expiresAt: Math.min(session.lastSeenAt + this.#idle, session.createdAt + this.#absolute),
-    });
+    };
+    if (onlyIfExists) return this.entries.update(SESSIONS, entry);
+    await this.entries.put(SESSIONS, entry);
+    return true;
   }
 
   #parse(id: string, value: string): Session | null {

@@ -3,7 +3,7 @@
  * in-process implementation (the memory store's, and the reference the contract suite holds others to).
  */
 import { SpotauthError } from '../core/errors.js';
-import type { Keyring } from './encryption.js';
+import { envelopeKid, type Keyring } from './encryption.js';
 import type { EntryStore, StoredEntry } from './types.js';
 
 const NAMESPACE = /^[a-z][a-z0-9_]{0,31}$/;
@@ -39,6 +39,12 @@ export class EntryCodec {
 
   open(namespace: string, id: string, sealed: string): string {
     return this.keyring.decrypt(sealed, this.#ctx(namespace, id));
+  }
+
+  /** The value re-sealed under the active key, or null when it already is. */
+  resealed(namespace: string, id: string, sealed: string): string | null {
+    if (envelopeKid(sealed) === this.keyring.activeKid) return null;
+    return this.seal(namespace, id, this.open(namespace, id, sealed));
   }
 
   #ctx(namespace: string, id: string) {
@@ -83,6 +89,14 @@ export class MemoryEntries implements EntryStore {
     entries.set(entry.id, copyEntry(entry));
   }
 
+  async update(namespace: string, entry: StoredEntry): Promise<boolean> {
+    checkEntry(namespace, entry);
+    const entries = this.#ns(namespace);
+    if (!live(entries.get(entry.id), this.now())) return false;
+    entries.set(entry.id, copyEntry(entry));
+    return true;
+  }
+
   async get(namespace: string, id: string): Promise<StoredEntry | null> {
     checkEntryArgs(namespace, id);
     const entry = live(this.#ns(namespace).get(id), this.now());
@@ -119,6 +133,11 @@ export class MemoryEntries implements EntryStore {
       .filter((entry) => live(entry, now))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .map(copyEntry);
+  }
+
+  /** Plaintext in memory: nothing to re-encrypt. */
+  async reencrypt(): Promise<number> {
+    return 0;
   }
 
   async purgeExpired(): Promise<number> {

@@ -40,6 +40,34 @@ export class FileEntries implements EntryStore {
     });
   }
 
+  async update(namespace: string, entry: StoredEntry): Promise<boolean> {
+    checkEntry(namespace, entry);
+    const wire: Wire = { v: this.codec.seal(namespace, entry.id, entry.value) };
+    if (entry.tag !== undefined) wire.t = entry.tag;
+    if (entry.expiresAt !== undefined) wire.e = entry.expiresAt;
+    return this.#modify((doc) => {
+      const current = doc[namespace]?.[entry.id];
+      if (!current || (current.e !== undefined && current.e <= Date.now())) return false;
+      doc[namespace]![entry.id] = wire;
+      return true;
+    });
+  }
+
+  async reencrypt(): Promise<number> {
+    return this.#modify((doc) => {
+      let count = 0;
+      for (const [namespace, entries] of Object.entries(doc)) {
+        for (const [id, wire] of Object.entries(entries)) {
+          const resealed = this.codec.resealed(namespace, id, wire.v);
+          if (resealed === null) continue;
+          entries[id] = { ...wire, v: resealed };
+          count++;
+        }
+      }
+      return count;
+    });
+  }
+
   async get(namespace: string, id: string): Promise<StoredEntry | null> {
     checkEntryArgs(namespace, id);
     const wire = (await this.#load())[namespace]?.[id];

@@ -36,6 +36,41 @@ export class PostgresEntries implements EntryStore {
     );
   }
 
+  async update(namespace: string, entry: StoredEntry): Promise<boolean> {
+    checkEntry(namespace, entry);
+    const result = await this.query(
+      `UPDATE ${this.table} SET value = $1, tag = $2, expires_at = $3
+       WHERE ns = $4 AND id = $5 AND (expires_at IS NULL OR expires_at > $6)`,
+      [
+        this.codec.seal(namespace, entry.id, entry.value),
+        entry.tag ?? null,
+        entry.expiresAt ?? null,
+        namespace,
+        entry.id,
+        Date.now(),
+      ],
+    );
+    return result.rowCount === 1;
+  }
+
+  async reencrypt(): Promise<number> {
+    const { rows } = await this.query<{ ns: string; id: string; value: string }>(
+      `SELECT ns, id, value FROM ${this.table}`,
+    );
+    let count = 0;
+    for (const row of rows) {
+      const resealed = this.codec.resealed(row.ns, row.id, row.value);
+      if (resealed === null) continue;
+      // Only if unchanged meanwhile: a newer write is already under the active key.
+      const result = await this.query(
+        `UPDATE ${this.table} SET value = $1 WHERE ns = $2 AND id = $3 AND value = $4`,
+        [resealed, row.ns, row.id, row.value],
+      );
+      count += result.rowCount ?? 0;
+    }
+    return count;
+  }
+
   async get(namespace: string, id: string): Promise<StoredEntry | null> {
     checkEntryArgs(namespace, id);
     const { rows } = await this.query<EntryRow>(

@@ -4,13 +4,14 @@ import type { EntryStore, StoredEntry } from './types.js';
 
 /**
  * KEYS[1] entry, KEYS[2] tag set; ARGV[1] JSON, ARGV[2] ttl ms ('' = none), ARGV[3] id ('' = no tag),
- * ARGV[4] the namespace's entry key prefix. Redis expires the entry itself; the tag set lives as long as its
+ * ARGV[4] the namespace's entry key prefix, ARGV[5] '1' to write only over an existing entry. Redis expires the entry itself; the tag set lives as long as its
  * longest-lived member. Ids of entries that are gone (deleted one by one, or expired by Redis) would stay in
  * the set for as long as the tag keeps getting new members — a user's every login, for ever — so past
  * TAG_PRUNE_AT members the set drops those.
  */
 const TAG_PRUNE_AT = 16;
 const PUT_SCRIPT = `
+if ARGV[5] == '1' and redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if ARGV[2] == '' then redis.call('SET', KEYS[1], ARGV[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 if ARGV[3] ~= '' then
   redis.call('SADD', KEYS[2], ARGV[3])
@@ -23,6 +24,12 @@ if ARGV[3] ~= '' then
     end
   end
 end
+return 1`;
+
+/** KEYS[1] entry; ARGV[1] the value read, ARGV[2] its replacement. Only if unchanged; the expiry stays. */
+const RESEAL_SCRIPT = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1`;
 
 /** KEYS[1] tag set; ARGV[1] entry key prefix, ARGV[2] tag. Only entries still carrying the tag are deleted. */
@@ -54,16 +61,51 @@ export class RedisEntries implements EntryStore {
   ) {}
 
   async put(namespace: string, entry: StoredEntry): Promise<void> {
+    await this.#write(namespace, entry, false);
+  }
+
+  async update(namespace: string, entry: StoredEntry): Promise<boolean> {
+    return this.#write(namespace, entry, true);
+  }
+
+  async reencrypt(): Promise<number> {
+    const base = `${this.prefix}ent:`;
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await this.call((r) =>
+        r.scan(cursor, 'MATCH', `${base.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 500),
+      );
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+    let count = 0;
+    for (const key of new Set(keys)) {
+      const raw = await this.call((r) => r.get(key));
+      if (raw === null) continue;
+      const rest = key.slice(base.length);
+      const colon = rest.indexOf(':');
+      const [namespace, id] = [rest.slice(0, colon), rest.slice(colon + 1)];
+      const wire = JSON.parse(raw) as Wire;
+      const resealed = this.codec.resealed(namespace, id, wire.v);
+      if (resealed === null) continue;
+      const updated = JSON.stringify({ ...wire, v: resealed });
+      count += Number(await this.call((r) => r.eval(RESEAL_SCRIPT, 1, key, raw, updated)));
+    }
+    return count;
+  }
+
+  async #write(namespace: string, entry: StoredEntry, onlyIfExists: boolean): Promise<boolean> {
     checkEntry(namespace, entry);
     const ttl = entry.expiresAt === undefined ? '' : String(Math.ceil(entry.expiresAt - Date.now()));
     if (ttl !== '' && Number(ttl) <= 0) {
-      await this.delete(namespace, entry.id);
-      return;
+      const existed = await this.delete(namespace, entry.id);
+      return onlyIfExists ? false : existed;
     }
     const wire: Wire = { v: this.codec.seal(namespace, entry.id, entry.value) };
     if (entry.tag !== undefined) wire.t = entry.tag;
     if (entry.expiresAt !== undefined) wire.e = entry.expiresAt;
-    await this.call((r) =>
+    const written = await this.call((r) =>
       r.eval(
         PUT_SCRIPT,
         2,
@@ -73,8 +115,10 @@ export class RedisEntries implements EntryStore {
         ttl,
         entry.tag === undefined ? '' : entry.id,
         this.#key(namespace, ''),
+        onlyIfExists ? '1' : '',
       ),
     );
+    return Number(written) === 1;
   }
 
   async get(namespace: string, id: string): Promise<StoredEntry | null> {

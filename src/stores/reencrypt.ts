@@ -20,6 +20,8 @@ export interface ReencryptResult {
   current: number;
   /** Records deleted meanwhile, or rewritten by others on every one of our attempts. */
   skipped: number;
+  /** Entries (sessions, login transactions, broker keys) rewritten under the active key. */
+  entriesRewritten: number;
 }
 
 export function isEncryptedStore(store: TokenStore): store is EncryptedStore {
@@ -27,12 +29,14 @@ export function isEncryptedStore(store: TokenStore): store is EncryptedStore {
 }
 
 export async function reencryptAll(store: TokenStore): Promise<ReencryptResult> {
-  const result: ReencryptResult = { scanned: 0, rewritten: 0, current: 0, skipped: 0 };
+  const result: ReencryptResult = { scanned: 0, rewritten: 0, current: 0, skipped: 0, entriesRewritten: 0 };
   if (!isEncryptedStore(store)) {
     result.scanned = (await store.list()).length;
     result.current = result.scanned;
     return result;
   }
+  // Entries first: broker keys live there, and a retired key must not break them.
+  result.entriesRewritten = await store.entries.reencrypt();
   for (const { key, kids } of await store.keyIdsInUse()) {
     result.scanned++;
     if (kids.every((kid) => kid === store.activeKid)) {

@@ -30,6 +30,42 @@ export class SqliteEntries implements EntryStore {
     );
   }
 
+  async update(namespace: string, entry: StoredEntry): Promise<boolean> {
+    checkEntry(namespace, entry);
+    const value = this.codec.seal(namespace, entry.id, entry.value);
+    return (
+      this.run(() =>
+        this.db
+          .prepare(
+            `UPDATE spotauth_entries SET value = ?, tag = ?, expires_at = ?
+             WHERE ns = ? AND id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+          )
+          .run(value, entry.tag ?? null, entry.expiresAt ?? null, namespace, entry.id, Date.now()),
+      ).changes === 1
+    );
+  }
+
+  async reencrypt(): Promise<number> {
+    const rows = this.run(() =>
+      this.db
+        .prepare<[], { ns: string; id: string; value: string }>('SELECT ns, id, value FROM spotauth_entries')
+        .all(),
+    );
+    let count = 0;
+    for (const row of rows) {
+      const resealed = this.codec.resealed(row.ns, row.id, row.value);
+      if (resealed === null) continue;
+      // Only if unchanged meanwhile: a newer write is already under the active key.
+      const { changes } = this.run(() =>
+        this.db
+          .prepare('UPDATE spotauth_entries SET value = ? WHERE ns = ? AND id = ? AND value = ?')
+          .run(resealed, row.ns, row.id, row.value),
+      );
+      count += changes;
+    }
+    return count;
+  }
+
   async get(namespace: string, id: string): Promise<StoredEntry | null> {
     checkEntryArgs(namespace, id);
     const row = this.run(() =>

@@ -88,6 +88,11 @@ export interface StoredEntry {
 export interface EntryStore {
   /** Creates or replaces. */
   put(namespace: string, entry: StoredEntry): Promise<void>;
+  /**
+   * Replaces an entry only while it still exists (and has not expired); false otherwise. Unlike put, it
+   * never brings back an entry that another instance deleted meanwhile (a logout).
+   */
+  update(namespace: string, entry: StoredEntry): Promise<boolean>;
   /** The entry, or null when absent or expired. */
   get(namespace: string, id: string): Promise<StoredEntry | null>;
   /** Reads and deletes in one atomic step: of concurrent takers, exactly one gets the entry. */
@@ -100,6 +105,8 @@ export interface EntryStore {
   list(namespace: string): Promise<StoredEntry[]>;
   /** Removes expired entries (backends with native expiry do nothing); returns how many. */
   purgeExpired(): Promise<number>;
+  /** Rewrites every entry not encrypted under the active key (key rotation); returns how many. */
+  reencrypt(): Promise<number>;
 }
 
 export interface WriteOptions {

@@ -361,6 +361,56 @@ export function storeContract(
         expect(await a.entries.deleteByTag('session', 'user:nobody')).toBe(0);
       });
 
+      it('updates only an entry that still exists: a deleted one is never brought back', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        await a.entries.put('session', {
+          id: 'u1',
+          value: 'v1',
+          tag: 'user:ada',
+          expiresAt: Date.now() + 60_000,
+        });
+        expect(
+          await b.entries.update('session', {
+            id: 'u1',
+            value: 'v2',
+            tag: 'user:ada',
+            expiresAt: Date.now() + 60_000,
+          }),
+        ).toBe(true);
+        expect(await a.entries.get('session', 'u1')).toMatchObject({ value: 'v2' });
+        await a.entries.delete('session', 'u1');
+        expect(await b.entries.update('session', { id: 'u1', value: 'v3', tag: 'user:ada' })).toBe(false);
+        expect(await a.entries.get('session', 'u1')).toBeNull();
+        await a.entries.put('session', { id: 'u2', value: 'old', expiresAt: Date.now() + 100 });
+        await sleep(200);
+        expect(await a.entries.update('session', { id: 'u2', value: 'new' })).toBe(false);
+        expect(await a.entries.get('session', 'u2')).toBeNull();
+      });
+
+      if (options.encrypted !== false)
+        it('re-encrypts entries under the active key, so the old key can go', async () => {
+          const before = await open(keyringOf('k1'));
+          await before.entries.put('broker_key', { id: 'key1', value: 'service-key-record' });
+          await before.entries.put('session', {
+            id: 's1',
+            value: 'session',
+            tag: 'user:ada',
+            expiresAt: Date.now() + 60_000,
+          });
+          const rotated = await open(keyringOf('k1', 'k2'));
+          expect(await rotated.entries.reencrypt()).toBe(2);
+          expect(await rotated.entries.reencrypt()).toBe(0);
+          const after = await open(keyringOf('k2'));
+          expect(await after.entries.get('broker_key', 'key1')).toMatchObject({
+            value: 'service-key-record',
+          });
+          expect(await after.entries.get('session', 's1')).toMatchObject({
+            value: 'session',
+            tag: 'user:ada',
+          });
+        });
+
       if (options.encrypted !== false)
         it('never persists an entry value in plaintext, and binds it to its id', async () => {
           const store = await open();
@@ -523,8 +573,8 @@ export function storeContract(
           expect(raw).toContain('v1.k2.');
 
           const result = await reencryptAll(rotated);
-          expect(result).toEqual({ scanned: 3, rewritten: 2, current: 1, skipped: 0 });
-          expect(await reencryptAll(rotated)).toEqual({ scanned: 3, rewritten: 0, current: 3, skipped: 0 });
+          expect(result).toEqual({ scanned: 3, rewritten: 2, current: 1, skipped: 0, entriesRewritten: 0 });
+          expect(await reencryptAll(rotated)).toEqual({ scanned: 3, rewritten: 0, current: 3, skipped: 0, entriesRewritten: 0 });
           const kids = await (
             rotated as unknown as { keyIdsInUse(): Promise<Array<{ kids: string[] }>> }
           ).keyIdsInUse();

@@ -27,7 +27,8 @@ export async function runKeysReencrypt(options: { store: string }): Promise<void
     const result = await reencryptAll(store);
     process.stdout.write(
       `${store.describe()}: ${result.scanned} records, ${result.rewritten} re-encrypted under key '${keyring.activeKid}', ` +
-        `${result.current} already current, ${result.skipped} skipped (changed or deleted meanwhile).\n`,
+        `${result.current} already current, ${result.skipped} skipped (changed or deleted meanwhile); ` +
+        `${result.entriesRewritten} sessions, login transactions and broker keys re-encrypted.\n`,
     );
     if (result.skipped > 0) process.exitCode = EXIT.ERROR;
   } finally {
