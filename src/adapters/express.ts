@@ -20,6 +20,8 @@ import { BodyTooLarge } from '../auth/http.js';
 import type { AccessToken } from '../tokens/token-manager.js';
 import { fromNode, type NodeRequest, sendToNode } from './node-http.js';
 
+export type { LoginOutcome, SessionInfo, SpotauthOptions } from '../auth/handler.js';
+
 type Next = (error?: unknown) => void;
 
 export interface ExpressSpotauth {
@@ -47,7 +49,12 @@ export function spotauthExpress(options: SpotauthOptions | { handler: SpotauthHa
           ? sendToNode(
               res,
               handler.respond.error(
-                { status: 413, error: 'too_large', title: 'Request rejected', message: 'The request is too large.' },
+                {
+                  status: 413,
+                  error: 'too_large',
+                  title: 'Request rejected',
+                  message: 'The request is too large.',
+                },
                 true,
               ),
             )
