@@ -2,7 +2,7 @@
 // (a legacy nan addon; Deno loads only Node-API addons), so the embedded SQLite store is out; Redis (ioredis)
 // and PostgreSQL (pg) work, and `memory:` does for a single process.
 //   SPOTIFY_CLIENT_ID=… SPOTIFY_CLIENT_SECRET=… SPOTAUTH_ENCRYPTION_KEYS=… \
-//     deno run --allow-net --allow-env --allow-read --allow-sys examples/deno/server.ts
+//     deno run --allow-net --allow-env --allow-read --allow-sys=hostname examples/deno/server.ts
 import { authConfigFromEnv, createStore, Keyring, SpotifyAuth } from 'spotauth';
 import { type SessionInfo, spotauthFetch } from 'spotauth/fetch';
 

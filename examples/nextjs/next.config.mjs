@@ -7,5 +7,4 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 export default {
   turbopack: { root },
   outputFileTracingRoot: root,
-  distDir: process.env.NEXT_DIST_DIR || '.next',
 };
