@@ -1,5 +1,6 @@
 import { headers } from 'next/headers';
 import { redirect } from 'next/navigation';
+import { isSpotauthError } from 'spotauth';
 import { getSpotauth } from '@/lib/spotauth';
 import { LogoutForm } from '../logout-form';
 
@@ -9,7 +10,11 @@ export default async function Me() {
   const session = await spotauth.session(requestHeaders);
   if (!session) redirect(spotauth.loginUrl('/me'));
   const api = await spotauth.api(requestHeaders);
-  const [me, top] = await Promise.all([api.me(), api.topTracks(5)]);
+  const [me, top] = await Promise.all([api.me(), api.topTracks(5)]).catch((error: unknown) => {
+    // The grant died (revoked on Spotify, say): its sessions have ended, so log in again.
+    if (isSpotauthError(error, 'REAUTH_REQUIRED')) redirect(spotauth.loginUrl('/me'));
+    throw error;
+  });
   const title = me?.display_name ?? 'Profile';
   return (
     <>
