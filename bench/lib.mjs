@@ -105,3 +105,61 @@ export async function deleteRedisPrefix(prefix) {
   await redis.quit();
   return deleted;
 }
+
+/**
+ * The stores a refresh benchmark runs against, each in a namespace of its own (`tag` tells benches apart):
+ * SQLite and file in a temp folder, a PostgreSQL schema, a Redis key prefix; memory first when asked for.
+ */
+export async function storeBackends(tag, { memory = false } = {}) {
+  const { randomBytes } = await import('node:crypto');
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const runId = randomBytes(4).toString('hex');
+  const tmp = mkdtempSync(join(tmpdir(), `spotauth-bench-${tag}-`));
+  const backends = [
+    ...(memory ? [{ name: 'memory', url: 'memory:', options: {}, shared: false }] : []),
+    { name: 'sqlite', url: `sqlite:${join(tmp, 'tokens.sqlite')}`, options: {}, shared: true },
+    {
+      name: 'postgres',
+      service: 'postgres',
+      url: BENCH_DATABASE_URL,
+      options: { schema: `spotauth_bench_${tag}_${runId}` },
+      shared: true,
+      cleanup: (b) => dropPostgresSchema(b.options.schema),
+    },
+    {
+      name: 'redis',
+      service: 'redis',
+      url: BENCH_REDIS_URL,
+      options: { keyPrefix: `spotauth-bench-${tag}-${runId}:` },
+      shared: true,
+      cleanup: (b) => deleteRedisPrefix(b.options.keyPrefix),
+    },
+    { name: 'file', url: `file:${join(tmp, 'tokens.json')}`, options: {}, shared: true },
+  ];
+  return { backends, runId, removeTemp: () => rmSync(tmp, { recursive: true, force: true }) };
+}
+
+/**
+ * Opens each backend's store (those whose service is up) and runs `fn(backend, store)`, closing and cleaning
+ * up after each. Returns the names of the backends skipped.
+ */
+export async function forEachStore(backends, keysSpec, fn) {
+  const { createStore, Keyring } = await import('../dist/index.js');
+  const skipped = [];
+  for (const backend of backends) {
+    if (backend.service && !(await serviceUp(backend.service))) {
+      skipped.push(backend.name);
+      continue;
+    }
+    const store = await createStore(backend.url, { keyring: Keyring.parse(keysSpec), ...backend.options });
+    try {
+      await fn(backend, store);
+    } finally {
+      await store.close();
+      await backend.cleanup?.(backend);
+    }
+  }
+  return skipped;
+}

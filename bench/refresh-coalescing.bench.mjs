@@ -2,144 +2,27 @@
 // store) for one user whose access token has just expired, with the emulator rotating refresh tokens.
 // The emulator counts the refresh_token grants it served; single-flight means that count is 1 in every case.
 // Prints a table and one JSON line per case: {"bench":"refresh-coalescing","store",...,"refreshes",...}.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { SANDBOX_APP, startEmulator } from '../dist/emulator/index.js';
-import { createStore, Keyring, SpotifyAuth, TokenManager } from '../dist/index.js';
+import { TokenManager } from '../dist/index.js';
+import { spawnWorker, startSession } from './fixtures/emulator-session.mjs';
 import { runCallers } from './fixtures/refresh-worker.mjs';
-import {
-  BENCH_DATABASE_URL,
-  BENCH_REDIS_URL,
-  deleteRedisPrefix,
-  dropPostgresSchema,
-  median,
-  serviceUp,
-} from './lib.mjs';
+import { forEachStore, median, storeBackends } from './lib.mjs';
 
 const BENCH = 'refresh-coalescing';
-const WORKER = fileURLToPath(new URL('./fixtures/refresh-worker.mjs', import.meta.url));
 const CALLERS = [1, 10, 100, 1000];
 const PROCESSES = [1, 4];
-const EMULATOR_USER = 'carol';
-const WORKER_TIMEOUT_MS = 90_000;
 /** Expiries per case (each a fresh grant); more repeats give a race more chances to show. */
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
-const runId = randomBytes(4).toString('hex');
 const keysSpec = `bench:${randomBytes(32).toString('base64')}`;
-const tmp = mkdtempSync(join(tmpdir(), 'spotauth-bench-rc-'));
+const { backends, runId, removeTemp } = await storeBackends('rc', { memory: true });
 
-const backends = [
-  { name: 'memory', url: 'memory:', options: {}, shared: false },
-  { name: 'sqlite', url: `sqlite:${join(tmp, 'tokens.sqlite')}`, options: {}, shared: true },
-  {
-    name: 'postgres',
-    service: 'postgres',
-    url: BENCH_DATABASE_URL,
-    options: { schema: `spotauth_bench_rc_${runId}` },
-    shared: true,
-    cleanup: (b) => dropPostgresSchema(b.options.schema),
-  },
-  {
-    name: 'redis',
-    service: 'redis',
-    url: BENCH_REDIS_URL,
-    options: { keyPrefix: `spotauth-bench-rc-${runId}:` },
-    shared: true,
-    cleanup: (b) => deleteRedisPrefix(b.options.keyPrefix),
-  },
-  { name: 'file', url: `file:${join(tmp, 'tokens.json')}`, options: {}, shared: true },
-];
-
-const emulator = await startEmulator({
-  port: 0,
-  quiet: true,
-  autoApprove: EMULATOR_USER,
+const { emulator, auth, control, stats, expiredGrant, workerEnv } = await startSession({
   refreshMode: 'rotate',
 });
-const auth = new SpotifyAuth({
-  clientId: SANDBOX_APP.clientId,
-  clientSecret: SANDBOX_APP.clientSecret,
-  redirectUri: 'http://127.0.0.1:8888/callback',
-  accountsUrl: emulator.url,
-  apiUrl: `${emulator.url}/v1`,
-  allowInsecureHttp: true,
-});
-
-async function control(path, body) {
-  const response = await fetch(`${emulator.url}/_emulator/${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body ?? {}),
-  });
-  if (!response.ok) throw new Error(`control ${path}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
 
 async function refreshRequests() {
-  const stats = await (await fetch(`${emulator.url}/_emulator/stats`)).json();
-  return stats.token_requests.refresh_token;
-}
-
-/** A full authorization-code login against the auto-approving emulator (as test/support/emulator.ts does). */
-async function login() {
-  const request = await auth.createAuthorizationRequest({ scope: ['user-read-email', 'user-read-private'] });
-  const response = await fetch(request.url, { redirect: 'manual' });
-  const location = response.headers.get('location');
-  if (response.status < 300 || response.status >= 400 || !location)
-    throw new Error(`authorize did not redirect: ${response.status}`);
-  const validated = auth.validateCallback(location, { state: request.state });
-  return auth.exchangeCode(validated, {
-    codeVerifier: request.codeVerifier,
-    redirectUri: request.redirectUri,
-    requestedScope: request.scope,
-  });
-}
-
-/** Spawns a worker; resolves `ready` once its store is open, `result` with its JSON line. */
-function spawnWorker(env) {
-  const child = spawn(process.execPath, [WORKER], {
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  let onReady;
-  const ready = new Promise((resolve) => {
-    onReady = resolve;
-  });
-  const result = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`worker ${child.pid} timed out; stderr: ${err.slice(0, 1000)}`));
-    }, WORKER_TIMEOUT_MS);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      if (out.includes('ready\n')) onReady();
-      const lines = out.split('\n').filter((l) => l.startsWith('{'));
-      if (lines.length) {
-        clearTimeout(timer);
-        resolve({ ...JSON.parse(lines[0]), receivedAt: performance.now() });
-      }
-    });
-    child.stderr.on('data', (chunk) => {
-      err += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code !== 0) reject(new Error(`worker exited ${code}: ${err.slice(0, 2000)}`));
-      else if (!out.includes('{'))
-        reject(new Error(`worker printed no result: ${out.slice(0, 300)} ${err.slice(0, 300)}`));
-    });
-  });
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  return { child, ready, result, exited };
+  return (await stats()).token_requests.refresh_token;
 }
 
 /** Splits `total` callers over `parts` processes as evenly as possible. */
@@ -148,13 +31,7 @@ const split = (total, parts) =>
 
 async function runExpiry(backend, store, processes, callers, repeat) {
   const accountId = `acct-bench-${backend.name}-${processes}p-${callers}c-${repeat}-${runId}`;
-  const setupManager = new TokenManager({ auth, store });
-  const tokens = await login();
-  const record = await setupManager.saveGrant(tokens, { id: EMULATOR_USER, account_id: accountId });
-  // Expire it everywhere: in the store and at the emulator.
-  const { version, updatedAt: _u, ...rest } = record;
-  await store.put({ ...rest, accessTokenExpiresAt: Date.now() - 1_000 }, version);
-  await control('expire', { user_id: EMULATOR_USER });
+  const tokens = await expiredGrant(store, accountId);
 
   let results;
   let ms;
@@ -165,15 +42,7 @@ async function runExpiry(backend, store, processes, callers, repeat) {
     results = [await runCallers(manager, accountId, callers)];
     ms = performance.now() - start;
   } else {
-    const env = {
-      KEYS: keysSpec,
-      STORE_URL: backend.url,
-      STORE_OPTIONS: JSON.stringify(backend.options),
-      ACCOUNTS_URL: emulator.url,
-      CLIENT_ID: SANDBOX_APP.clientId,
-      CLIENT_SECRET: SANDBOX_APP.clientSecret,
-      USER_ID: accountId,
-    };
+    const env = workerEnv(backend, keysSpec, accountId);
     const workers = split(callers, processes).map((n) => spawnWorker({ ...env, CONCURRENCY: String(n) }));
     try {
       await Promise.race([
@@ -229,32 +98,22 @@ async function runCase(backend, store, processes, callers) {
 }
 
 const rows = [];
-const skipped = [];
+let skipped = [];
 try {
-  for (const backend of backends) {
-    if (backend.service && !(await serviceUp(backend.service))) {
-      skipped.push(backend.name);
-      continue;
-    }
-    const store = await createStore(backend.url, { keyring: Keyring.parse(keysSpec), ...backend.options });
-    try {
-      for (const processes of PROCESSES) {
-        if (processes > 1 && !backend.shared) continue; // the memory store lives in one process
-        for (const callers of CALLERS) {
-          if (callers < processes) continue; // nothing to split
-          const row = await runCase(backend, store, processes, callers);
-          rows.push(row);
-          console.log(JSON.stringify(row));
-        }
+  skipped = await forEachStore(backends, keysSpec, async (backend, store) => {
+    for (const processes of PROCESSES) {
+      if (processes > 1 && !backend.shared) continue; // the memory store lives in one process
+      for (const callers of CALLERS) {
+        if (callers < processes) continue; // nothing to split
+        const row = await runCase(backend, store, processes, callers);
+        rows.push(row);
+        console.log(JSON.stringify(row));
       }
-    } finally {
-      await store.close();
-      await backend.cleanup?.(backend);
     }
-  }
+  });
 } finally {
   await emulator.stop();
-  rmSync(tmp, { recursive: true, force: true });
+  removeTemp();
 }
 
 console.log('');

@@ -114,6 +114,9 @@ export function profileScoped(store: TokenStore, profile: string): TokenStore {
     quarantine: (key) => store.quarantine(scoped(key)),
     entries: store.entries,
     tryLock: (name, ttlMs) => store.tryLock(name, ttlMs),
+    ...(store.waitForRelease
+      ? { waitForRelease: (name: string, timeoutMs: number) => store.waitForRelease!(name, timeoutMs) }
+      : {}),
     close: () => store.close(),
   };
 }

@@ -219,7 +219,7 @@ export class SpotifyAuth {
    */
   async refresh(
     refreshToken: string,
-    options: { previousScope?: readonly string[] } = {},
+    options: { previousScope?: readonly string[]; timeoutMs?: number } = {},
   ): Promise<TokenSet> {
     if (typeof refreshToken !== 'string' || refreshToken === '') {
       throw new SpotauthError('INVALID_CONFIG', 'refresh needs a refresh token.');
@@ -232,7 +232,7 @@ export class SpotifyAuth {
           this.#client,
           clientAuth(this.config),
           refreshToken,
-          requestOptions(this.config),
+          requestOptions(this.config, options.timeoutMs),
         ),
       (response) => oauth.processRefreshTokenResponse(this.#as, this.#client, response),
       { refreshToken, scope: options.previousScope ? [...options.previousScope] : undefined },
@@ -240,7 +240,7 @@ export class SpotifyAuth {
   }
 
   /** An app token for catalogue calls (no user). Needs the client secret. */
-  async clientCredentials(): Promise<TokenSet> {
+  async clientCredentials(options: { timeoutMs?: number } = {}): Promise<TokenSet> {
     if (this.config.clientSecret === undefined) {
       throw new SpotauthError(
         'INVALID_CONFIG',
@@ -255,7 +255,7 @@ export class SpotifyAuth {
           this.#client,
           clientAuth(this.config),
           {},
-          requestOptions(this.config),
+          requestOptions(this.config, options.timeoutMs),
         ),
       (response) => oauth.processClientCredentialsResponse(this.#as, this.#client, response),
       {},

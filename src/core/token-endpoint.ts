@@ -38,9 +38,13 @@ export function clientAuth(config: ResolvedConfig): oauth.ClientAuth {
   return config.clientSecret === undefined ? oauth.None() : oauth.ClientSecretBasic(config.clientSecret);
 }
 
-export function requestOptions(config: ResolvedConfig): oauth.TokenEndpointRequestOptions {
+/** `timeoutMs` shortens the configured timeout for one request (a caller with less time left); never lengthens it. */
+export function requestOptions(
+  config: ResolvedConfig,
+  timeoutMs: number = config.timeoutMs,
+): oauth.TokenEndpointRequestOptions {
   const options: oauth.TokenEndpointRequestOptions = {
-    signal: AbortSignal.timeout(config.timeoutMs),
+    signal: AbortSignal.timeout(Math.max(1, Math.min(config.timeoutMs, timeoutMs))),
     [oauth.customFetch]: cappedFetch(config.fetch),
   };
   if (config.insecure) options[oauth.allowInsecureRequests] = true;

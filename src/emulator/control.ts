@@ -1,7 +1,7 @@
 import { apiFaultJson, parseApiFault } from './api-faults.js';
 import { TRACKS_BY_ID } from './catalogue.js';
 import { InvalidInput } from './errors.js';
-import { faultJson, parseFault, REDIRECT_TARGET_PATH } from './faults.js';
+import { faultJson, parseFault, REDIRECT_TARGET_PATH, releaseHeld } from './faults.js';
 import { readBody, sendApiError, sendJson } from './http.js';
 import { randomToken } from './random.js';
 import type { Route, RouteContext } from './routes.js';
@@ -255,7 +255,15 @@ export const controlRoutes: Route[] = [
   {
     method: 'GET',
     path: '/_emulator/faults',
-    handler: json((ctx) => ({ faults: ctx.state.faults.map(faultJson) })),
+    handler: json((ctx) => ({
+      faults: ctx.state.faults.map(faultJson),
+      held: ctx.state.heldTokenRequests.size,
+    })),
+  },
+  {
+    method: 'POST',
+    path: '/_emulator/faults/release',
+    handler: json((ctx) => ({ released: releaseHeld(ctx.state) })),
   },
   {
     method: 'POST',

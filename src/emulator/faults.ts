@@ -109,7 +109,7 @@ export async function applyPreFault(
   if (!fault) return false;
   if (fault.kind === 'latency') {
     consume(state, fault);
-    await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+    await hold(state, fault.latencyMs);
     return false;
   }
   if (!REPLACING.has(fault.kind)) return false;
@@ -153,6 +153,38 @@ function hugeBody(state: EmulatorState): Buffer {
     Buffer.alloc(HUGE_BODY_BYTES - prefix.length - suffix.length, 'x'),
     Buffer.from(suffix),
   ]);
+}
+
+/**
+ * Runs after the token request was processed, before its answer is sent: waits for a `response_latency`
+ * fault. The request has had its effect (a code is spent, a refresh token rotated) whether or not the
+ * client is still there to read the answer — as at Spotify, which finishes what it received.
+ */
+export async function applyResponseLatency(state: EmulatorState): Promise<void> {
+  const fault = head(state);
+  if (fault?.kind !== 'response_latency') return;
+  consume(state, fault);
+  await hold(state, fault.latencyMs);
+}
+
+/** Waits `ms`, or less if `POST /_emulator/faults/release` lets the held requests go first. */
+function hold(state: EmulatorState, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const release = () => {
+      clearTimeout(timer);
+      state.heldTokenRequests.delete(release);
+      resolve();
+    };
+    const timer = setTimeout(release, ms);
+    state.heldTokenRequests.add(release);
+  });
+}
+
+/** Lets every token request held by a latency fault go on now; returns how many there were. */
+export function releaseHeld(state: EmulatorState): number {
+  const held = [...state.heldTokenRequests];
+  for (const release of held) release();
+  return held.length;
 }
 
 /** Deforms a successful token response in place, if a shaping fault is next in line. */

@@ -118,6 +118,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       stopping ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        // Requests held by a latency fault would otherwise keep their timers (and this process) alive.
+        for (const release of [...state.heldTokenRequests]) release();
       });
       return stopping;
     },

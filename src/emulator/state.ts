@@ -69,6 +69,7 @@ export const FAULT_KINDS = [
   'error_transient',
   'rate_limit',
   'latency',
+  'response_latency',
   'redirect',
   'bad_token_type',
   'bad_expires_in',
@@ -164,6 +165,8 @@ export class EmulatorState {
   readonly sessions = new Map<string, string>();
   readonly pending = new Map<string, PendingAuthorization>();
   faults: FaultRecord[] = [];
+  /** Token requests held by a latency fault right now; calling one lets it go on at once. */
+  readonly heldTokenRequests = new Set<() => void>();
   apiFaults: ApiFaultRecord[] = [];
   readonly nowPlaying = new Map<string, NowPlaying>();
   /** The emulator's start (rounded to the minute): "recently played" ends here, so cursors stay stable. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { applyPreFault, applyShapeFault } from './faults.js';
+import { applyPreFault, applyResponseLatency, applyShapeFault } from './faults.js';
 import { mediaType, parseForm, readBody, send } from './http.js';
 import { safeEqual, tokenKey } from './random.js';
 import type { Route, RouteContext } from './routes.js';
@@ -224,12 +224,14 @@ async function handleToken(ctx: RouteContext): Promise<void> {
           : clientCredentialsGrant(state, client);
     state.stats.token_successes++;
     applyShapeFault(state, result);
+    await applyResponseLatency(state);
     sendTokenJson(res, 200, result);
   } catch (error) {
     if (!(error instanceof TokenError)) throw error;
     state.countTokenError(error.error);
     const payload: Record<string, string> = { error: error.error };
     if (error.description !== undefined) payload['error_description'] = error.description;
+    await applyResponseLatency(state);
     sendTokenJson(res, error.status, payload);
   }
 }

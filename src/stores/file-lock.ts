@@ -6,13 +6,15 @@
  *   the content is written to a private temp file which is then hard-linked to `<path>` (link fails with EEXIST,
  *   exactly like O_EXCL `wx`, but no reader can ever observe a half-written lock and mistake it for garbage).
  * - A lock is stale when `expiresAt` has passed, its content is unreadable, or its pid is dead on this host.
- * - Every unlink of `<path>` (release or breaking a stale lock) happens while holding `<path>.break` (same
- *   create-by-link), after re-reading `<path>` and checking it is still the lock we meant to remove. So a breaker
- *   can never delete a lock that a third process has just taken, and a late release never frees a new holder.
+ * - Every unlink of `<path>` (release or breaking a stale lock), and every renewal (a complete new file renamed
+ *   over `<path>` with a later `expiresAt`), happens while holding `<path>.break` (same create-by-link), after
+ *   re-reading `<path>` and checking it is still the lock we meant to change. So a breaker can never delete a lock
+ *   that a third process has just taken, a late release never frees a new holder, and a renewal never revives a
+ *   lease that ran out.
  */
 
 import { randomBytes, randomInt } from 'node:crypto';
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { SpotauthError } from '../core/errors.js';
 import { newLockOwner } from './lock-owner.js';
@@ -66,11 +68,45 @@ export async function acquireFileLock(path: string, ttlMs: number, timeoutMs: nu
   }
 }
 
-/** Removes the lock only if `owner` still holds it. */
-export async function releaseFileLock(path: string, owner: string): Promise<void> {
+/** Removes the lock only if `owner` still holds it. Returns whether it did. */
+export async function releaseFileLock(path: string, owner: string): Promise<boolean> {
+  let released = false;
   await withBreaker(path, async () => {
-    if (parse((await readOrNull(path)) ?? '')?.owner === owner) await unlinkIfExists(path);
+    if (parse((await readOrNull(path)) ?? '')?.owner === owner) {
+      await unlinkIfExists(path);
+      released = true;
+    }
   });
+  return released;
+}
+
+/** Extends `owner`'s lease to `ttlMs` from now; false if the lease ran out or is someone else's. */
+export async function renewFileLock(path: string, owner: string, ttlMs: number): Promise<boolean> {
+  let renewed = false;
+  await withBreaker(path, async () => {
+    const raw = await readOrNull(path);
+    const info = raw === null ? null : parse(raw);
+    if (raw === null || info?.owner !== owner || isStale(raw)) return;
+    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temp, JSON.stringify({ ...info, expiresAt: Date.now() + ttlMs }), {
+      mode: 0o600,
+      flag: 'wx',
+    });
+    try {
+      await rename(temp, path);
+      renewed = true;
+    } finally {
+      await unlinkIfExists(temp);
+    }
+  });
+  return renewed;
+}
+
+/** Milliseconds until the lock's lease runs out: 0 when it is free or stale (its holder's pid is dead here). */
+export async function fileLockRemainingMs(path: string): Promise<number> {
+  const raw = await readOrNull(path);
+  if (raw === null || isStale(raw)) return 0;
+  return Math.max(1, (parse(raw)?.expiresAt ?? 0) - Date.now());
 }
 
 async function withBreaker(path: string, fn: () => Promise<void>): Promise<void> {

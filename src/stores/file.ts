@@ -27,8 +27,16 @@ import type { Keyring } from './encryption.js';
 import { EntryCodec } from './entries.js';
 import { FileEntries } from './file-entries.js';
 import { atomicWrite, readOrNull } from './file-io.js';
-import { acquireFileLock, errno, releaseFileLock, tryAcquireFileLock } from './file-lock.js';
+import {
+  acquireFileLock,
+  errno,
+  fileLockRemainingMs,
+  releaseFileLock,
+  renewFileLock,
+  tryAcquireFileLock,
+} from './file-lock.js';
 import { assertLockArgs } from './lock-owner.js';
+import { jitteredPoll, sharedSignals, waitForRelease } from './lock-wait.js';
 import type { EncryptedStore } from './reencrypt.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
 
@@ -48,6 +56,12 @@ interface Loaded {
   /** The bytes read, kept to become `<file>.bak` on the next write. */
   raw: Buffer | null;
 }
+
+/**
+ * How often a waiter looks at a lock file for a release by another process. A look is one read of a small
+ * local file; a release in this process wakes waiters at once, and a holder whose pid is dead is seen at once.
+ */
+const releasePollMs = jitteredPoll(15, 40);
 
 /** Same-process writers queue here first, so they don't poll the lock file against each other. */
 const inProcessQueues = new Map<string, Promise<unknown>>();
@@ -142,11 +156,34 @@ export class FileStore implements EncryptedStore {
   async tryLock(name: string, ttlMs: number): Promise<LockHandle | null> {
     assertLockArgs(name, ttlMs);
     await this.#ensureDir();
-    const digest = createHash('sha256').update(name).digest('hex').slice(0, 16);
-    const lockPath = join(dirname(this.path), `${basename(this.path)}.${digest}.lock`);
+    const lockPath = this.#lockPath(name);
     const owner = await tryAcquireFileLock(lockPath, ttlMs);
     if (!owner) return null;
-    return { release: () => releaseFileLock(lockPath, owner) };
+    return {
+      renew: (leaseMs) => {
+        assertLockArgs(name, leaseMs);
+        return renewFileLock(lockPath, owner, leaseMs);
+      },
+      release: async () => {
+        if (await releaseFileLock(lockPath, owner)) sharedSignals(lockPath).notify(name);
+      },
+    };
+  }
+
+  async waitForRelease(name: string, timeoutMs: number): Promise<void> {
+    const lockPath = this.#lockPath(name);
+    await waitForRelease({
+      signals: sharedSignals(lockPath),
+      name,
+      timeoutMs,
+      pollMs: releasePollMs,
+      leaseRemainingMs: () => fileLockRemainingMs(lockPath),
+    });
+  }
+
+  #lockPath(name: string): string {
+    const digest = createHash('sha256').update(name).digest('hex').slice(0, 16);
+    return join(dirname(this.path), `${basename(this.path)}.${digest}.lock`);
   }
 
   /**

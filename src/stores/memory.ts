@@ -5,12 +5,24 @@
 import { checkInput, conflictError, stamp } from './codec.js';
 import { MemoryEntries } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import { ReleaseSignals, waitForRelease } from './lock-wait.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, TokenStore } from './types.js';
+
+export interface MemoryStoreOptions {
+  /** The clock lock leases are measured on (tests make a lease run out by moving it). Default Date.now. */
+  now?: () => number;
+}
 
 export class MemoryStore implements TokenStore {
   readonly kind = 'memory';
   readonly #records = new Map<string, TokenRecord>();
   readonly #locks = new Map<string, { owner: string; expiresAt: number }>();
+  readonly #released = new ReleaseSignals();
+  readonly #now: () => number;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#now = options.now ?? Date.now;
+  }
   readonly entries = new MemoryEntries();
 
   describe(): string {
@@ -51,16 +63,39 @@ export class MemoryStore implements TokenStore {
 
   async tryLock(name: string, ttlMs: number): Promise<LockHandle | null> {
     assertLockArgs(name, ttlMs);
-    const now = Date.now();
+    const now = this.#now();
     const held = this.#locks.get(name);
     if (held && held.expiresAt > now) return null;
     const owner = newLockOwner();
     this.#locks.set(name, { owner, expiresAt: now + ttlMs });
     return {
+      renew: async (leaseMs) => {
+        assertLockArgs(name, leaseMs);
+        const lease = this.#locks.get(name);
+        const at = this.#now();
+        if (lease?.owner !== owner || lease.expiresAt <= at) return false;
+        lease.expiresAt = at + leaseMs;
+        return true;
+      },
       release: async () => {
-        if (this.#locks.get(name)?.owner === owner) this.#locks.delete(name);
+        if (this.#locks.get(name)?.owner !== owner) return;
+        this.#locks.delete(name);
+        this.#released.notify(name);
       },
     };
+  }
+
+  async waitForRelease(name: string, timeoutMs: number): Promise<void> {
+    await waitForRelease({
+      signals: this.#released,
+      name,
+      timeoutMs,
+      now: this.#now,
+      leaseRemainingMs: async () => {
+        const held = this.#locks.get(name);
+        return held ? held.expiresAt - this.#now() : 0;
+      },
+    });
   }
 
   async close(): Promise<void> {}

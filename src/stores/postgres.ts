@@ -1,10 +1,12 @@
 /**
  * PostgreSQL via a `pg` Pool. Migrations run on open under a session advisory lock, so several processes
- * starting at once apply each migration exactly once. Lock expiry uses the database clock (`now()`), so app
- * servers with skewed clocks still agree on who holds a lock.
+ * starting at once apply each migration exactly once. Lock leases are rows whose expiry uses the database
+ * clock (`now()`), so app servers with skewed clocks still agree on who holds a lock. A release sends
+ * `NOTIFY` on a channel of this schema and prefix; waiters `LISTEN` on one dedicated connection per store
+ * (opened on the first wait), so they hear of a release at once instead of polling the table.
  */
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Client, ClientConfig, Pool, PoolClient } from 'pg';
 import { SpotauthError } from '../core/errors.js';
 import {
   checkInput,
@@ -20,6 +22,7 @@ import {
 import type { Keyring } from './encryption.js';
 import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import { jitteredPoll, ReleaseSignals, waitForRelease } from './lock-wait.js';
 import { PostgresEntries } from './postgres-entries.js';
 import type { EncryptedStore } from './reencrypt.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
@@ -38,6 +41,9 @@ export interface PostgresStoreOptions {
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,40}$/;
+
+/** While the LISTEN connection is down, waiters look at the lock this often instead. */
+const fallbackPollMs = jitteredPoll(50, 100);
 
 /** Append-only. `{t}` is replaced by the qualified table-name prefix. */
 export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
@@ -107,14 +113,32 @@ export class PostgresStore implements EncryptedStore {
   readonly #t: string;
   readonly #codec: RecordCodec;
   readonly #schema: string | undefined;
+  readonly #released = new ReleaseSignals();
+  /** A channel per schema and prefix, so separate installs sharing a database don't wake each other. */
+  readonly #channel: string;
+  readonly #newClient: () => Client;
+  #listener: Promise<Client | null> | undefined;
+  #closed = false;
   readonly entries: PostgresEntries;
 
-  private constructor(pool: Pool, url: string, prefix: string, schema: string | undefined, keyring: Keyring) {
+  private constructor(
+    pool: Pool,
+    url: string,
+    prefix: string,
+    schema: string | undefined,
+    keyring: Keyring,
+    newClient: () => Client,
+  ) {
     this.#pool = pool;
     this.#url = url;
     this.#schema = schema;
     this.#t = schema ? `"${schema}".${prefix}` : prefix;
     this.#codec = new RecordCodec(this.kind, keyring);
+    this.#channel = `spotauth_released_${createHash('sha256')
+      .update(`${schema ?? ''}|${prefix}`)
+      .digest('hex')
+      .slice(0, 16)}`;
+    this.#newClient = newClient;
     this.entries = new PostgresEntries(
       `${this.#t}entries`,
       new EntryCodec(this.kind, keyring),
@@ -136,14 +160,21 @@ export class PostgresStore implements EncryptedStore {
       }
     }
     const { default: pg } = await import('pg');
-    const pool = new pg.Pool({
+    const connection: ClientConfig = {
       connectionString: url,
-      max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
-    });
+    };
+    const pool = new pg.Pool({ ...connection, max: options.poolSize ?? 10 });
     // An idle client losing its connection must not crash the process; the next query reports it.
     pool.on('error', () => {});
-    const store = new PostgresStore(pool, url, prefix, options.schema, options.keyring);
+    const store = new PostgresStore(
+      pool,
+      url,
+      prefix,
+      options.schema,
+      options.keyring,
+      () => new pg.Client(connection),
+    );
     try {
       await store.#migrate(prefix);
     } catch (error) {
@@ -244,14 +275,78 @@ export class PostgresStore implements EncryptedStore {
     );
     if (result.rowCount !== 1) return null;
     return {
+      renew: async (leaseMs) => {
+        assertLockArgs(name, leaseMs);
+        const renewed = await this.#query(
+          `UPDATE ${this.#t}locks SET expires_at = now() + $3 * interval '1 millisecond'
+           WHERE name = $1 AND owner = $2 AND expires_at > now() RETURNING owner`,
+          [name, owner, Math.ceil(leaseMs)],
+        );
+        return renewed.rowCount === 1;
+      },
       release: async () => {
-        await this.#query(`DELETE FROM ${this.#t}locks WHERE name = $1 AND owner = $2`, [name, owner]);
+        // One statement: the notification goes out when the delete commits, and only if there was one.
+        const released = await this.#query(
+          `WITH gone AS (DELETE FROM ${this.#t}locks WHERE name = $1 AND owner = $2 RETURNING name)
+           SELECT pg_notify($3, name) FROM gone`,
+          [name, owner, this.#channel],
+        );
+        if (released.rowCount === 1) this.#released.notify(name);
       },
     };
   }
 
+  async waitForRelease(name: string, timeoutMs: number): Promise<void> {
+    const listening = (await this.#listen()) !== null;
+    await waitForRelease({
+      signals: this.#released,
+      name,
+      timeoutMs,
+      ...(listening ? {} : { pollMs: fallbackPollMs }),
+      leaseRemainingMs: async () => {
+        const { rows } = await this.#query<{ ms: number }>(
+          `SELECT (extract(epoch FROM expires_at - now()) * 1000)::float8 AS ms FROM ${this.#t}locks WHERE name = $1`,
+          [name],
+        );
+        return rows[0] ? Math.ceil(rows[0].ms) : 0;
+      },
+    });
+  }
+
   async close(): Promise<void> {
+    this.#closed = true;
+    const listener = await this.#listener?.catch(() => null);
+    await listener?.end().catch(() => {});
     await this.#pool.end();
+  }
+
+  /** The LISTEN connection, opened once; null while it cannot be had (waiters then poll). */
+  #listen(): Promise<Client | null> {
+    if (this.#closed) return Promise.resolve(null);
+    if (this.#listener) return this.#listener;
+    const client = this.#newClient();
+    let attempt: Promise<Client | null> | undefined;
+    const drop = () => {
+      if (this.#listener === attempt) this.#listener = undefined;
+      client.end().catch(() => {});
+    };
+    client.on('error', drop);
+    client.on('end', drop);
+    client.on('notification', (message) => {
+      if (message.channel === this.#channel && message.payload) this.#released.notify(message.payload);
+    });
+    attempt = client
+      .connect()
+      .then(() => client.query(`LISTEN "${this.#channel}"`))
+      .then(
+        () => client,
+        () => {
+          drop();
+          return null;
+        },
+      );
+    this.#listener = attempt;
+    return attempt;
   }
 
   async #migrate(prefix: string): Promise<void> {

@@ -1,7 +1,9 @@
 /**
  * Redis via ioredis. Each record is one JSON string (a SealedRecord: secret fields are envelopes) at
- * `<prefix>rec:<key>`; locks are `<prefix>lock:<name>`. Compare-and-swap and lock release run as Lua scripts,
- * which Redis executes atomically.
+ * `<prefix>rec:<key>`; locks are `<prefix>lock:<name>` (`SET NX PX`, a lease renewed with `PEXPIRE`).
+ * Compare-and-swap, renewal and release run as Lua scripts, which Redis executes atomically. A release
+ * publishes the lock's name on `<prefix>released`; waiters listen there on one subscriber connection per store
+ * (opened on the first wait), so they hear of a release at once instead of polling Redis.
  */
 import type { Redis } from 'ioredis';
 import { SpotauthError } from '../core/errors.js';
@@ -17,6 +19,7 @@ import {
 import type { Keyring } from './encryption.js';
 import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import { jitteredPoll, ReleaseSignals, waitForRelease } from './lock-wait.js';
 import { RedisEntries } from './redis-entries.js';
 import type { EncryptedStore } from './reencrypt.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
@@ -43,9 +46,22 @@ end
 redis.call('SET', KEYS[1], ARGV[2])
 return {1, 0}`;
 
+/** KEYS[1] lock; ARGV[1] owner, ARGV[2] channel, ARGV[3] lock name. */
 const RELEASE_SCRIPT = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], ARGV[3])
+  return 1
+end
 return 0`;
+
+/** KEYS[1] lock; ARGV[1] owner, ARGV[2] lease ms. A lease that ran out is gone from Redis: it stays lost. */
+const RENEW_SCRIPT = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0`;
+
+/** While the subscriber connection is down, waiters look at the lock this often instead. */
+const fallbackPollMs = jitteredPoll(50, 100);
 
 export class RedisStore implements EncryptedStore {
   readonly kind = 'redis';
@@ -53,6 +69,10 @@ export class RedisStore implements EncryptedStore {
   readonly #url: string;
   readonly #prefix: string;
   readonly #codec: RecordCodec;
+  readonly #released = new ReleaseSignals();
+  readonly #channel: string;
+  #subscriber: Promise<Redis | null> | undefined;
+  #closed = false;
   readonly entries: RedisEntries;
 
   private constructor(redis: Redis, url: string, prefix: string, keyring: Keyring) {
@@ -60,6 +80,7 @@ export class RedisStore implements EncryptedStore {
     this.#url = url;
     this.#prefix = prefix;
     this.#codec = new RecordCodec(this.kind, keyring);
+    this.#channel = `${prefix}released`;
     this.entries = new RedisEntries(prefix, new EntryCodec(this.kind, keyring), (fn) => this.#call(fn));
   }
 
@@ -150,18 +171,72 @@ export class RedisStore implements EncryptedStore {
   async tryLock(name: string, ttlMs: number): Promise<LockHandle | null> {
     assertLockArgs(name, ttlMs);
     const owner = newLockOwner();
-    const lockKey = `${this.#prefix}lock:${name}`;
+    const lockKey = this.#lockKey(name);
     const ok = await this.#call((r) => r.set(lockKey, owner, 'PX', Math.ceil(ttlMs), 'NX'));
     if (ok !== 'OK') return null;
     return {
+      renew: async (leaseMs) => {
+        assertLockArgs(name, leaseMs);
+        return (await this.#call((r) => r.eval(RENEW_SCRIPT, 1, lockKey, owner, Math.ceil(leaseMs)))) === 1;
+      },
       release: async () => {
-        await this.#call((r) => r.eval(RELEASE_SCRIPT, 1, lockKey, owner));
+        const released = await this.#call((r) =>
+          r.eval(RELEASE_SCRIPT, 1, lockKey, owner, this.#channel, name),
+        );
+        // Our own subscriber hears it too; waking here as well saves this process the round trip.
+        if (released === 1) this.#released.notify(name);
       },
     };
   }
 
+  async waitForRelease(name: string, timeoutMs: number): Promise<void> {
+    const subscribed = (await this.#subscribe()) !== null;
+    const lockKey = this.#lockKey(name);
+    await waitForRelease({
+      signals: this.#released,
+      name,
+      timeoutMs,
+      ...(subscribed ? {} : { pollMs: fallbackPollMs }),
+      leaseRemainingMs: async () => {
+        const ms = await this.#call((r) => r.pttl(lockKey));
+        // -2: no such key (free). -1: a key without expiry, which this store never writes: look again soon.
+        return ms === -2 ? 0 : ms === -1 ? 100 : ms;
+      },
+    });
+  }
+
   async close(): Promise<void> {
+    this.#closed = true;
+    const subscriber = await this.#subscriber?.catch(() => null);
+    subscriber?.disconnect();
     await this.#redis.quit().catch(() => this.#redis.disconnect());
+  }
+
+  /** The subscriber connection, opened once; null while it cannot be had (waiters then poll). */
+  #subscribe(): Promise<Redis | null> {
+    if (this.#closed) return Promise.resolve(null);
+    this.#subscriber ??= (async () => {
+      const subscriber = this.#redis.duplicate();
+      subscriber.on('error', () => {});
+      subscriber.on('message', (channel: string, name: string) => {
+        if (channel === this.#channel) this.#released.notify(name);
+      });
+      try {
+        // ioredis subscribes again by itself after a reconnect; a release missed meanwhile is still
+        // noticed when the holder's lease would run out.
+        await subscriber.subscribe(this.#channel);
+        return subscriber;
+      } catch {
+        subscriber.disconnect();
+        this.#subscriber = undefined;
+        return null;
+      }
+    })();
+    return this.#subscriber;
+  }
+
+  #lockKey(name: string): string {
+    return `${this.#prefix}lock:${name}`;
   }
 
   /** SCAN (not KEYS) so a big keyspace never blocks the server; sorted for a stable order. */

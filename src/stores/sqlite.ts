@@ -21,6 +21,7 @@ import {
 import type { Keyring } from './encryption.js';
 import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
+import { jitteredPoll, type ReleaseSignals, sharedSignals, waitForRelease } from './lock-wait.js';
 import type { EncryptedStore } from './reencrypt.js';
 import { SqliteEntries } from './sqlite-entries.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
@@ -30,6 +31,12 @@ export interface SqliteStoreOptions {
   /** How long a statement waits for another connection's write lock. Default 5000 ms. */
   busyTimeoutMs?: number;
 }
+
+/**
+ * How often a waiter looks at the locks table for a release by another process (SQLite has no cross-process
+ * notification). A look is one indexed read of a local file; releases in this process wake waiters at once.
+ */
+const releasePollMs = jitteredPoll(15, 40);
 
 /** Append-only: never edit a shipped migration, add a new one. */
 export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
@@ -97,12 +104,14 @@ export class SqliteStore implements EncryptedStore {
   readonly path: string;
   readonly #db: BetterSqlite3.Database;
   readonly #codec: RecordCodec;
+  readonly #released: ReleaseSignals;
   readonly entries: SqliteEntries;
 
   private constructor(path: string, db: BetterSqlite3.Database, keyring: Keyring) {
     this.path = path;
     this.#db = db;
     this.#codec = new RecordCodec(this.kind, keyring);
+    this.#released = sharedSignals(`sqlite:${path}`);
     this.entries = new SqliteEntries(db, new EntryCodec(this.kind, keyring), (fn) => this.#run(fn));
   }
 
@@ -254,12 +263,46 @@ export class SqliteStore implements EncryptedStore {
     );
     if (changes !== 1) return null;
     return {
-      release: async () => {
-        this.#run(() =>
-          this.#db.prepare('DELETE FROM spotauth_locks WHERE name = ? AND owner = ?').run(name, owner),
+      renew: async (leaseMs) => {
+        assertLockArgs(name, leaseMs);
+        const at = Date.now();
+        return (
+          this.#run(
+            () =>
+              this.#db
+                .prepare(
+                  'UPDATE spotauth_locks SET expires_at = ? WHERE name = ? AND owner = ? AND expires_at > ?',
+                )
+                .run(at + leaseMs, name, owner, at).changes,
+          ) === 1
         );
       },
+      release: async () => {
+        const released = this.#run(
+          () =>
+            this.#db.prepare('DELETE FROM spotauth_locks WHERE name = ? AND owner = ?').run(name, owner)
+              .changes,
+        );
+        if (released === 1) this.#released.notify(name);
+      },
     };
+  }
+
+  async waitForRelease(name: string, timeoutMs: number): Promise<void> {
+    await waitForRelease({
+      signals: this.#released,
+      name,
+      timeoutMs,
+      pollMs: releasePollMs,
+      leaseRemainingMs: async () => {
+        const row = this.#run(() =>
+          this.#db
+            .prepare<[string], { expires_at: number }>('SELECT expires_at FROM spotauth_locks WHERE name = ?')
+            .get(name),
+        );
+        return row ? row.expires_at - Date.now() : 0;
+      },
+    });
   }
 
   async close(): Promise<void> {

@@ -36,7 +36,16 @@ export interface TokenRecord {
 /** A record as given to `put`: the store assigns `version` and `updatedAt`. */
 export type TokenRecordInput = Omit<TokenRecord, 'version' | 'updatedAt'>;
 
+/**
+ * A held lease on a lock. A lease is short (the token manager uses 3 s) and its holder renews it while its
+ * work is alive, so a crashed holder frees the lock within about one lease and a live one is never pre-empted.
+ */
 export interface LockHandle {
+  /**
+   * Extends the lease to `ttlMs` from now, if this holder still holds it. False once the lease is lost: it
+   * ran out (even if nobody has taken it since) or another holder took it. Never extends someone else's lease.
+   */
+  renew(ttlMs: number): Promise<boolean>;
   /** Releases the lock if this holder still owns it (an expired lock taken by someone else is left alone). */
   release(): Promise<void>;
 }
@@ -110,10 +119,18 @@ export interface TokenStore {
    */
   quarantine(key: string): Promise<string | null>;
   /**
-   * Try to take an exclusive lock named `name` for `ttlMs`, across every process sharing this store.
-   * Returns null if someone else holds it. A lock whose holder crashed expires after ttlMs.
+   * Try to take an exclusive lock named `name` as a lease of `ttlMs`, across every process sharing this store.
+   * Returns null if someone else holds it. A lease that is not renewed expires after ttlMs.
    */
   tryLock(name: string, ttlMs: number): Promise<LockHandle | null>;
+  /**
+   * Resolves once the lock `name` may be free: promptly after its holder releases it (each store uses what
+   * it has: a direct wake-up in this process, Redis pub/sub, PostgreSQL LISTEN/NOTIFY, short polls of a
+   * local table or file), when the holder's lease runs out unrenewed, or after `timeoutMs`, whichever comes
+   * first. It does not take the lock: call tryLock again. Optional for custom stores; without it the token
+   * manager polls tryLock.
+   */
+  waitForRelease?(name: string, timeoutMs: number): Promise<void>;
   /** Sessions, login transactions and other short-lived entries, on the same backend. */
   readonly entries: EntryStore;
   close(): Promise<void>;

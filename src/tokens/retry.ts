@@ -31,22 +31,33 @@ export function backoffDelay(policy: { baseDelayMs: number; maxDelayMs: number }
 }
 
 /**
+ * An attempt started with less time than this before the deadline could hardly finish; it is not started.
+ * (A quarter of the whole budget when that is shorter, so short timeouts still allow retries.)
+ */
+export const MIN_ATTEMPT_MS = 1_000;
+
+/**
  * Runs `attempt`, retrying only transient SpotauthErrors (5xx, timeout, network, 429), with jittered
- * exponential backoff, honouring Retry-After up to the cap. `deadline` (epoch ms on the
- * caller's clock `now`) bounds the total time.
+ * exponential backoff, honouring Retry-After up to the cap. `deadline` (epoch ms on the caller's clock
+ * `now`) bounds the whole run, attempts included: each attempt is given the time left as its timeout, and
+ * no retry starts (or sleeps) past the deadline, nor once `stop` is aborted (the caller lost its lock).
+ * An attempt already under way is never cut short by `stop`: its answer may carry a rotated refresh token.
  */
 export async function withRetries<T>(
-  attempt: () => Promise<T>,
+  attempt: (timeLeftMs: number) => Promise<T>,
   policy: RetryPolicy,
   deadline: number,
   now: () => number = Date.now,
   sleep: (ms: number) => Promise<void> = (ms) => delay(ms),
+  stop?: AbortSignal,
 ): Promise<T> {
+  const minAttemptMs = Math.min(MIN_ATTEMPT_MS, Math.max(0, deadline - now()) / 4);
   for (let index = 1; ; index++) {
     try {
-      return await attempt();
+      return await attempt(Math.max(1, deadline - now()));
     } catch (error) {
       if (!isSpotauthError(error) || !error.transient || index >= policy.maxAttempts) throw error;
+      if (stop?.aborted) throw error;
       let wait: number;
       if (error.retryAfter !== undefined) {
         wait = error.retryAfter * 1000;
@@ -54,8 +65,9 @@ export async function withRetries<T>(
       } else {
         wait = backoffDelay(policy, index);
       }
-      if (now() + wait >= deadline) throw error;
+      if (now() + wait + minAttemptMs > deadline) throw error;
       await sleep(wait);
+      if (stop?.aborted || now() + minAttemptMs > deadline) throw error;
     }
   }
 }

@@ -6,15 +6,28 @@ import type { TokenSet } from '../core/token-endpoint.js';
 import { isUnreadableRecordError } from '../stores/codec.js';
 import type {
   ListOptions,
+  LockHandle,
   ReauthReason,
   TokenRecord,
   TokenRecordInput,
   TokenStore,
 } from '../stores/types.js';
-import { DEFAULT_RETRY, jitter, type RetryPolicy, withRetries } from './retry.js';
+import { RefreshLease, waitForLock } from './lease.js';
+import { backoffDelay, DEFAULT_RETRY, jitter, type RetryPolicy, withRetries } from './retry.js';
 
 /** Spotify: refresh tokens die 6 months after the user's original consent (FACTS §2, since 2026). */
 export const SIX_MONTHS_MS = 182 * 24 * 3600 * 1000;
+
+/**
+ * The refresh lock's lease. A holder that dies frees its user within one lease (plus the waiters' look),
+ * so this is what a crash costs the next caller: 3 s, against 45 s with the old fixed lock. The holder
+ * renews every lease/3 (1 s), so it loses the lock only if its process or its store stalls for 2 s straight
+ * — and even then the fencing below keeps every refresh token. Shorter would cost more renewals (one small
+ * store write per second per refresh in flight, and a refresh normally ends before the first) and stall
+ * tolerance; longer, a longer wait after a crash. It is also the grace a refused refresh gives a holder that
+ * lost its lease mid-request before the grant is marked (rotate mode only; see #onRefused).
+ */
+export const DEFAULT_LOCK_LEASE_MS = 3_000;
 
 export interface TokenManagerOptions {
   auth: SpotifyAuth;
@@ -23,9 +36,19 @@ export interface TokenManagerOptions {
   refreshSkewMs?: number;
   /** Up to this much more, at random, so many users' refreshes don't line up. Default 10 s. */
   refreshJitterMs?: number;
-  /** How long one process may hold a refresh lock; a crashed holder blocks others at most this long. */
+  /**
+   * Lease of the refresh lock, renewed by its holder while its request is alive: a crashed holder blocks
+   * others about this long, a live one is never pre-empted. Default 3 s (see DEFAULT_LOCK_LEASE_MS).
+   */
+  lockLeaseMs?: number;
+  /** @deprecated The old name of `lockLeaseMs` (the lock was a fixed 45 s TTL); used when that is not set. */
   lockTtlMs?: number;
-  /** How long a caller waits for another process's refresh before giving up. Default lockTtlMs + 5 s. */
+  /** How often the holder renews its lease. Default a third of `lockLeaseMs`. */
+  lockRenewIntervalMs?: number;
+  /**
+   * How long a caller waits for another process's refresh before a transient LOCK_TIMEOUT. Default: the
+   * token request timeout (the longest a live holder's refresh takes) + one lease + 2 s, i.e. 35 s.
+   */
   lockWaitMs?: number;
   /** Refresh-token lifetime counted from the original authorization. Default 182 days. */
   refreshTokenLifetimeMs?: number;
@@ -75,18 +98,19 @@ export function userKey(identity: SpotifyIdentity | string): string {
 
 /**
  * Hands out valid access tokens. Per key: cached while valid; refreshed ahead of expiry; exactly one
- * refresh in flight (a promise per key in this process, a store lock across processes, and
- * compare-and-swap writes so a slow writer never overwrites a newer token); a rotated refresh token is
- * stored before the new access token is handed out; `invalid_grant` marks the grant `reauth_required`
- * (after re-reading, in case another process rotated it) and is never retried; transient failures never
- * discard anything, and a still-valid access token keeps being served through them.
+ * refresh in flight (a promise per key in this process, a store lock held as a renewed lease across
+ * processes, and writes fenced on the refresh token, see `fence`); a rotated refresh token is stored before
+ * the new access token is handed out, and never dropped for a lost race; `invalid_grant` marks the grant
+ * `reauth_required` only when no stored or in-flight refresh token can still work, and is never retried;
+ * transient failures never discard anything, and a still-valid access token keeps being served through them.
  */
 export class TokenManager extends EventEmitter<TokenManagerEvents> {
   readonly auth: SpotifyAuth;
   readonly store: TokenStore;
   readonly #skew: number;
   readonly #jitter: number;
-  readonly #lockTtl: number;
+  readonly #lease: number;
+  readonly #renewEvery: number;
   readonly #lockWait: number;
   readonly #lifetime: number;
   readonly #retry: RetryPolicy;
@@ -94,6 +118,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   readonly #inflight = new Map<string, Promise<TokenRecord>>();
   readonly #cacheTtl: number;
   readonly #cache = new Map<string, { record: TokenRecord; until: number }>();
+  /** Rotations Spotify answered but the store refused to take (it was unreachable): written before anything else. */
+  readonly #unsaved = new Map<
+    string,
+    { tokens: TokenSet; record: TokenRecord | null; used: string | undefined }
+  >();
 
   constructor(options: TokenManagerOptions) {
     super();
@@ -101,8 +130,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     this.store = options.store;
     this.#skew = options.refreshSkewMs ?? 60_000;
     this.#jitter = options.refreshJitterMs ?? 10_000;
-    this.#lockTtl = options.lockTtlMs ?? 45_000;
-    this.#lockWait = options.lockWaitMs ?? this.#lockTtl + 5_000;
+    this.#lease = options.lockLeaseMs ?? options.lockTtlMs ?? DEFAULT_LOCK_LEASE_MS;
+    this.#renewEvery = options.lockRenewIntervalMs ?? Math.max(1, Math.floor(this.#lease / 3));
+    this.#lockWait = options.lockWaitMs ?? this.auth.config.timeoutMs + this.#lease + 2_000;
     this.#lifetime = options.refreshTokenLifetimeMs ?? SIX_MONTHS_MS;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#now = options.now ?? Date.now;
@@ -244,39 +274,45 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   }
 
   async #ensureFresh(key: string, force: boolean): Promise<TokenRecord> {
+    const unsaved = this.#unsaved.get(key);
+    if (unsaved) {
+      // A rotated refresh token this process could not store yet: store it before anything else uses the old one.
+      const kept = await this.#keep(key, unsaved.record, unsaved.used, unsaved.tokens);
+      if (kept !== AGAIN) return kept;
+    }
     const started = this.#now();
     let record = await this.#read(key);
     if (record && !force && this.#isFresh(record)) return record;
     const waitUntil = started + this.#lockWait;
+    const lockName = `refresh:${key}`;
+    /** Refresh tokens Spotify refused during this call, so a second look at them needs no second request. */
+    const refused = new Map<string, SpotauthError>();
     for (;;) {
-      const lock = await this.store.tryLock(`refresh:${key}`, this.#lockTtl);
-      if (lock) {
+      const lease = await RefreshLease.take(this.store, lockName, this.#lease, this.#renewEvery);
+      if (lease) {
+        let outcome: TokenRecord | typeof AGAIN;
         try {
           const current = await this.#read(key);
           // Fresh now — possibly because someone else refreshed while we waited for the lock.
           if (current && this.#isFresh(current) && (!force || current.version !== record?.version))
             return current;
-          return await this.#refreshLocked(key, current, force);
+          outcome = await this.#refreshUnderLease(key, current, { lease, refused, force });
         } finally {
-          await lock.release().catch(() => {});
+          await lease.end();
         }
+        if (outcome !== AGAIN) return outcome;
+        // The stored refresh token changed under us, or we lost the lease: look again, under a lease.
+        if (this.#now() > waitUntil) throw lockTimeout();
+        continue;
       }
       // Another process holds the lock. A token that has not expired yet is still good to hand out.
       // (#read has already thrown for a grant marked reauth_required.)
       const seen = await this.#read(key);
       if (seen && seen.version !== record?.version && seen.accessTokenExpiresAt > this.#now()) return seen;
       if (seen && !force && seen.accessTokenExpiresAt > this.#now() + 1_000) return seen;
-      if (this.#now() > waitUntil) {
-        throw new SpotauthError(
-          'LOCK_TIMEOUT',
-          'Another process is refreshing this token and has not finished; try again shortly.',
-          {
-            transient: true,
-          },
-        );
-      }
+      if (this.#now() > waitUntil) throw lockTimeout();
       record = record ?? seen;
-      await delay(jitter(15, 40));
+      await waitForLock(this.store, lockName, Math.min(this.#lease, waitUntil - this.#now()));
     }
   }
 
@@ -293,104 +329,216 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     );
   }
 
-  async #refreshLocked(key: string, record: TokenRecord | null, force: boolean): Promise<TokenRecord> {
+  /** One refresh with the record's refresh token, under `lease`, then its result kept or its refusal judged. */
+  async #refreshUnderLease(
+    key: string,
+    record: TokenRecord | null,
+    call: RefreshCall,
+  ): Promise<TokenRecord | typeof AGAIN> {
+    const { lease, refused } = call;
     const isApp = key.startsWith(APP_PREFIX);
     if (!record && !isApp) {
       throw new SpotauthError('NOT_LOGGED_IN', 'No Spotify login is stored for this user; log in first.');
     }
-    const deadline = this.#now() + this.#lockTtl - 1_000;
-    let tokens: TokenSet;
+    const used = isApp ? undefined : record?.refreshToken;
+    let failure = used === undefined ? undefined : refused.get(used);
+    if (failure) return this.#onRefused(key, record, used, failure, call, false);
+    // The in-flight marker outlives the lease: it says a request with this grant's refresh token may still
+    // be out at Spotify, even if its holder stalled and lost the lease (or died). Held by someone else
+    // already → such a request exists; we refresh anyway (we hold the lease) but won't mark the grant lightly.
+    const marker = used === undefined ? null : await this.#markInFlight(key);
     try {
-      tokens = await withRetries(
-        () =>
-          isApp || !record?.refreshToken
-            ? this.auth.clientCredentials()
-            : this.auth.refresh(record.refreshToken, { previousScope: record.scope }),
-        this.#retry,
-        deadline,
-        this.#now,
-      );
-    } catch (error) {
-      return this.#onRefreshError(key, record, error, force);
-    }
-    const base = record ?? { key, authorizedAt: this.#now(), status: 'active' as const };
-    const input: TokenRecordInput = {
-      ...stripManaged(base),
-      key,
-      accessToken: tokens.accessToken,
-      accessTokenExpiresAt: tokens.expiresAt,
-      scope: tokens.scope,
-      status: 'active',
-      ...(tokens.refreshToken !== undefined ? { refreshToken: tokens.refreshToken } : {}),
-    };
-    // Persist first (the rotated refresh token above all), then hand out the access token.
-    const saved = await this.#casOrAdopt(input, record);
-    this.emit('refreshed', { key, record: saved, rotated: tokens.refreshTokenIssued });
-    return saved;
-  }
-
-  async #casOrAdopt(input: TokenRecordInput, previous: TokenRecord | null): Promise<TokenRecord> {
-    try {
-      return await this.store.put(input, previous?.version ?? null);
-    } catch (error) {
-      if (!isSpotauthError(error, 'STORE_CONFLICT')) throw error;
-      // Our lock expired and another process wrote meanwhile: its token is at least as new; keep it.
-      const current = await this.store.get(input.key);
-      if (current) return current;
-      throw error;
+      let tokens: TokenSet | undefined;
+      // The whole refresh, retries included, fits in one request timeout; the lease is renewed meanwhile.
+      const deadline = this.#now() + this.auth.config.timeoutMs;
+      try {
+        tokens = await withRetries(
+          (timeoutMs) =>
+            used === undefined
+              ? this.auth.clientCredentials({ timeoutMs })
+              : this.auth.refresh(used, { previousScope: record?.scope ?? [], timeoutMs }),
+          this.#retry,
+          deadline,
+          this.#now,
+          undefined,
+          lease.lost,
+        );
+      } catch (error) {
+        failure = isSpotauthError(error)
+          ? error
+          : new SpotauthError('NETWORK', 'Refreshing the token failed unexpectedly.', { transient: true });
+      }
+      if (tokens) return await this.#keep(key, record, used, tokens);
+      return await this.#onRefused(key, record, used, failure!, call, marker !== null);
+    } finally {
+      // Released only once the result is stored: a waiter woken by it finds the new token.
+      await marker?.release().catch(() => {});
     }
   }
 
-  async #onRefreshError(
+  /** Takes this key's in-flight marker for as long as a refresh may take; null if someone else holds it. */
+  async #markInFlight(key: string): Promise<LockHandle | null> {
+    return this.store.tryLock(`inflight:${key}`, this.auth.config.timeoutMs + this.#lease);
+  }
+
+  /** Persists a refresh result, fenced (see `fence`); the rotated refresh token above all. */
+  async #keep(
     key: string,
     record: TokenRecord | null,
-    error: unknown,
-    force: boolean,
-  ): Promise<TokenRecord> {
-    const failure = isSpotauthError(error)
-      ? error
-      : new SpotauthError('NETWORK', 'Refreshing the token failed unexpectedly.', { transient: true });
-    if ((failure.code === 'INVALID_GRANT' || failure.code === 'INVALID_CLIENT') && record) {
-      // Another process may have rotated the refresh token under us: only an unchanged record is dead.
-      const current = await this.store.get(key);
-      if (current && current.version !== record.version) {
-        if (current.status === 'reauth_required') throw this.#reauthError(current);
-        return current;
+    used: string | undefined,
+    tokens: TokenSet,
+  ): Promise<TokenRecord | typeof AGAIN> {
+    const isApp = key.startsWith(APP_PREFIX);
+    const rotated = !isApp && tokens.refreshToken !== undefined && tokens.refreshToken !== used;
+    let stored: TokenRecord | null = record;
+    let storeTrouble = 0;
+    for (let attempt = 0; attempt < 8; attempt++) {
+      try {
+        if (attempt > 0) stored = await this.store.get(key);
+        let verdict = fence(stored, used, rotated);
+        // The app token belongs to no login: a missing one is simply created.
+        if (verdict === 'gone' && (isApp || (attempt === 0 && !record))) verdict = 'write';
+        if (verdict === 'reauth') {
+          this.#unsaved.delete(key);
+          throw this.#reauthError(stored!);
+        }
+        if (verdict === 'gone') {
+          this.#unsaved.delete(key);
+          throw new SpotauthError(
+            'NOT_LOGGED_IN',
+            'This Spotify login was removed while it was being refreshed; log in again.',
+          );
+        }
+        if (verdict === 'adopt') {
+          this.#unsaved.delete(key);
+          // A newer grant is stored; hand it out if it is still good, else refresh with its token.
+          return stored!.accessTokenExpiresAt > this.#now() ? stored! : AGAIN;
+        }
+        // Our rotation over a grant that holds another (refused) token keeps our grant's own dates.
+        const base = stored && stored.refreshToken === used ? stored : (record ?? stored);
+        const input: TokenRecordInput = {
+          ...stripManaged(base ?? { key, authorizedAt: this.#now(), status: 'active' as const }),
+          key,
+          accessToken: tokens.accessToken,
+          accessTokenExpiresAt: tokens.expiresAt,
+          scope: tokens.scope,
+          status: 'active',
+          ...(tokens.refreshToken !== undefined ? { refreshToken: tokens.refreshToken } : {}),
+        };
+        const saved = await this.store.put(input, stored?.version ?? null);
+        this.#unsaved.delete(key);
+        this.emit('refreshed', { key, record: saved, rotated: tokens.refreshTokenIssued });
+        return saved;
+      } catch (error) {
+        if (isSpotauthError(error, 'STORE_CONFLICT')) continue;
+        // A verdict (the grant was marked, or logged out): nothing to keep.
+        if (isSpotauthError(error, 'REAUTH_REQUIRED') || isSpotauthError(error, 'NOT_LOGGED_IN')) throw error;
+        // The store failed. A rotated token exists nowhere else: if the store is only unreachable, try again
+        // for a while; then keep it in this process, to be written before this user's next refresh.
+        const unreachable = isSpotauthError(error) && error.transient && error.code.startsWith('STORE_');
+        if (rotated && unreachable && ++storeTrouble <= 4) {
+          attempt--;
+          await delay(backoffDelay({ baseDelayMs: 250, maxDelayMs: 2_000 }, storeTrouble));
+          continue;
+        }
+        if (rotated) this.#unsaved.set(key, { tokens, record, used });
+        throw error;
       }
-      if (key.startsWith(APP_PREFIX)) throw failure;
+    }
+    if (rotated) this.#unsaved.set(key, { tokens, record, used });
+    throw new SpotauthError(
+      'STORE_CONFLICT',
+      'The refreshed token could not be saved: the store kept changing.',
+      {
+        transient: true,
+      },
+    );
+  }
+
+  /** Spotify refused `used` (invalid_grant / invalid_client), or the refresh failed transiently. */
+  async #onRefused(
+    key: string,
+    record: TokenRecord | null,
+    used: string | undefined,
+    failure: SpotauthError,
+    call: RefreshCall,
+    holdsMarker: boolean,
+  ): Promise<TokenRecord | typeof AGAIN> {
+    const { lease, refused } = call;
+    const isRefusal = failure.code === 'INVALID_GRANT' || failure.code === 'INVALID_CLIENT';
+    if (!isRefusal || !record) {
+      this.emit('refresh_failed', { key, error: failure });
+      // Nothing is discarded, and a token that still works keeps being served — except to a caller who
+      // asked for a refresh now: handing them the old token would report a refresh that did not happen.
+      if (
+        !isRefusal &&
+        !call.force &&
+        record &&
+        record.status === 'active' &&
+        record.accessTokenExpiresAt > this.#now()
+      )
+        return record;
+      throw failure;
+    }
+    if (used === undefined) {
+      // The app token: no grant to mark. Another process may have fetched one meanwhile.
+      const current = await this.store.get(key);
+      if (current && current.version !== record.version && current.accessTokenExpiresAt > this.#now())
+        return current;
+      throw failure;
+    }
+    refused.set(used, failure);
+    let graceGiven = false;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.store.get(key);
+      if (!current) {
+        throw new SpotauthError('NOT_LOGGED_IN', 'No Spotify login is stored for this user; log in first.');
+      }
+      if (current.status === 'reauth_required') throw this.#reauthError(current);
+      // Another process stored a different refresh token meanwhile (it rotated, or the user logged in again).
+      if (current.refreshToken !== used) return current.accessTokenExpiresAt > this.#now() ? current : AGAIN;
+      // The store still holds the refused token. Unless we still hold the lease, another process may be
+      // refreshing right now and bring back a token that works: wait for it instead of marking.
+      if (!(await lease.confirm())) return AGAIN;
+      // We hold the lease, but a holder that lost it mid-request (stalled, or dead) may still bring back a
+      // rotated token: give it one more lease to do so. A dead one brings nothing and we mark after that; a
+      // later rotation still restores the grant (see fence).
+      if (!holdsMarker && !graceGiven) {
+        const probe = await this.#markInFlight(key);
+        await probe?.release().catch(() => {});
+        if (!probe) {
+          graceGiven = true;
+          await waitForLock(this.store, `inflight:${key}`, this.#lease);
+          continue;
+        }
+      }
       const reason: ReauthReason =
         failure.code === 'INVALID_CLIENT'
           ? 'invalid_client'
-          : record.refreshTokenDeadline !== undefined && this.#now() >= record.refreshTokenDeadline
+          : current.refreshTokenDeadline !== undefined && this.#now() >= current.refreshTokenDeadline
             ? 'expired'
             : 'revoked';
-      const marked = await this.#markReauth(record, reason);
+      this.#cache.delete(key);
+      // The refresh token is kept (not blanked) so a mistaken mark can be inspected, or undone by a rotation.
+      const input: TokenRecordInput = {
+        ...stripManaged(current),
+        status: 'reauth_required',
+        reauthReason: reason,
+        reauthAt: this.#now(),
+      };
+      let marked: TokenRecord;
+      try {
+        marked = await this.store.put(input, current.version);
+      } catch (error) {
+        if (isSpotauthError(error, 'STORE_CONFLICT')) continue;
+        throw error;
+      }
       this.emit('reauth_required', { key, reason, record: marked });
       throw this.#reauthError(marked);
     }
-    this.emit('refresh_failed', { key, error: failure });
-    // Nothing is discarded, and a token that still works keeps being served — except to a caller who
-    // asked for a refresh now: handing them the old token would report a refresh that did not happen.
-    if (!force && record && record.status === 'active' && record.accessTokenExpiresAt > this.#now())
-      return record;
-    throw failure;
-  }
-
-  async #markReauth(record: TokenRecord, reason: ReauthReason): Promise<TokenRecord> {
-    this.#cache.delete(record.key);
-    // The refresh token is kept (not blanked) so a mistaken mark can be inspected; it is never used again.
-    const input: TokenRecordInput = {
-      ...stripManaged(record),
-      status: 'reauth_required',
-      reauthReason: reason,
-      reauthAt: this.#now(),
-    };
-    try {
-      return await this.store.put(input, record.version);
-    } catch (error) {
-      if (!isSpotauthError(error, 'STORE_CONFLICT')) throw error;
-      return (await this.store.get(record.key)) ?? record;
-    }
+    throw new SpotauthError('STORE_CONFLICT', 'The grant kept changing while its refusal was recorded.', {
+      transient: true,
+    });
   }
 
   #reauthError(record: TokenRecord): SpotauthError {
@@ -441,6 +589,78 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       return null;
     }
   }
+}
+
+/**
+ * Fencing. A refresh result is written only while the grant still holds the refresh token the request
+ * used (compare-and-swap on the version, re-read on conflict). What is kept in each interleaving — "ours"
+ * is the result that just came back from Spotify (rt = the refresh token it was sent; "rotated" = it
+ * carried a new one, so rt is now dead at Spotify), "stored" is what the store holds when it arrives:
+ *
+ *  stored                               | ours: rotated                  | ours: not rotated
+ *  -------------------------------------+--------------------------------+---------------------------------
+ *  rt, active (unchanged or rewritten)  | write ours                     | write ours
+ *  rt, reauth_required (another process | write ours: its invalid_grant  | keep the mark: rt was refused
+ *    met invalid_grant for rt)          |   came from our rotation, ours |   after Spotify took it (a
+ *                                       |   is the one token that works  |   revocation); throw REAUTH
+ *  other rt, active (another process    | keep stored: it is newer (a    | keep stored, hand it out
+ *    rotated it, or a new login)        |   later login or rotation);    |
+ *                                       |   hand it out                  |
+ *  other rt, reauth_required            | write ours: it works, theirs   | keep the mark; throw REAUTH
+ *                                       |   was refused                  |
+ *  no record (logged out meanwhile)     | stay logged out: a logout      | stay logged out; NOT_LOGGED_IN
+ *                                       |   drops tokens on purpose      |
+ *  store unreachable                    | retry the write; then keep it  | nothing to keep (stored rt
+ *                                       |   in this process and write it |   still works); the error
+ *                                       |   before the next refresh      |
+ *
+ * A refusal (invalid_grant) of rt is judged against the store and the requests still out (see #onRefused):
+ *
+ *  stored / requests out                               | outcome
+ *  ----------------------------------------------------+-------------------------------------------------
+ *  another rt, active                                  | use it (refresh with it if its access token is spent)
+ *  another rt or rt, reauth_required                   | REAUTH (someone already marked it)
+ *  no record                                           | NOT_LOGGED_IN
+ *  rt; our lease lost                                  | another process holds it and may be mid-request:
+ *                                                      |   wait for its release, then judge again
+ *  rt; we hold the lease; in-flight marker ours        | nobody else can bring a token: mark reauth_required
+ *  rt; we hold the lease; marker someone else's (a     | wait up to one lease for its answer (it releases
+ *    holder that lost its lease mid-request, or died)  |   the marker once stored), judge again; still rt
+ *                                                      |   → mark (a dead holder's rotation died with it)
+ *
+ * Only one lease holder sends requests at a time, so "requests out" are the holder's own and those of
+ * holders that lost their lease mid-request; the marker (`inflight:<key>`, held for the request's whole
+ * timeout, not renewed) is how they are seen. A holder that stalls even past that grace and then returns a
+ * rotation after the grant was marked restores it (row two above): the mark is never what loses a token.
+ */
+export function fence(
+  stored: TokenRecord | null,
+  used: string | undefined,
+  rotated: boolean,
+): 'write' | 'adopt' | 'reauth' | 'gone' {
+  if (!stored) return 'gone';
+  if (stored.refreshToken === used)
+    return stored.status === 'reauth_required' && !rotated ? 'reauth' : 'write';
+  if (stored.status === 'reauth_required') return rotated ? 'write' : 'reauth';
+  return 'adopt';
+}
+
+/** One caller's refresh: its lease, the refresh tokens Spotify refused so far, and whether it was forced. */
+interface RefreshCall {
+  lease: RefreshLease;
+  refused: Map<string, SpotauthError>;
+  force: boolean;
+}
+
+/** "Look again": the stored refresh token changed under a refresh, or its lease was lost. */
+const AGAIN = Symbol('again');
+
+function lockTimeout(): SpotauthError {
+  return new SpotauthError(
+    'LOCK_TIMEOUT',
+    'Another process is refreshing this token and has not finished; try again shortly.',
+    { transient: true },
+  );
 }
 
 function stripManaged(record: Partial<TokenRecord> & Pick<TokenRecord, 'key'>): TokenRecordInput {

@@ -1,106 +1,232 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SpotauthError } from '../../src/core/index.js';
 import { type RunningEmulator, SANDBOX_APP } from '../../src/emulator/index.js';
 import { createStore, Keyring, type TokenStore } from '../../src/stores/index.js';
 import { TokenManager } from '../../src/tokens/index.js';
 import { control, emulatorAuth, login, startTestEmulator, tokenRequests } from '../support/emulator.js';
+import { serviceAvailable, sharedStoreBackends } from '../support/services.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/refresh-worker.mjs', import.meta.url));
-const LATENCY_MS = 1_500;
-const LOCK_TTL_MS = 2_000;
+const USER = 'acct-alice';
+const KEY = `user:${USER}`;
+const LOCK = `refresh:${KEY}`;
+
+interface WorkerResult {
+  tokens: string[];
+  errors: string[];
+}
+
+const backends = sharedStoreBackends('crash', ['sqlite', 'file', 'postgres', 'redis']);
 
 /**
- * Issue 3: kill -9 a process in the middle of a refresh. The refresh request is held at the emulator by
- * injected latency; the process holding the store lock is killed while it waits.
+ * Issue 11, across real processes and stores: the lock holder is killed (SIGKILL) or frozen (SIGSTOP) while
+ * its refresh request is held at the emulator. Every test asserts the stored refresh token afterwards and
+ * the number of refresh requests the emulator saw. Nothing here measures time (see bench/crash-recovery).
  */
-describe('a process killed (SIGKILL) in the middle of a refresh', () => {
+describe.each(backends)('a lock holder killed or stalled mid-refresh, $name', (backend) => {
   let emulator: RunningEmulator;
-  let dir: string;
+  let available = true;
+  let setup: ReturnType<(typeof backends)[number]['setup']>;
   let store: TokenStore;
+  let rt0: string;
+  let before: number;
   const keys = `crash:${randomBytes(32).toString('base64')}`;
+  const children: ChildProcess[] = [];
 
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'spotauth-crash-'));
+  beforeAll(async () => {
+    if (backend.service) available = await serviceAvailable(backend.service);
     emulator = await startTestEmulator({ autoApprove: 'alice' });
-    store = await createStore(`sqlite:${join(dir, 'tokens.sqlite')}`, { keyring: Keyring.parse(keys) });
+  });
+  afterAll(() => emulator.stop());
+
+  beforeEach(async (context) => {
+    if (!available) return context.skip();
+    setup = backend.setup();
+    store = await createStore(setup.url, { keyring: Keyring.parse(keys), ...setup.options });
+    await fetch(`${emulator.url}/_emulator/faults`, { method: 'DELETE' });
+    await control(emulator, 'config', { refresh_mode: 'keep' });
   });
   afterEach(async () => {
+    if (!available) return;
+    for (const child of children.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
     await store.close();
-    await emulator.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await setup.cleanup();
   });
 
-  async function killMidRefresh(): Promise<void> {
-    const auth = emulatorAuth(emulator);
-    const manager = new TokenManager({ auth, store });
-    const { tokens } = await login(auth);
-    const record = await manager.saveGrant(tokens, { id: 'alice', account_id: 'acct-alice' });
+  const refreshes = async () => (await tokenRequests(emulator)).refresh_token - before;
+  const stats = async () =>
+    (await (await fetch(`${emulator.url}/_emulator/stats`)).json()) as {
+      token_successes: number;
+      token_errors: Record<string, number>;
+    };
+  const held = async () =>
+    ((await (await fetch(`${emulator.url}/_emulator/faults`)).json()) as { held: number }).held;
+  async function until(condition: () => Promise<boolean>, what: string): Promise<void> {
+    for (let i = 0; i < 2_000; i++) {
+      if (await condition()) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`timed out waiting until ${what}`);
+  }
+
+  /** A logged-in user whose access token has expired, in the store and at the emulator. */
+  async function expiredGrant(mode: 'keep' | 'rotate'): Promise<void> {
+    await control(emulator, 'config', { refresh_mode: mode });
+    const { tokens } = await login(emulatorAuth(emulator));
+    const record = await new TokenManager({ auth: emulatorAuth(emulator), store }).saveGrant(tokens, {
+      id: 'alice',
+      account_id: USER,
+    });
+    rt0 = tokens.refreshToken!;
     const { version, updatedAt: _u, ...rest } = record;
     await store.put({ ...rest, accessTokenExpiresAt: Date.now() - 1_000 }, version);
-    await control(emulator, 'faults', {
-      endpoint: 'token',
-      kind: 'latency',
-      latency_ms: LATENCY_MS,
-      count: 1,
-    });
-    const before = (await tokenRequests(emulator)).refresh_token;
+    await control(emulator, 'expire', { user_id: 'alice' });
+    before = (await tokenRequests(emulator)).refresh_token;
+  }
+
+  /** Starts a worker process whose one getAccessToken will be the lock holder. */
+  function startHolder(env: Record<string, string> = {}): {
+    child: ChildProcess;
+    result: Promise<WorkerResult>;
+  } {
     const child = spawn(process.execPath, [WORKER], {
       env: {
         ...process.env,
         KEYS: keys,
-        STORE_URL: `sqlite:${join(dir, 'tokens.sqlite')}`,
+        STORE_URL: setup.url,
+        STORE_OPTIONS: JSON.stringify(setup.options),
         ACCOUNTS_URL: emulator.url,
         CLIENT_ID: SANDBOX_APP.clientId,
         CLIENT_SECRET: SANDBOX_APP.clientSecret,
-        USER_ID: 'acct-alice',
+        USER_ID: USER,
         CONCURRENCY: '1',
-        LOCK_TTL_MS: String(LOCK_TTL_MS),
+        ...env,
       },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    // Wait until its refresh request is at the emulator (held by the latency), then kill it.
-    const deadline = Date.now() + 10_000;
-    while ((await tokenRequests(emulator)).refresh_token === before) {
-      if (Date.now() > deadline) throw new Error('the worker never sent its refresh');
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+    });
+    child.stderr!.resume();
+    const result = new Promise<WorkerResult>((resolve, reject) => {
+      child.on('exit', (code, signal) => {
+        if (code !== 0) return reject(new Error(`worker ended with ${code ?? signal}`));
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as WorkerResult);
+      });
+    });
+    result.catch(() => {});
+    return { child, result };
+  }
+
+  async function kill(child: ChildProcess): Promise<void> {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
-    // Let the held request complete at the emulator (its answer goes to a dead socket).
-    await new Promise((resolve) => setTimeout(resolve, LATENCY_MS + 200));
   }
 
-  it('keep mode: the stored grant still works afterwards (once the dead holder’s lock expires)', async () => {
-    await control(emulator, 'config', { refresh_mode: 'keep' });
-    await killMidRefresh();
-    const survivor = new TokenManager({ auth: emulatorAuth(emulator), store });
-    const token = await survivor.getAccessToken('acct-alice');
+  /** Holds the next token request at the emulator: before Spotify sees it, or after it rotated (answer held). */
+  const holdNext = (when: 'before' | 'after') =>
+    control(emulator, 'faults', {
+      endpoint: 'token',
+      kind: when === 'before' ? 'latency' : 'response_latency',
+      latency_ms: 120_000,
+    });
+  const releaseHeld = () => control(emulator, 'faults/release', {});
+
+  /** The holder is killed while its request is at the emulator; the emulator then finishes that request. */
+  async function killMidRequest(): Promise<void> {
+    await holdNext('before');
+    const { child } = startHolder();
+    await until(async () => (await held()) === 1, 'the holder’s refresh is at the emulator');
+    await kill(child);
+    const processed = (await stats()).token_successes + ((await stats()).token_errors['invalid_grant'] ?? 0);
+    await releaseHeld();
+    await until(
+      async () =>
+        (await stats()).token_successes + ((await stats()).token_errors['invalid_grant'] ?? 0) > processed,
+      'the emulator has finished the dead holder’s request',
+    );
+  }
+
+  it('keep mode, kill -9 mid-request: the next caller gets a valid token once the lease runs out', async () => {
+    await expiredGrant('keep');
+    await killMidRequest();
+    const token = await new TokenManager({ auth: emulatorAuth(emulator), store }).getAccessToken(USER);
     expect(emulator.state.lookupAccessToken(token)?.userId).toBe('alice');
-    const stored = (await store.get('user:acct-alice'))!;
+    const stored = (await store.get(KEY))!;
     expect(stored.status).toBe('active');
     expect(stored.accessToken).toBe(token);
+    expect(stored.refreshToken).toBe(rt0);
+    expect(await refreshes()).toBe(2);
   });
 
-  it('rotate mode: the rotated token died with the process → one clean REAUTH_REQUIRED, no retry loop', async () => {
-    await control(emulator, 'config', { refresh_mode: 'rotate' });
-    await killMidRefresh();
+  it('rotate mode, kill -9 mid-request: the rotated token died with it → one clean REAUTH_REQUIRED', async () => {
+    await expiredGrant('rotate');
+    await killMidRequest();
     const survivor = new TokenManager({ auth: emulatorAuth(emulator), store });
-    const before = (await tokenRequests(emulator)).refresh_token;
-    const error = await survivor.getAccessToken('acct-alice').catch((e: unknown) => e);
+    const error = await survivor.getAccessToken(USER).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SpotauthError);
     expect((error as SpotauthError).code).toBe('REAUTH_REQUIRED');
-    const stored = (await store.get('user:acct-alice'))!;
+    const stored = (await store.get(KEY))!;
     expect(stored.status).toBe('reauth_required');
     expect(stored.reauthReason).toBe('revoked');
-    await survivor.getAccessToken('acct-alice').catch(() => {});
-    expect((await tokenRequests(emulator)).refresh_token - before).toBe(1);
+    expect(stored.refreshToken).toBe(rt0);
+    await survivor.getAccessToken(USER).catch(() => {});
+    expect(await refreshes()).toBe(2);
+  });
+
+  it('rotate mode, a stalled holder outliving its lease while another process refreshes: it adopts that rotation', async () => {
+    await expiredGrant('rotate');
+    await holdNext('before');
+    const { child, result } = startHolder({ LOCK_LEASE_MS: '1000' });
+    await until(async () => (await held()) === 1, 'the holder’s refresh is at the emulator');
+    child.kill('SIGSTOP');
+    await store.waitForRelease!(LOCK, 20_000); // its lease runs out unrenewed
+    const token = await new TokenManager({ auth: emulatorAuth(emulator), store }).getAccessToken(USER);
+    const rotated = (await store.get(KEY))!;
+    expect(rotated.refreshToken).not.toBe(rt0);
+    await releaseHeld();
+    child.kill('SIGCONT');
+    // Its request reached Spotify with the spent token (invalid_grant); it found the rotation and used it.
+    expect(await result).toEqual({ tokens: [token], errors: [], errorCount: 0, refreshes: 0 });
+    expect(await store.get(KEY)).toEqual(rotated);
+    expect(await refreshes()).toBe(2);
+  });
+
+  it('rotate mode, an invalid_grant racing a stalled holder’s rotation waits for it: never marked', async () => {
+    await expiredGrant('rotate');
+    await holdNext('after');
+    const { child, result } = startHolder({ LOCK_LEASE_MS: '1000' });
+    await until(async () => (await held()) === 1, 'the holder’s rotation is done and its answer held');
+    child.kill('SIGSTOP');
+    await store.waitForRelease!(LOCK, 20_000);
+    // A long lease here: the racer gives a holder that lost its lease one lease to bring its answer.
+    const racer = new TokenManager({ auth: emulatorAuth(emulator), store, lockLeaseMs: 20_000 });
+    let marked = false;
+    racer.on('reauth_required', () => {
+      marked = true;
+    });
+    const refusedBefore = (await stats()).token_errors['invalid_grant'] ?? 0;
+    const racing = racer.getAccessToken(USER);
+    await until(
+      async () => ((await stats()).token_errors['invalid_grant'] ?? 0) > refusedBefore,
+      'the racer’s refresh with the spent token was refused',
+    );
+    await releaseHeld();
+    child.kill('SIGCONT');
+    const holder = await result;
+    expect(holder.errors).toEqual([]);
+    expect(await racing).toBe(holder.tokens[0]);
+    const stored = (await store.get(KEY))!;
+    expect(stored.status).toBe('active');
+    expect(stored.refreshToken).not.toBe(rt0);
+    expect(marked).toBe(false);
+    expect(await refreshes()).toBe(2);
   });
 });
 

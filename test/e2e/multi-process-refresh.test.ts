@@ -1,22 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { SANDBOX_APP } from '../../src/emulator/index.js';
-import { type CreateStoreOptions, createStore, Keyring } from '../../src/stores/index.js';
+import { createStore, Keyring } from '../../src/stores/index.js';
 import { TokenManager } from '../../src/tokens/index.js';
 import { control, emulatorAuth, login, startTestEmulator, tokenRequests } from '../support/emulator.js';
-import {
-  DATABASE_URL,
-  deleteRedisPrefix,
-  dropPostgresSchema,
-  REDIS_URL,
-  serviceAvailable,
-} from '../support/services.js';
+import { serviceAvailable, sharedStoreBackends } from '../support/services.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/refresh-worker.mjs', import.meta.url));
 const PROCESSES = 4;
@@ -60,39 +51,7 @@ function runWorker(env: Record<string, string>): Promise<WorkerResult> {
  * expired, sharing one store, with the emulator rotating refresh tokens (so a second refresh with the same
  * token would be "Refresh token revoked"). Exactly one refresh; everyone gets the same, valid token.
  */
-const backends: {
-  name: string;
-  service?: 'postgres' | 'redis';
-  setup(): { url: string; options: CreateStoreOptions; cleanup(): Promise<void> };
-}[] = [
-  {
-    name: 'PostgreSQL',
-    service: 'postgres',
-    setup() {
-      const schema = `spotauth_mp_${randomBytes(4).toString('hex')}`;
-      return { url: DATABASE_URL, options: { schema }, cleanup: () => dropPostgresSchema(schema) };
-    },
-  },
-  {
-    name: 'Redis',
-    service: 'redis',
-    setup() {
-      const keyPrefix = `spotauth-mp-${randomBytes(4).toString('hex')}:`;
-      return { url: REDIS_URL, options: { keyPrefix }, cleanup: () => deleteRedisPrefix(keyPrefix) };
-    },
-  },
-  {
-    name: 'SQLite (one file)',
-    setup() {
-      const dir = mkdtempSync(join(tmpdir(), 'spotauth-mp-'));
-      return {
-        url: `sqlite:${join(dir, 'tokens.sqlite')}`,
-        options: {},
-        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-      };
-    },
-  },
-];
+const backends = sharedStoreBackends('mp', ['postgres', 'redis', 'sqlite']);
 
 describe.each(backends)('exactly one refresh across $name-sharing processes', (backend) => {
   let emulator: RunningEmulator;

@@ -73,6 +73,43 @@ describe('faults on /api/token', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   });
 
+  it('response_latency: the request takes effect at once, its answer comes later', async () => {
+    await control(emulator, 'config', { refresh_mode: 'rotate' });
+    try {
+      const first = (await exchange(emulator, await authorizeCode(emulator))).json!;
+      const refresh = (token: unknown) =>
+        postToken(
+          emulator,
+          { grant_type: 'refresh_token', refresh_token: String(token) },
+          { auth: basic(CLIENT_ID, CLIENT_SECRET) },
+        );
+      await control(emulator, 'faults', { endpoint: 'token', kind: 'response_latency', latency_ms: 120_000 });
+      const before = (await stats(emulator)).token_successes;
+      const slow = refresh(first['refresh_token']);
+      while ((await stats(emulator)).token_successes === before) await new Promise((r) => setTimeout(r, 10));
+      // Rotated already, while its answer is still held: the old refresh token is spent.
+      const replay = await refresh(first['refresh_token']);
+      expect(replay.json).toEqual({ error: 'invalid_grant', error_description: 'Refresh token revoked' });
+      expect((await control(emulator, 'faults/release')).json).toEqual({ released: 1 });
+      const answer = await slow;
+      expect(answer.status).toBe(200);
+      expect((await refresh(answer.json!['refresh_token'])).status).toBe(200);
+      expect((await stats(emulator)).token_faults['response_latency']).toBe(1);
+    } finally {
+      await control(emulator, 'config', { refresh_mode: 'keep' });
+    }
+  });
+
+  it('latency: held requests are listed, and released early on request', async () => {
+    await control(emulator, 'faults', { endpoint: 'token', kind: 'latency', latency_ms: 120_000, count: 2 });
+    const held = [cc(), cc()];
+    while ((await control(emulator, 'faults', undefined, 'GET')).json!['held'] !== 2)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((await control(emulator, 'faults/release')).json).toEqual({ released: 2 });
+    expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
+    expect((await control(emulator, 'faults', undefined, 'GET')).json).toEqual({ faults: [], held: 0 });
+  });
+
   it('redirect: 302 to a target that counts followers', async () => {
     await control(emulator, 'faults', { endpoint: 'token', kind: 'redirect' });
     const result = await cc();

@@ -207,6 +207,100 @@ export function storeContract(
       await next?.release();
     });
 
+    describe('leases', () => {
+      it('a renewed lease outlives its first ttl and is not taken', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        const lease = await a.tryLock('refresh:user:ada', 1_000);
+        expect(await lease!.renew(30_000)).toBe(true);
+        await sleep(1_300);
+        expect(await b.tryLock('refresh:user:ada', 10_000)).toBeNull();
+        expect(await lease!.renew(30_000)).toBe(true);
+        expect(await b.tryLock('refresh:user:ada', 10_000)).toBeNull();
+        await lease!.release();
+        const next = await b.tryLock('refresh:user:ada', 10_000);
+        expect(next).not.toBeNull();
+        await next!.release();
+      });
+
+      it('a lease that ran out stays lost: renew fails, and never takes a successor’s lock', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        const lapsed = await a.tryLock('refresh:user:ada', 200);
+        await sleep(400);
+        // Ran out, not yet taken: still lost (as in Redis, where the key is gone).
+        expect(await lapsed!.renew(10_000)).toBe(false);
+        const successor = await b.tryLock('refresh:user:ada', 10_000);
+        expect(successor).not.toBeNull();
+        expect(await lapsed!.renew(10_000)).toBe(false);
+        expect(await a.tryLock('refresh:user:ada', 10_000)).toBeNull();
+        expect(await successor!.renew(10_000)).toBe(true);
+        await successor!.release();
+        expect(await successor!.renew(10_000)).toBe(false);
+      });
+
+      it('wakes a waiter when the holder releases (same instance and another one), not before', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        const lease = await a.tryLock('refresh:user:ada', 30_000);
+        const outcome = (wait: Promise<void>) =>
+          Promise.race([wait.then(() => 'woke' as const), sleep(15_000).then(() => 'hung' as const)]);
+        const waiters = [outcome(a.waitForRelease!('refresh:user:ada', 25_000))];
+        if (b !== a) waiters.push(outcome(b.waitForRelease!('refresh:user:ada', 25_000)));
+        let settled = 0;
+        for (const w of waiters) void w.then(() => settled++);
+        await sleep(300);
+        expect(settled).toBe(0);
+        await lease!.release();
+        expect(await Promise.all(waiters)).toEqual(waiters.map(() => 'woke'));
+        const next = await b.tryLock('refresh:user:ada', 10_000);
+        expect(next).not.toBeNull();
+        await next!.release();
+      });
+
+      it('keeps a waiter waiting while the holder renews', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        const lease = await a.tryLock('refresh:user:ada', 600);
+        let woke = false;
+        const wait = b.waitForRelease!('refresh:user:ada', 25_000).then(() => {
+          woke = true;
+        });
+        for (let i = 0; i < 6; i++) {
+          expect(await lease!.renew(3_000)).toBe(true);
+          await sleep(250);
+        }
+        expect(woke).toBe(false);
+        await lease!.release();
+        await Promise.race([wait, sleep(15_000)]);
+        expect(woke).toBe(true);
+      });
+
+      it('wakes a waiter when a crashed holder’s lease runs out', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        await a.tryLock('refresh:user:ada', 300); // never renewed, never released
+        const woke = await Promise.race([
+          b.waitForRelease!('refresh:user:ada', 20_000).then(() => true),
+          sleep(15_000).then(() => false),
+        ]);
+        expect(woke).toBe(true);
+        const next = await b.tryLock('refresh:user:ada', 10_000);
+        expect(next).not.toBeNull();
+        await next!.release();
+      });
+
+      it('returns at once for a free lock, and at its timeout for a held one (still held)', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        await a.waitForRelease!('refresh:user:nobody', 20_000);
+        const lease = await a.tryLock('refresh:user:ada', 30_000);
+        await b.waitForRelease!('refresh:user:ada', 100);
+        expect(await b.tryLock('refresh:user:ada', 10_000)).toBeNull();
+        await lease!.release();
+      });
+    });
+
     describe('entries (sessions, login transactions)', () => {
       it('puts, gets, replaces and deletes an entry, also across store instances', async () => {
         const a = await open();

@@ -2,7 +2,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { POSTGRES_MIGRATIONS, PostgresStore } from '../../src/stores/postgres.js';
 import { expectCode, storeContract } from './contract.js';
-import { keyringOf, sampleRecord, serviceGate, uniqueSuffix } from './helpers.js';
+import { keyringOf, sampleRecord, serviceGate, sleep, uniqueSuffix } from './helpers.js';
 
 const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 3000 });
@@ -87,6 +87,52 @@ describe.skipIf(!gate.run)('PostgresStore specifics', () => {
     expectCode(error, 'STORE_UNAVAILABLE');
     expect((error as Error).message).toContain(`${unreachable.hostname}:1`);
     expect((error as Error).message).not.toContain('hunter2-secret');
+  });
+
+  it('tells waiters of a release by LISTEN/NOTIFY on a channel of their own schema', async () => {
+    const schema = `spotauth_test_${uniqueSuffix()}`;
+    const otherSchema = `spotauth_test_${uniqueSuffix()}`;
+    const holder = await PostgresStore.open(url, { keyring: keyringOf('k1'), schema, poolSize: 2 });
+    const waiter = await PostgresStore.open(url, { keyring: keyringOf('k1'), schema, poolSize: 2 });
+    const stranger = await PostgresStore.open(url, { keyring: keyringOf('k1'), schema: otherSchema });
+    const observer = new pg.Client({ connectionString: url });
+    try {
+      const lease = await holder.tryLock('refresh:user:ada', 30_000);
+      const woke = waiter.waitForRelease('refresh:user:ada', 25_000).then(() => true);
+      // The same lock name held in another schema must not be woken by this release.
+      const strangerLease = await stranger.tryLock('refresh:user:ada', 30_000);
+      let strangerWoke = false;
+      void stranger.waitForRelease('refresh:user:ada', 2_000).then(() => {
+        strangerWoke = true;
+      });
+      const listens = async () =>
+        (
+          await admin.query<{ query: string }>(
+            "SELECT query FROM pg_stat_activity WHERE query LIKE 'LISTEN \"spotauth_released_%'",
+          )
+        ).rows.map((r) => r.query);
+      for (let i = 0; i < 100 && (await listens()).length < 2; i++) await sleep(50);
+      const channels = [...new Set(await listens())];
+      expect(channels).toHaveLength(2); // one per schema
+      await observer.connect();
+      const heard: string[] = [];
+      observer.on('notification', (m) => heard.push(`${m.channel}:${m.payload}`));
+      for (const listen of channels) await observer.query(listen);
+      await lease!.release();
+      expect(await Promise.race([woke, sleep(15_000).then(() => false)])).toBe(true);
+      await sleep(100);
+      expect(heard).toHaveLength(1);
+      expect(heard[0]).toMatch(/^spotauth_released_[0-9a-f]{16}:refresh:user:ada$/);
+      expect(strangerWoke).toBe(false);
+      await strangerLease!.release();
+    } finally {
+      await observer.end().catch(() => {});
+      await holder.close();
+      await waiter.close();
+      await stranger.close();
+      await dropSchema(schema);
+      await dropSchema(otherSchema);
+    }
   });
 
   it('rejects unsafe schema names', async () => {

@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/stores/redis.js';
 import { expectCode, storeContract } from './contract.js';
-import { keyringOf, sampleRecord, serviceGate, uniqueSuffix } from './helpers.js';
+import { keyringOf, sampleRecord, serviceGate, sleep, uniqueSuffix } from './helpers.js';
 
 const url = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const admin = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 3000 });
@@ -69,6 +69,37 @@ describe.skipIf(!gate.run)('RedisStore specifics', () => {
       expect(store.describe()).toContain(keyPrefix);
     } finally {
       await store.close();
+      const keys = await keysUnder(keyPrefix);
+      if (keys.length) await admin.del(...keys);
+    }
+  });
+
+  it('tells waiters of a release by pub/sub: one subscriber per store on <prefix>released', async () => {
+    const keyPrefix = `spotauth-test-${uniqueSuffix()}:`;
+    const holder = await RedisStore.open(url, { keyring: keyringOf('k1'), keyPrefix });
+    const waiter = await RedisStore.open(url, { keyring: keyringOf('k1'), keyPrefix });
+    const messages: string[] = [];
+    const listener = admin.duplicate();
+    try {
+      listener.on('message', (_channel: string, name: string) => messages.push(name));
+      await listener.subscribe(`${keyPrefix}released`);
+      const lease = await holder.tryLock('refresh:user:ada', 30_000);
+      const woke = waiter.waitForRelease('refresh:user:ada', 25_000).then(() => true);
+      await sleep(100);
+      const [, subscribers] = (await admin.pubsub('NUMSUB', `${keyPrefix}released`)) as [string, number];
+      expect(subscribers).toBe(2); // the waiter's store and this test's listener
+      await lease!.release();
+      expect(await Promise.race([woke, sleep(15_000).then(() => false)])).toBe(true);
+      for (let i = 0; i < 100 && messages.length === 0; i++) await sleep(20);
+      expect(messages).toEqual(['refresh:user:ada']);
+      // A release by someone who no longer holds the lock publishes nothing.
+      await lease!.release();
+      await sleep(100);
+      expect(messages).toEqual(['refresh:user:ada']);
+    } finally {
+      listener.disconnect();
+      await holder.close();
+      await waiter.close();
       const keys = await keysUnder(keyPrefix);
       if (keys.length) await admin.del(...keys);
     }

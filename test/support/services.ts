@@ -1,5 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import type { CreateStoreOptions } from '../../src/stores/index.js';
 
 export const DATABASE_URL = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -48,4 +53,51 @@ export async function deleteRedisPrefix(prefix: string): Promise<void> {
     if (keys.length) await redis.del(...keys);
   } while (cursor !== '0');
   await redis.quit();
+}
+
+/** A store that several processes can share, set up in a namespace of its own for each test. */
+export interface SharedStoreBackend {
+  name: string;
+  /** The service it needs (its tests skip, loudly, when it is absent). */
+  service?: 'postgres' | 'redis';
+  setup(): { url: string; options: CreateStoreOptions; cleanup(): Promise<void> };
+}
+
+/** The cross-process stores, by kind: a SQLite or JSON file in a temp folder, a PostgreSQL schema, a Redis prefix. */
+export function sharedStoreBackends(
+  tag: string,
+  kinds: ReadonlyArray<'sqlite' | 'file' | 'postgres' | 'redis'>,
+): SharedStoreBackend[] {
+  const inTempDir = (name: string, scheme: string, file: string): SharedStoreBackend => ({
+    name,
+    setup() {
+      const dir = mkdtempSync(join(tmpdir(), `spotauth-${tag}-`));
+      return {
+        url: `${scheme}:${join(dir, file)}`,
+        options: {},
+        cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  });
+  const all: Record<(typeof kinds)[number], SharedStoreBackend> = {
+    sqlite: inTempDir('SQLite', 'sqlite', 'tokens.sqlite'),
+    file: inTempDir('file (the CLI’s store)', 'file', 'tokens.json'),
+    postgres: {
+      name: 'PostgreSQL',
+      service: 'postgres',
+      setup() {
+        const schema = `spotauth_${tag}_${randomBytes(4).toString('hex')}`;
+        return { url: DATABASE_URL, options: { schema }, cleanup: () => dropPostgresSchema(schema) };
+      },
+    },
+    redis: {
+      name: 'Redis',
+      service: 'redis',
+      setup() {
+        const keyPrefix = `spotauth-${tag}-${randomBytes(4).toString('hex')}:`;
+        return { url: REDIS_URL, options: { keyPrefix }, cleanup: () => deleteRedisPrefix(keyPrefix) };
+      },
+    },
+  };
+  return kinds.map((kind) => all[kind]);
 }
