@@ -71,10 +71,23 @@ export interface FetchSpotauth {
 }
 
 export function toResponse(answer: AuthResponse): Response {
-  const headers = new Headers(answer.headers);
-  for (const cookie of answer.cookies) headers.append('set-cookie', cookie);
   const empty = answer.status === 204 || answer.status === 304 || answer.body === '';
+  // Plain headers when there is no cookie: runtimes with a fast path for them (@hono/node-server's
+  // Response) write them straight out instead of iterating a Headers object.
+  let headers: Record<string, string> | Headers = answer.headers;
+  if (answer.cookies.length > 0) {
+    headers = new Headers(answer.headers);
+    for (const cookie of answer.cookies) headers.append('set-cookie', cookie);
+  }
   return new Response(empty ? null : answer.body, { status: answer.status, headers });
+}
+
+/** `/path?query` of an absolute URL that a Request already normalised (cheaper than new URL() per request). */
+function pathAndQuery(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1) return '/';
+  const hash = url.indexOf('#', start);
+  return hash === -1 ? url.slice(start) : url.slice(start, hash);
 }
 
 export function spotauthFetch(
@@ -82,10 +95,9 @@ export function spotauthFetch(
 ): FetchSpotauth {
   const handler = 'handler' in options ? options.handler : createSpotauth(options);
   const fromRequest = (request: Request, context?: RequestContext): AuthRequest => {
-    const url = new URL(request.url);
     return {
       method: request.method,
-      url: `${url.pathname}${url.search}`,
+      url: pathAndQuery(request.url),
       header: (name) => request.headers.get(name) ?? undefined,
       ip: context?.ip ?? options.clientIp?.(request),
       form: async () =>
