@@ -3,45 +3,16 @@
 // comes from autocannon in this one, same connections and duration. The host's speed drifts by tens of
 // percent within minutes (a shared virtual machine), so the rounds are short and paired — bare then ours,
 // ours then bare, alternating — and the ratio is the median of the per-pair ratios.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
-import { median } from './lib.mjs';
+import { freePort, loadRound, loginCookie, median, startNodeProcess } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONNECTIONS = 32;
 const DURATION = 2;
 const PAIRS = 8;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startProcess(args, env, ready) {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      if (ready.test(output)) resolve({ child, output });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
-  });
-}
 
 const BARE = `
 const http = require('node:http');
@@ -50,40 +21,12 @@ http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'applicat
   .listen(Number(process.env.PORT), '127.0.0.1', () => console.log('bare ready'));
 `;
 
-async function login(url) {
-  const cookies = new Map();
-  let next = `${url}/login`;
-  for (let i = 0; i < 6; i++) {
-    const response = await fetch(next, {
-      redirect: 'manual',
-      headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, ...rest] = pair.split('=');
-      cookies.set(name, rest.join('='));
-    }
-    const location = response.headers.get('location');
-    if (!location) break;
-    next = new URL(location, next).href;
-  }
-  const session = cookies.get('spotauth_session');
-  if (!session) throw new Error('login failed');
-  return `spotauth_session=${session}`;
-}
-
-function load(url, headers) {
-  return new Promise((resolve, reject) => {
-    autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers }, (error, result) =>
-      error ? reject(error) : resolve(result),
-    );
-  });
-}
+const load = (url, headers) => loadRound(url, { connections: CONNECTIONS, duration: DURATION, headers });
 
 const dir = mkdtempSync(join(tmpdir(), 'spotauth-bench-'));
 const serverPort = await freePort();
 const barePort = await freePort();
-const server = await startProcess(
+const server = await startNodeProcess(
   [join(ROOT, 'dist/cli/main.js'), 'serve'],
   {
     PORT: String(serverPort),
@@ -96,9 +39,9 @@ const server = await startProcess(
   },
   /Open http/,
 );
-const bare = await startProcess(['-e', BARE], { PORT: String(barePort) }, /bare ready/);
+const bare = await startNodeProcess(['-e', BARE], { PORT: String(barePort) }, /bare ready/);
 try {
-  const cookie = await login(`http://127.0.0.1:${serverPort}`);
+  const cookie = await loginCookie(`http://127.0.0.1:${serverPort}/login`);
   const check = await fetch(`http://127.0.0.1:${serverPort}/token`, { headers: { cookie } });
   if (check.status !== 200) throw new Error(`GET /token answered ${check.status}`);
   const bareUrl = `http://127.0.0.1:${barePort}/`;
