@@ -24,6 +24,7 @@ import {
   createResponder,
   DEFAULT_PAGES,
   type ErrorView,
+  failureDetail,
   type Pages,
   type Responder,
   viewOfError,
@@ -501,11 +502,7 @@ export class SpotauthHandler {
   #failure(request: Pick<AuthRequest, 'header' | 'url'>, error: unknown, json: boolean): AuthResponse {
     const view = viewOfError(error, this.loginUrl());
     if (view.status >= 500) {
-      const detail = isSpotauthError(error)
-        ? error.message
-        : error instanceof Error
-          ? error.name
-          : typeof error;
+      const detail = failureDetail(error);
       this.#logger.error(
         { code: view.code ?? view.error, detail, route: request.url.split('?', 1)[0] },
         'request failed',

@@ -173,6 +173,14 @@ export function viewOfError(error: unknown, loginHref: string): ErrorView {
   };
 }
 
+/**
+ * What the log gets about a failure answered with a 5xx: a SpotauthError's message (secret-free by
+ * construction), else only the error's name — a library's message or cause may carry a token.
+ */
+export function failureDetail(error: unknown): string {
+  return isSpotauthError(error) ? error.message : error instanceof Error ? error.name : typeof error;
+}
+
 function publicMessage(error: SpotauthError, hidden: string | undefined): string {
   if (hidden !== undefined) return `${hidden} The details were logged for the operator.`;
   if (error.code === 'REAUTH_REQUIRED' || error.code === 'API_UNAUTHORIZED')

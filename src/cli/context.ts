@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { SpotauthError } from '../core/errors.js';
 import { MemoryEntries } from '../stores/entries.js';
 import { FileStore } from '../stores/file.js';
+import { MemoryStore } from '../stores/memory.js';
 import type { TokenRecord, TokenStore } from '../stores/types.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { type CliKey, loadCliKey } from './key-source.js';
@@ -108,11 +109,13 @@ export function profileScoped(store: TokenStore, profile: string): TokenStore {
     kind: store.kind,
     describe: () => store.describe(),
     get: (key) => store.get(scoped(key)),
-    put: (record, expectedVersion) => store.put({ ...record, key: scoped(record.key) }, expectedVersion),
-    delete: (key) => store.delete(scoped(key)),
+    put: (record, expectedVersion, options) =>
+      store.put({ ...record, key: scoped(record.key) }, expectedVersion, options),
+    delete: (key, options) => store.delete(scoped(key), options),
     list: (prefix, options) => store.list(prefix, options),
     quarantine: (key) => store.quarantine(scoped(key)),
     entries: store.entries,
+    outbox: store.outbox,
     tryLock: (name, ttlMs) => store.tryLock(name, ttlMs),
     ...(store.waitForRelease
       ? { waitForRelease: (name: string, timeoutMs: number) => store.waitForRelease!(name, timeoutMs) }
@@ -133,6 +136,7 @@ function emptyStore(): TokenStore {
     list: async () => [],
     quarantine: async () => null,
     entries: new MemoryEntries(),
+    outbox: new MemoryStore().outbox,
     tryLock: async () => null,
     close: async () => {},
   };

@@ -112,16 +112,80 @@ SPOTAUTH_ENCRYPTION_KEYS, XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/spota
       await (await import('./commands/emulator.js')).runEmulatorCommand(options);
     });
 
-  const keys = program.command('keys').description('manage the encryption keys of persistent token stores');
+  const keys = program
+    .command('keys')
+    .description(
+      'manage keys: the encryption keys of the token stores (generate, reencrypt) and the token broker API’s service keys (create, list, revoke)',
+    )
+    .addHelpText(
+      'after',
+      `
+Two kinds of key, unrelated:
+  encryption keys (generate, reencrypt)  encrypt tokens at rest: SPOTAUTH_ENCRYPTION_KEYS
+  broker service keys (create, list, revoke)  let other backend services call /api/v1 with
+                                         Authorization: Bearer sk_<id>_<secret>; they live in the server's store
+create/list/revoke open the store \`spotauth serve\` uses (SPOTAUTH_STORE, SPOTAUTH_DATA_DIR,
+SPOTAUTH_ENCRYPTION_KEYS; a .env file is read), or the one --store names.`,
+    );
   keys
     .command('generate')
-    .description('print a new key entry to append to SPOTAUTH_ENCRYPTION_KEYS')
+    .description('[encryption] print a new key entry to append to SPOTAUTH_ENCRYPTION_KEYS')
     .action(async (options) => (await import('./commands/keys.js')).runKeysGenerate(options));
   keys
     .command('reencrypt')
-    .description('re-encrypt every stored token under the active key (after adding a new one)')
+    .description('[encryption] re-encrypt every stored token under the active key (after adding a new one)')
     .requiredOption('--store <url>', 'the store: a SQLite path, postgres://…, redis://…, or file:PATH')
     .action(async (options) => (await import('./commands/keys.js')).runKeysReencrypt(options));
+
+  const storeOption = () =>
+    new Option('--store <url>', "the server's store (default: SPOTAUTH_STORE, else .data/spotauth.sqlite)");
+  keys
+    .command('create')
+    .description('[broker] create a service key for the token broker API; prints it once')
+    .requiredOption('--name <name>', 'which service uses the key (shown in `keys list`)')
+    .option('--users <ids>', 'Spotify account ids the key may see: "all" or ID,ID,…', 'all')
+    .option(
+      '--scopes <scopes>',
+      'scopes the service needs: tokens only for grants holding all of them; the proxy only for endpoints needing one of them (default: no restriction)',
+    )
+    .option('--proxy', 'allow the Web API proxy (/api/v1/users/{id}/spotify/…)')
+    .option('--expires <days>', 'refuse the key after this many days (default: never)')
+    .option('--json', 'print JSON (the key and its settings) instead of the bare key')
+    .addOption(storeOption())
+    .action(async (options) => (await import('./commands/broker-keys.js')).runKeysCreate(options));
+  keys
+    .command('list')
+    .description('[broker] list service keys (never their secrets): permissions, created, last used, status')
+    .option('--json', 'print JSON')
+    .addOption(storeOption())
+    .action(async (options) => (await import('./commands/broker-keys.js')).runKeysList(options));
+  keys
+    .command('revoke')
+    .description('[broker] revoke a service key by id; every server instance refuses it within 1 s')
+    .argument('<id>', 'the key id (the part after "sk_", see `keys list`)')
+    .addOption(storeOption())
+    .action(async (id, options) => (await import('./commands/broker-keys.js')).runKeysRevoke(id, options));
+
+  const webhooks = program
+    .command('webhooks')
+    .description('the webhook outbox: delivery log, manual retries, a signing secret');
+  webhooks
+    .command('list')
+    .description('recent webhook events and each delivery: status, attempts, last error')
+    .addOption(storeOption())
+    .option('--pending', 'only events still being delivered')
+    .option('--limit <n>', 'how many events, newest first', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (options) => (await import('./commands/webhooks.js')).runWebhooksList(options));
+  webhooks
+    .command('retry <id>')
+    .description('deliver an event again now (its failed and pending destinations)')
+    .addOption(storeOption())
+    .action(async (id, options) => (await import('./commands/webhooks.js')).runWebhooksRetry(id, options));
+  webhooks
+    .command('secret')
+    .description('print a new SPOTAUTH_WEBHOOK_SECRET (whsec_…)')
+    .action(async () => (await import('./commands/webhooks.js')).runWebhooksSecret());
 
   return program;
 }

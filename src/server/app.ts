@@ -9,10 +9,10 @@ import pino, { type Logger } from 'pino';
 import { fromFastify, sendToFastify, spotauthFastify } from '../adapters/fastify.js';
 import { createSpotauth } from '../auth/handler.js';
 import { baseHeaders, isOwnHost, pageHeaderSet } from '../auth/security.js';
+import { type BrokerOptions, brokerRoutes } from '../broker/routes.js';
 import type { SpotifyAuth } from '../core/spotify-auth.js';
 import type { TokenStore } from '../stores/types.js';
 import type { TokenManager } from '../tokens/token-manager.js';
-import { brokerPlugin } from './broker/plugin.js';
 import type { ServerConfig } from './config.js';
 import { installErrorHandling, malformedHttp, routerRefusal, sendView } from './errors.js';
 import { loggerOptions } from './logging.js';
@@ -32,6 +32,8 @@ export interface AppDependencies {
   imageOrigins?: string[];
   /** Supply a logger (tests capture it); default: pino to stdout at config.logLevel. */
   logger?: Logger;
+  /** Broker settings beyond the configuration: proxy limits, key cache, hooks (the webhook outbox). */
+  broker?: Partial<Omit<BrokerOptions, 'handler' | 'tokens' | 'bootstrapKeys'>>;
 }
 
 const BODY_LIMIT = 16 * 1024;
@@ -106,7 +108,13 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   });
   registerPages(app, { handler: spotauth, scope: config.scope, sandbox: config.sandbox, htmlHeaders });
   registerHealthRoutes(app, { handler: spotauth, auth, store, metrics, metricsToken: config.metricsToken });
-  await app.register(brokerPlugin, { handler: spotauth, tokens, keys: config.brokerKeys });
+  await app.register(brokerRoutes, {
+    ...deps.broker,
+    handler: spotauth,
+    tokens,
+    bootstrapKeys: config.brokerKeys,
+    publicUrl: config.publicUrl,
+  });
 
   tokens.on('quarantined', ({ key, code, location }) =>
     app.log.warn(

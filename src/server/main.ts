@@ -1,15 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { loadWebhookConfig } from '../broker/webhooks/config.js';
 import { authConfigFromEnv } from '../core/env.js';
 import { SpotauthError } from '../core/errors.js';
 import { SpotifyAuth, type SpotifyAuthConfig } from '../core/index.js';
-import { Keyring } from '../stores/encryption.js';
 import { createStore } from '../stores/index.js';
 import { TokenManager } from '../tokens/token-manager.js';
 import { buildApp } from './app.js';
 import { loadServerConfig, type ServerConfig, startupWarnings } from './config.js';
+import { loadKeyring } from './keyring.js';
 import { ServerMetrics } from './metrics.js';
 
 export interface ServeOptions {
@@ -40,6 +38,7 @@ export async function startServer(
   options: ServeOptions = {},
 ): Promise<RunningServer> {
   const config = loadServerConfig(env, options);
+  const webhooks = loadWebhookConfig(env);
   const closers: (() => Promise<void>)[] = [];
   const metrics = new ServerMetrics();
 
@@ -77,7 +76,7 @@ export async function startServer(
   const keyring = await loadKeyring(config, env);
   const store = await createStore(config.storeUrl, keyring ? { keyring } : {});
   closers.push(() => store.close());
-  const tokens = new TokenManager({ auth, store });
+  const tokens = new TokenManager({ auth, store, webhookEvents: webhooks !== null });
   metrics.observe(tokens);
 
   const app = await buildApp({
@@ -100,6 +99,11 @@ export async function startServer(
         : `Cannot listen on ${config.host}:${config.port} (${code ?? 'error'}).`,
     );
   }
+  if (webhooks) {
+    const { startWebhooks } = await import('../broker/webhooks/service.js');
+    const running = startWebhooks(store, webhooks, app.log);
+    closers.push(() => running.stop());
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url =
@@ -114,37 +118,6 @@ export async function startServer(
       for (const close of closers.reverse()) await close().catch(() => {});
     },
   };
-}
-
-async function loadKeyring(config: ServerConfig, env: NodeJS.ProcessEnv): Promise<Keyring | null> {
-  const fromEnv = Keyring.fromEnv(env);
-  if (fromEnv) return fromEnv;
-  if (config.storeUrl.startsWith('memory:')) return null;
-  if (!config.sandbox) {
-    throw new SpotauthError(
-      'INVALID_CONFIG',
-      'Tokens are stored encrypted, so SPOTAUTH_ENCRYPTION_KEYS is required outside sandbox mode. Create a key with `spotauth keys generate` and set SPOTAUTH_ENCRYPTION_KEYS=<the printed kid:key>.',
-    );
-  }
-  const path = join(config.dataDir, 'sandbox.key');
-  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
-  let key: Buffer;
-  try {
-    key = Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
-  } catch {
-    key = randomBytes(32);
-    await writeFile(path, `${key.toString('base64')}\n`, { mode: 0o600 });
-    process.stderr.write(
-      `\n  WARNING: generated a local encryption key at ${path} (sandbox only). Outside the sandbox, set SPOTAUTH_ENCRYPTION_KEYS.\n`,
-    );
-  }
-  await chmod(path, 0o600);
-  if (key.length !== 32)
-    throw new SpotauthError(
-      'INVALID_CONFIG',
-      `${path} is damaged; delete it (and ${config.storeUrl}) to start over.`,
-    );
-  return new Keyring({ sandbox: key });
 }
 
 function banner(

@@ -37,8 +37,9 @@ import {
 } from './file-lock.js';
 import { assertLockArgs } from './lock-owner.js';
 import { jitteredPoll, sharedSignals, waitForRelease } from './lock-wait.js';
+import { appendTo, DocumentOutbox, type StoredOutboxEvent } from './outbox.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
 
 export const FILE_FORMAT = 'spotauth-file-store';
 export const FILE_FORMAT_VERSION = 1;
@@ -53,6 +54,8 @@ export interface FileStoreOptions {
 
 interface Loaded {
   records: Record<string, SealedRecord>;
+  /** Webhook events, in the same document so they are written in the same step as the records. */
+  outbox: Record<string, StoredOutboxEvent>;
   /** The bytes read, kept to become `<file>.bak` on the next write. */
   raw: Buffer | null;
 }
@@ -74,6 +77,7 @@ export class FileStore implements EncryptedStore {
   readonly #lockTimeoutMs: number;
   readonly #writeLockTtlMs: number;
   readonly entries: FileEntries;
+  readonly outbox: DocumentOutbox;
   #dirReady: Promise<void> | undefined;
 
   constructor(path: string, options: FileStoreOptions) {
@@ -86,6 +90,10 @@ export class FileStore implements EncryptedStore {
       this.path,
       new EntryCodec(this.kind, options.keyring),
       this.#lockTimeoutMs,
+    );
+    this.outbox = new DocumentOutbox(
+      (change) => this.#modify((loaded) => change(loaded.outbox)),
+      async () => (await this.#load()).outbox,
     );
   }
 
@@ -102,22 +110,28 @@ export class FileStore implements EncryptedStore {
     return sealed ? this.#codec.open(sealed) : null;
   }
 
-  async put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord> {
+  async put(
+    record: TokenRecordInput,
+    expectedVersion: number | null,
+    options?: WriteOptions,
+  ): Promise<TokenRecord> {
     checkInput(record, expectedVersion);
-    return this.#modify(({ records }) => {
+    return this.#modify(({ records, outbox }) => {
       const currentVersion = records[record.key]?.version ?? null;
       if (currentVersion !== expectedVersion)
         throw conflictError(record.key, expectedVersion, currentVersion);
       const stored = stamp(record, (currentVersion ?? 0) + 1, Date.now());
       records[record.key] = this.#codec.seal(stored);
+      if (options?.events) appendTo(outbox, options.events, stored.updatedAt);
       return { changed: true, result: stored };
     });
   }
 
-  async delete(key: string): Promise<void> {
-    await this.#modify(({ records }) => {
+  async delete(key: string, options?: WriteOptions): Promise<void> {
+    await this.#modify(({ records, outbox }) => {
       const changed = key in records;
       delete records[key];
+      if (changed && options?.events) appendTo(outbox, options.events, Date.now());
       return { changed, result: undefined };
     });
   }
@@ -216,7 +230,12 @@ export class FileStore implements EncryptedStore {
       const loaded = await this.#load();
       const { changed, result } = await change(loaded);
       if (changed) {
-        const body = { format: FILE_FORMAT, version: FILE_FORMAT_VERSION, records: loaded.records };
+        const body = {
+          format: FILE_FORMAT,
+          version: FILE_FORMAT_VERSION,
+          records: loaded.records,
+          ...(Object.keys(loaded.outbox).length > 0 ? { outbox: loaded.outbox } : {}),
+        };
         // The bytes we just parsed successfully are, by definition, the last good file.
         if (loaded.raw !== null) await atomicWrite(this.backupPath, loaded.raw);
         await atomicWrite(this.path, Buffer.from(`${JSON.stringify(body, null, 2)}\n`, 'utf8'));
@@ -257,9 +276,12 @@ export class FileStore implements EncryptedStore {
             'Copy the backup over it to restore, or delete the backup to start over.',
         );
       }
-      return { records: {}, raw: null };
+      return { records: {}, outbox: {}, raw: null };
     }
-    return { records: this.#parse(raw, this.path), raw };
+    const records = this.#parse(raw, this.path);
+    const { outbox } = JSON.parse(raw.toString('utf8')) as { outbox?: unknown };
+    const events = typeof outbox === 'object' && outbox !== null && !Array.isArray(outbox) ? outbox : {};
+    return { records, outbox: events as Record<string, StoredOutboxEvent>, raw };
   }
 
   #parse(raw: Buffer, path: string): Record<string, SealedRecord> {

@@ -6,7 +6,15 @@ import { checkInput, conflictError, stamp } from './codec.js';
 import { MemoryEntries } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { ReleaseSignals, waitForRelease } from './lock-wait.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, TokenStore } from './types.js';
+import { appendTo, DocumentOutbox, type StoredOutboxEvent } from './outbox.js';
+import type {
+  ListOptions,
+  LockHandle,
+  TokenRecord,
+  TokenRecordInput,
+  TokenStore,
+  WriteOptions,
+} from './types.js';
 
 export interface MemoryStoreOptions {
   /** The clock lock leases are measured on (tests make a lease run out by moving it). Default Date.now. */
@@ -20,10 +28,16 @@ export class MemoryStore implements TokenStore {
   readonly #released = new ReleaseSignals();
   readonly #now: () => number;
 
+  readonly #events: Record<string, StoredOutboxEvent> = {};
+  readonly entries = new MemoryEntries();
+  readonly outbox = new DocumentOutbox(
+    async (change) => change(this.#events).result,
+    async () => this.#events,
+  );
+
   constructor(options: MemoryStoreOptions = {}) {
     this.#now = options.now ?? Date.now;
   }
-  readonly entries = new MemoryEntries();
 
   describe(): string {
     return 'memory (this process only, lost on exit)';
@@ -34,18 +48,23 @@ export class MemoryStore implements TokenStore {
     return record ? structuredClone(record) : null;
   }
 
-  async put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord> {
+  async put(
+    record: TokenRecordInput,
+    expectedVersion: number | null,
+    options?: WriteOptions,
+  ): Promise<TokenRecord> {
     checkInput(record, expectedVersion);
     const current = this.#records.get(record.key);
     const currentVersion = current?.version ?? null;
     if (currentVersion !== expectedVersion) throw conflictError(record.key, expectedVersion, currentVersion);
     const stored = stamp(structuredClone(record), (currentVersion ?? 0) + 1, Date.now());
     this.#records.set(record.key, stored);
+    if (options?.events) appendTo(this.#events, options.events, Date.now());
     return structuredClone(stored);
   }
 
-  async delete(key: string): Promise<void> {
-    this.#records.delete(key);
+  async delete(key: string, options?: WriteOptions): Promise<void> {
+    if (this.#records.delete(key) && options?.events) appendTo(this.#events, options.events, Date.now());
   }
 
   /** Memory records are plaintext objects: none is ever unreadable, so `options` has nothing to report. */

@@ -24,8 +24,9 @@ import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, ReleaseSignals, waitForRelease } from './lock-wait.js';
 import { PostgresEntries } from './postgres-entries.js';
+import { PostgresOutbox } from './postgres-outbox.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
 export interface PostgresStoreOptions {
@@ -95,6 +96,22 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string;
       CREATE INDEX ON {t}entries (ns, tag) WHERE tag IS NOT NULL;
       CREATE INDEX ON {t}entries (expires_at) WHERE expires_at IS NOT NULL;`,
   },
+  {
+    version: 4,
+    name: 'webhook outbox',
+    sql: `
+      CREATE TABLE {t}outbox (
+        id text PRIMARY KEY,
+        type text NOT NULL,
+        payload text NOT NULL,
+        created_at bigint NOT NULL,
+        deliveries text NOT NULL,
+        next_attempt_at bigint,
+        claim text,
+        claimed_until bigint
+      );
+      CREATE INDEX ON {t}outbox (next_attempt_at) WHERE next_attempt_at IS NOT NULL;`,
+  },
 ];
 
 interface DbRow {
@@ -120,6 +137,7 @@ export class PostgresStore implements EncryptedStore {
   #listener: Promise<Client | null> | undefined;
   #closed = false;
   readonly entries: PostgresEntries;
+  readonly outbox: PostgresOutbox;
 
   private constructor(
     pool: Pool,
@@ -139,6 +157,7 @@ export class PostgresStore implements EncryptedStore {
       .digest('hex')
       .slice(0, 16)}`;
     this.#newClient = newClient;
+    this.outbox = new PostgresOutbox(`${this.#t}outbox`, (sql, values) => this.#query(sql, values));
     this.entries = new PostgresEntries(
       `${this.#t}entries`,
       new EntryCodec(this.kind, keyring),
@@ -197,23 +216,41 @@ export class PostgresStore implements EncryptedStore {
     return rows[0] ? this.#open(rows[0]) : null;
   }
 
-  async put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord> {
+  async put(
+    record: TokenRecordInput,
+    expectedVersion: number | null,
+    options?: WriteOptions,
+  ): Promise<TokenRecord> {
     checkInput(record, expectedVersion);
     const stored = stamp(record, (expectedVersion ?? 0) + 1, Date.now());
     const row = sealedToRow(this.#codec.seal(stored));
-    const values = [row.key, row.version, row.updatedAt, row.accessToken, row.refreshToken, row.data];
-    const result =
+    const values: unknown[] = [
+      row.key,
+      row.version,
+      row.updatedAt,
+      row.accessToken,
+      row.refreshToken,
+      row.data,
+    ];
+    const write =
       expectedVersion === null
-        ? await this.#query(
-            `INSERT INTO ${this.#t}tokens (key, version, updated_at, access_token, refresh_token, data)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING RETURNING version`,
-            values,
-          )
-        : await this.#query(
-            `UPDATE ${this.#t}tokens SET version = $2, updated_at = $3, access_token = $4, refresh_token = $5,
-               data = $6 WHERE key = $1 AND version = $7 RETURNING version`,
-            [...values, expectedVersion],
-          );
+        ? `INSERT INTO ${this.#t}tokens (key, version, updated_at, access_token, refresh_token, data)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO NOTHING RETURNING version`
+        : `UPDATE ${this.#t}tokens SET version = $2, updated_at = $3, access_token = $4, refresh_token = $5,
+               data = $6 WHERE key = $1 AND version = $7 RETURNING version`;
+    if (expectedVersion !== null) values.push(expectedVersion);
+    const events = options?.events;
+    let result: { rowCount: number | null };
+    if (events?.length) {
+      // One statement: the record and its events commit together, or not at all.
+      const appended = this.outbox.eventsAfter(events, values.length + 1, stored.updatedAt);
+      result = await this.#query(`WITH written AS (${write})${appended.sql} SELECT version FROM written`, [
+        ...values,
+        ...appended.values,
+      ]);
+    } else {
+      result = await this.#query(write, values);
+    }
     if (result.rowCount !== 1) {
       const { rows } = await this.#query<{ version: string }>(
         `SELECT version FROM ${this.#t}tokens WHERE key = $1`,
@@ -224,8 +261,17 @@ export class PostgresStore implements EncryptedStore {
     return stored;
   }
 
-  async delete(key: string): Promise<void> {
-    await this.#query(`DELETE FROM ${this.#t}tokens WHERE key = $1`, [key]);
+  async delete(key: string, options?: WriteOptions): Promise<void> {
+    const events = options?.events;
+    if (!events?.length) {
+      await this.#query(`DELETE FROM ${this.#t}tokens WHERE key = $1`, [key]);
+      return;
+    }
+    const appended = this.outbox.eventsAfter(events, 2, Date.now());
+    await this.#query(
+      `WITH written AS (DELETE FROM ${this.#t}tokens WHERE key = $1 RETURNING key)${appended.sql} SELECT 1`,
+      [key, ...appended.values],
+    );
   }
 
   async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {

@@ -21,8 +21,9 @@ import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, ReleaseSignals, waitForRelease } from './lock-wait.js';
 import { RedisEntries } from './redis-entries.js';
+import { appendFragment, RedisOutbox } from './redis-outbox.js';
 import type { EncryptedStore } from './reencrypt.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
 export interface RedisStoreOptions {
@@ -33,7 +34,7 @@ export interface RedisStoreOptions {
   connectTimeoutMs?: number;
 }
 
-/** KEYS[1] record; ARGV[1] expected version ('' = create only), ARGV[2] new JSON. Returns 1, or the conflict. */
+/** KEYS[1] record (+ KEYS[2..3] outbox when events come along); ARGV[1] expected version ('' = create only), ARGV[2] new JSON. Returns 1, or the conflict. */
 const PUT_SCRIPT = `
 local current = redis.call('GET', KEYS[1])
 if ARGV[1] == '' then
@@ -44,7 +45,14 @@ else
   if tostring(version) ~= ARGV[1] then return {0, version} end
 end
 redis.call('SET', KEYS[1], ARGV[2])
+if #KEYS > 1 then ${appendFragment(2, 3, 3)} end
 return {1, 0}`;
+
+/** KEYS[1] record, KEYS[2..3] outbox; ARGV from 1 as appendFragment wants. Events only if it existed. */
+const DELETE_SCRIPT = `
+if redis.call('DEL', KEYS[1]) == 0 then return 0 end
+${appendFragment(2, 3, 1)}
+return 1`;
 
 /** KEYS[1] lock; ARGV[1] owner, ARGV[2] channel, ARGV[3] lock name. */
 const RELEASE_SCRIPT = `
@@ -74,6 +82,7 @@ export class RedisStore implements EncryptedStore {
   #subscriber: Promise<Redis | null> | undefined;
   #closed = false;
   readonly entries: RedisEntries;
+  readonly outbox: RedisOutbox;
 
   private constructor(redis: Redis, url: string, prefix: string, keyring: Keyring) {
     this.#redis = redis;
@@ -81,6 +90,7 @@ export class RedisStore implements EncryptedStore {
     this.#prefix = prefix;
     this.#codec = new RecordCodec(this.kind, keyring);
     this.#channel = `${prefix}released`;
+    this.outbox = new RedisOutbox(prefix, (fn) => this.#call(fn));
     this.entries = new RedisEntries(prefix, new EntryCodec(this.kind, keyring), (fn) => this.#call(fn));
   }
 
@@ -117,25 +127,45 @@ export class RedisStore implements EncryptedStore {
     return raw === null ? null : this.#open(raw);
   }
 
-  async put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord> {
+  async put(
+    record: TokenRecordInput,
+    expectedVersion: number | null,
+    options?: WriteOptions,
+  ): Promise<TokenRecord> {
     checkInput(record, expectedVersion);
     const stored = stamp(record, (expectedVersion ?? 0) + 1, Date.now());
     const json = JSON.stringify(this.#codec.seal(stored));
-    const [ok, actual] = (await this.#call((r) =>
-      r.eval(
-        PUT_SCRIPT,
-        1,
-        this.#recordKey(record.key),
-        expectedVersion === null ? '' : String(expectedVersion),
-        json,
-      ),
-    )) as [number, number];
+    const events = options?.events;
+    const keys = [this.#recordKey(record.key)];
+    const args = [expectedVersion === null ? '' : String(expectedVersion), json];
+    if (events?.length) {
+      keys.push(this.outbox.dueKey, this.outbox.logKey);
+      args.push(...this.outbox.appendArgs(events, stored.updatedAt));
+    }
+    const [ok, actual] = (await this.#call((r) => r.eval(PUT_SCRIPT, keys.length, ...keys, ...args))) as [
+      number,
+      number,
+    ];
     if (ok !== 1) throw conflictError(record.key, expectedVersion, actual === -1 ? null : actual);
     return stored;
   }
 
-  async delete(key: string): Promise<void> {
-    await this.#call((r) => r.del(this.#recordKey(key)));
+  async delete(key: string, options?: WriteOptions): Promise<void> {
+    const events = options?.events;
+    if (!events?.length) {
+      await this.#call((r) => r.del(this.#recordKey(key)));
+      return;
+    }
+    await this.#call((r) =>
+      r.eval(
+        DELETE_SCRIPT,
+        3,
+        this.#recordKey(key),
+        this.outbox.dueKey,
+        this.outbox.logKey,
+        ...this.outbox.appendArgs(events, Date.now()),
+      ),
+    );
   }
 
   async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {

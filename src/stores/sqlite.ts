@@ -24,7 +24,8 @@ import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, type ReleaseSignals, sharedSignals, waitForRelease } from './lock-wait.js';
 import type { EncryptedStore } from './reencrypt.js';
 import { SqliteEntries } from './sqlite-entries.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput } from './types.js';
+import { SqliteOutbox } from './sqlite-outbox.js';
+import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
 
 export interface SqliteStoreOptions {
   keyring: Keyring;
@@ -88,6 +89,22 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; s
       CREATE INDEX spotauth_entries_tag ON spotauth_entries (ns, tag) WHERE tag IS NOT NULL;
       CREATE INDEX spotauth_entries_expiry ON spotauth_entries (expires_at) WHERE expires_at IS NOT NULL;`,
   },
+  {
+    version: 4,
+    name: 'webhook outbox',
+    sql: `
+      CREATE TABLE spotauth_outbox (
+        id TEXT PRIMARY KEY NOT NULL,
+        type TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        deliveries TEXT NOT NULL,
+        next_attempt_at INTEGER,
+        claim TEXT,
+        claimed_until INTEGER
+      );
+      CREATE INDEX spotauth_outbox_due ON spotauth_outbox (next_attempt_at) WHERE next_attempt_at IS NOT NULL;`,
+  },
 ];
 
 interface DbRow {
@@ -106,6 +123,7 @@ export class SqliteStore implements EncryptedStore {
   readonly #codec: RecordCodec;
   readonly #released: ReleaseSignals;
   readonly entries: SqliteEntries;
+  readonly outbox: SqliteOutbox;
 
   private constructor(path: string, db: BetterSqlite3.Database, keyring: Keyring) {
     this.path = path;
@@ -113,6 +131,7 @@ export class SqliteStore implements EncryptedStore {
     this.#codec = new RecordCodec(this.kind, keyring);
     this.#released = sharedSignals(`sqlite:${path}`);
     this.entries = new SqliteEntries(db, new EntryCodec(this.kind, keyring), (fn) => this.#run(fn));
+    this.outbox = new SqliteOutbox(db, (fn) => this.#run(fn));
   }
 
   /** Opens (creating with mode 0600 if needed) and migrates the database. */
@@ -162,11 +181,15 @@ export class SqliteStore implements EncryptedStore {
     return row ? this.#open(row) : null;
   }
 
-  async put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord> {
+  async put(
+    record: TokenRecordInput,
+    expectedVersion: number | null,
+    options?: WriteOptions,
+  ): Promise<TokenRecord> {
     checkInput(record, expectedVersion);
     const stored = stamp(record, (expectedVersion ?? 0) + 1, Date.now());
     const row = sealedToRow(this.#codec.seal(stored));
-    const changes = this.#run(() => {
+    const write = () => {
       if (expectedVersion === null) {
         return this.#db
           .prepare(
@@ -181,7 +204,17 @@ export class SqliteStore implements EncryptedStore {
              refresh_token = @refreshToken, data = @data WHERE key = @key AND version = @expectedVersion`,
         )
         .run({ ...row, expectedVersion }).changes;
-    });
+    };
+    const events = options?.events;
+    const changes = this.#run(() =>
+      events?.length
+        ? this.#db.transaction(() => {
+            const changed = write();
+            if (changed === 1) this.outbox.insert(events, stored.updatedAt);
+            return changed;
+          })()
+        : write(),
+    );
     if (changes !== 1) {
       const current = this.#run(() =>
         this.#db
@@ -193,8 +226,14 @@ export class SqliteStore implements EncryptedStore {
     return stored;
   }
 
-  async delete(key: string): Promise<void> {
-    this.#run(() => this.#db.prepare('DELETE FROM spotauth_tokens WHERE key = ?').run(key));
+  async delete(key: string, options?: WriteOptions): Promise<void> {
+    const events = options?.events;
+    this.#run(() =>
+      this.#db.transaction(() => {
+        const { changes } = this.#db.prepare('DELETE FROM spotauth_tokens WHERE key = ?').run(key);
+        if (changes === 1 && events?.length) this.outbox.insert(events, Date.now());
+      })(),
+    );
   }
 
   async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {

@@ -1,3 +1,5 @@
+import type { NewOutboxEvent, Outbox } from './outbox.js';
+
 /**
  * The one interface every token store implements. Stores hold *plaintext* records in memory only; every
  * persistent backend encrypts the secret fields (access and refresh token) before they leave the process.
@@ -98,6 +100,14 @@ export interface EntryStore {
   purgeExpired(): Promise<number>;
 }
 
+export interface WriteOptions {
+  /**
+   * Outbox events written in the same atomic step as this change: both happen, or neither (a failed
+   * compare-and-swap appends nothing).
+   */
+  events?: readonly NewOutboxEvent[];
+}
+
 export interface TokenStore {
   /** e.g. 'memory' | 'file' | 'sqlite' | 'postgres' | 'redis' */
   readonly kind: string;
@@ -109,8 +119,9 @@ export interface TokenStore {
    * a number → succeeds only if the stored version equals it. Throws SpotauthError code STORE_CONFLICT
    * otherwise. Returns the stored record with its new version.
    */
-  put(record: TokenRecordInput, expectedVersion: number | null): Promise<TokenRecord>;
-  delete(key: string): Promise<void>;
+  put(record: TokenRecordInput, expectedVersion: number | null, options?: WriteOptions): Promise<TokenRecord>;
+  /** Deletes the record if present (with `options.events`, only then are they appended). */
+  delete(key: string, options?: WriteOptions): Promise<void>;
   list(prefix?: string, options?: ListOptions): Promise<TokenRecord[]>;
   /**
    * Moves the raw stored bytes of `key` aside (kept for the operator, never read again by spotauth) and
@@ -133,5 +144,7 @@ export interface TokenStore {
   waitForRelease?(name: string, timeoutMs: number): Promise<void>;
   /** Sessions, login transactions and other short-lived entries, on the same backend. */
   readonly entries: EntryStore;
+  /** Webhook events, appended atomically with the writes that cause them (WriteOptions.events). */
+  readonly outbox: Outbox;
   close(): Promise<void>;
 }

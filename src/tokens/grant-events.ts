@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { NewOutboxEvent } from '../stores/outbox.js';
-import type { ReauthReason, TokenRecord } from '../stores/types.js';
+import type { ReauthReason, TokenRecordInput } from '../stores/types.js';
 
 export type GrantEventType = 'grant.linked' | 'grant.deleted' | 'grant.reauth_required' | 'grant.expiring';
 
@@ -22,7 +22,9 @@ function event(type: GrantEventType, data: Record<string, unknown>, now: number)
 }
 
 /** What every grant event says about the grant (the account id, never a token). */
-function grantData(record: Pick<TokenRecord, 'key' | 'scope' | 'refreshTokenDeadline' | 'meta'>) {
+type GrantFields = Pick<TokenRecordInput, 'key' | 'scope' | 'refreshTokenDeadline' | 'meta'>;
+
+function grantData(record: GrantFields) {
   return {
     user: record.key.startsWith('user:') ? record.key.slice('user:'.length) : record.key,
     display_name: record.meta?.['displayName'] ?? null,
@@ -34,12 +36,12 @@ function grantData(record: Pick<TokenRecord, 'key' | 'scope' | 'refreshTokenDead
 }
 
 export const grantEvents = {
-  linked: (record: TokenRecord, now: number) => event('grant.linked', grantData(record), now),
+  linked: (record: GrantFields, now: number) => event('grant.linked', grantData(record), now),
   deleted: (key: string, now: number) =>
     event('grant.deleted', { user: key.startsWith('user:') ? key.slice('user:'.length) : key }, now),
-  reauthRequired: (record: TokenRecord, reason: ReauthReason, now: number) =>
+  reauthRequired: (record: GrantFields, reason: ReauthReason, now: number) =>
     event('grant.reauth_required', { ...grantData(record), reason }, now),
-  expiring: (record: TokenRecord, thresholdDays: number, now: number) =>
+  expiring: (record: GrantFields, thresholdDays: number, now: number) =>
     event(
       'grant.expiring',
       {

@@ -4,6 +4,7 @@ import { isSpotauthError, SpotauthError } from '../core/errors.js';
 import type { SpotifyAuth } from '../core/spotify-auth.js';
 import type { TokenSet } from '../core/token-endpoint.js';
 import { isUnreadableRecordError } from '../stores/codec.js';
+import type { NewOutboxEvent } from '../stores/outbox.js';
 import type {
   ListOptions,
   LockHandle,
@@ -11,7 +12,9 @@ import type {
   TokenRecord,
   TokenRecordInput,
   TokenStore,
+  WriteOptions,
 } from '../stores/types.js';
+import { grantEvents } from './grant-events.js';
 import { RefreshLease, waitForLock } from './lease.js';
 import { backoffDelay, DEFAULT_RETRY, jitter, type RetryPolicy, withRetries } from './retry.js';
 
@@ -58,6 +61,11 @@ export interface TokenManagerOptions {
    * the store again. Bounds how stale a logout or revocation elsewhere can look here. Default 5 s; 0 = off.
    */
   cacheTtlMs?: number;
+  /**
+   * Write grant events (`grant.linked`, `grant.reauth_required`, `grant.deleted`) to the store's outbox in
+   * the same step as each change, for the broker's webhooks. Default false (nothing would send them).
+   */
+  webhookEvents?: boolean;
   now?: () => number;
 }
 
@@ -117,6 +125,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   readonly #now: () => number;
   readonly #inflight = new Map<string, Promise<TokenRecord>>();
   readonly #cacheTtl: number;
+  readonly #webhookEvents: boolean;
   readonly #cache = new Map<string, { record: TokenRecord; until: number }>();
   /** Rotations Spotify answered but the store refused to take (it was unreachable): written before anything else. */
   readonly #unsaved = new Map<
@@ -137,6 +146,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#now = options.now ?? Date.now;
     this.#cacheTtl = options.cacheTtlMs ?? 5_000;
+    this.#webhookEvents = options.webhookEvents ?? false;
   }
 
   /** Stores a fresh grant after login (a new consent: authorized_at = now). Returns the store key. */
@@ -169,7 +179,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
         ...(identity.display_name ? { displayName: identity.display_name } : {}),
       },
     };
-    const record = await this.#upsert(input);
+    const record = await this.#upsert(
+      input,
+      this.#events(() => grantEvents.linked(input, now)),
+    );
     this.#cache.delete(key);
     this.emit('saved', { key, record });
     return record;
@@ -208,7 +221,13 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   /** An app (client-credentials) token, cached in the store and refreshed single-flight like a user's. */
   async getAppToken(force = false): Promise<string> {
-    return (await this.#fresh(APP_PREFIX + this.auth.config.clientId, force)).accessToken;
+    return (await this.getAppAccessToken(force)).accessToken;
+  }
+
+  /** The app token with its expiry (client-credentials tokens carry no scopes). */
+  async getAppAccessToken(force = false): Promise<AccessToken> {
+    const record = await this.#fresh(APP_PREFIX + this.auth.config.clientId, force);
+    return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
   }
 
   async getGrant(user: string): Promise<TokenRecord | null> {
@@ -235,7 +254,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   async deleteGrant(user: string): Promise<void> {
     const key = userKey(user);
     this.#cache.delete(key);
-    await this.store.delete(key);
+    await this.store.delete(
+      key,
+      this.#events(() => grantEvents.deleted(key, this.#now())),
+    );
     this.emit('deleted', { key });
   }
 
@@ -528,7 +550,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
       };
       let marked: TokenRecord;
       try {
-        marked = await this.store.put(input, current.version);
+        marked = await this.store.put(
+          input,
+          current.version,
+          this.#events(() => grantEvents.reauthRequired(input, reason, this.#now())),
+        );
       } catch (error) {
         if (isSpotauthError(error, 'STORE_CONFLICT')) continue;
         throw error;
@@ -557,11 +583,16 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     );
   }
 
-  async #upsert(input: TokenRecordInput): Promise<TokenRecord> {
+  /** The outbox part of a write, when webhook events are on. */
+  #events(make: () => NewOutboxEvent): WriteOptions | undefined {
+    return this.#webhookEvents ? { events: [make()] } : undefined;
+  }
+
+  async #upsert(input: TokenRecordInput, options: WriteOptions | undefined): Promise<TokenRecord> {
     for (let attempt = 0; attempt < 5; attempt++) {
       const existing = await this.#readForReplace(input.key);
       try {
-        return await this.store.put(input, existing?.version ?? null);
+        return await this.store.put(input, existing?.version ?? null, options);
       } catch (error) {
         if (!isSpotauthError(error, 'STORE_CONFLICT')) throw error;
       }

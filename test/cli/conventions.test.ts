@@ -18,6 +18,9 @@ const COMMANDS = [
   ['keys'],
   ['keys', 'generate'],
   ['keys', 'reencrypt'],
+  ['keys', 'create'],
+  ['keys', 'list'],
+  ['keys', 'revoke'],
 ];
 
 describe('spotauth conventions', () => {

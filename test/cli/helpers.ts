@@ -75,8 +75,8 @@ export interface RunningCli {
   done: Promise<CliResult>;
 }
 
-export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
-  const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): RunningCli {
+  const child = spawn(process.execPath, [CLI, ...args], { env, cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const listeners = new Set<() => void>();
@@ -124,8 +124,8 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): RunningCli {
 }
 
 /** Runs the CLI to completion (stdin closed at once). */
-export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  const cli = startCli(args, env);
+export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliResult> {
+  const cli = startCli(args, env, cwd);
   cli.child.stdin!.end();
   return cli.done;
 }

@@ -372,6 +372,96 @@ export function storeContract(
         });
     });
 
+    describe('webhook outbox', () => {
+      const event = (id: string) => ({ id, type: 'grant.linked', payload: `{"n":"${id}"}` });
+
+      it('appends events with the write that causes them, and none when the write fails', async () => {
+        const store = await open();
+        const created = await store.put(sampleRecord('user:ada'), null, {
+          events: [event('e1'), event('e2')],
+        });
+        await expect(
+          store.put(sampleRecord('user:ada'), null, { events: [event('lost1')] }),
+        ).rejects.toThrow();
+        await expect(
+          store.put(sampleRecord('user:ada'), created.version + 5, { events: [event('lost2')] }),
+        ).rejects.toThrow();
+        await store.delete('user:nobody', { events: [event('lost3')] });
+        await store.delete('user:ada', { events: [event('e3')] });
+        expect(await store.get('user:ada')).toBeNull();
+        const listed = await store.outbox.list();
+        expect(listed.map((e) => e.id).sort()).toEqual(['e1', 'e2', 'e3']);
+        expect(listed.find((e) => e.id === 'e1')).toMatchObject({
+          type: 'grant.linked',
+          payload: '{"n":"e1"}',
+          deliveries: [],
+          nextAttemptAt: expect.any(Number),
+        });
+      });
+
+      it('gives each due event to one claimer at a time, across instances', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        await a.outbox.append(Array.from({ length: 12 }, (_, i) => event(`c${i}`)));
+        const rounds = await Promise.all([a, b, a, b].map((store) => store.outbox.claim(5, 60_000)));
+        const ids = rounds.flat().map((claimed) => claimed.id);
+        expect(ids.sort()).toEqual(Array.from({ length: 12 }, (_, i) => `c${i}`).sort());
+        expect(await a.outbox.claim(5, 60_000)).toEqual([]);
+      });
+
+      it('settles only with the live claim; a lapsed claim lets another sender take the event', async () => {
+        const a = await open();
+        const b = harness.shared ? await open() : a;
+        await a.outbox.append([event('s1')]);
+        const [first] = await a.outbox.claim(1, 100);
+        expect(first).toMatchObject({ id: 's1', claim: expect.any(String) });
+        await sleep(200);
+        const [second] = await b.outbox.claim(1, 60_000);
+        expect(second?.id).toBe('s1');
+        const delivered = [
+          {
+            url: 'https://hooks.example/x',
+            status: 'delivered' as const,
+            attempts: 1,
+            deliveredAt: Date.now(),
+          },
+        ];
+        expect(await a.outbox.settle('s1', first!.claim, delivered, null)).toBe(false);
+        expect(await b.outbox.settle('s1', second!.claim, delivered, null)).toBe(true);
+        expect(await a.outbox.get('s1')).toMatchObject({ nextAttemptAt: null, deliveries: delivered });
+        expect(await a.outbox.claim(5, 60_000)).toEqual([]);
+        expect(await a.outbox.list({ pendingOnly: true })).toEqual([]);
+      });
+
+      it('retries a failed event on demand, and purges settled old events', async () => {
+        const store = await open();
+        await store.outbox.append([event('r1'), event('r2')]);
+        const claimed = await store.outbox.claim(2, 60_000);
+        const failed = [
+          { url: 'https://hooks.example/x', status: 'failed' as const, attempts: 15, lastError: 'HTTP 500' },
+        ];
+        for (const { id, claim } of claimed)
+          expect(await store.outbox.settle(id, claim, failed, null)).toBe(true);
+        expect(await store.outbox.retry('r1')).toBe(true);
+        expect(await store.outbox.retry('nope')).toBe(false);
+        const again = await store.outbox.claim(5, 60_000);
+        expect(again.map((e) => e.id)).toEqual(['r1']);
+        expect(again[0]!.deliveries).toEqual([
+          {
+            url: 'https://hooks.example/x',
+            status: 'pending',
+            attempts: 0,
+            nextAttemptAt: expect.any(Number),
+            lastError: 'HTTP 500',
+          },
+        ]);
+        await sleep(20);
+        expect(await store.outbox.purge(1)).toBe(1);
+        expect(await store.outbox.get('r2')).toBeNull();
+        expect(await store.outbox.get('r1')).not.toBeNull();
+      });
+    });
+
     it('returns copies: mutating a returned record does not change the store', async () => {
       const store = await open();
       const stored = await store.put(sampleRecord('user:ada'), null);

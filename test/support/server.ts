@@ -4,7 +4,7 @@ import pino from 'pino';
 import { SpotifyAuth } from '../../src/core/index.js';
 import type { EmulatorOptions, RunningEmulator } from '../../src/emulator/index.js';
 import { SANDBOX_APP } from '../../src/emulator/index.js';
-import { buildApp } from '../../src/server/app.js';
+import { type AppDependencies, buildApp } from '../../src/server/app.js';
 import { loadServerConfig } from '../../src/server/config.js';
 import { loggerOptions } from '../../src/server/logging.js';
 import { ServerMetrics } from '../../src/server/metrics.js';
@@ -44,9 +44,14 @@ export async function startTestServer(
     tokens?: Partial<TokenManagerOptions>;
     /** Sees every request the server's SpotifyAuth sends (token endpoint, readiness probes). */
     onAuthFetch?: (url: string, init: RequestInit | undefined) => void;
+    /** Broker settings (proxy limits and base, key cache, hooks). */
+    broker?: AppDependencies['broker'];
+    /** Reuse a running emulator (several server instances on one Spotify); the caller stops it. */
+    sharedEmulator?: RunningEmulator;
   } = {},
 ): Promise<TestServer> {
-  const emulator = await startTestEmulator({ autoApprove: 'alice', ...options.emulator });
+  const emulator =
+    options.sharedEmulator ?? (await startTestEmulator({ autoApprove: 'alice', ...options.emulator }));
   const port = await freePort();
   const origin = `http://127.0.0.1:${port}`;
   await fetch(`${emulator.url}/_emulator/apps`, {
@@ -90,7 +95,16 @@ export async function startTestServer(
     },
   });
   const logger = pino(loggerOptions('debug'), sink);
-  const app = await buildApp({ config, auth, tokens, store, metrics, logger, imageOrigins: [emulator.url] });
+  const app = await buildApp({
+    config,
+    auth,
+    tokens,
+    store,
+    metrics,
+    logger,
+    imageOrigins: [emulator.url],
+    ...(options.broker ? { broker: options.broker } : {}),
+  });
   await app.listen({ port, host: '127.0.0.1' });
   return {
     url: origin,
@@ -100,7 +114,7 @@ export async function startTestServer(
     logs,
     close: async () => {
       await app.close();
-      await emulator.stop();
+      if (!options.sharedEmulator) await emulator.stop();
     },
   };
 }

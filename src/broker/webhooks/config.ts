@@ -7,6 +7,17 @@ export interface WebhookConfig {
   key: Buffer;
   /** Days before the 6-month refresh-token deadline at which `grant.expiring` is sent, largest first. */
   expiringDays: number[];
+  /** How often the outbox is polled for due events (SPOTAUTH_WEBHOOK_POLL_MS, default 1000). */
+  pollMs: number;
+  /** First retry delay of a failed delivery; doubles per attempt up to 1 h (SPOTAUTH_WEBHOOK_RETRY_BASE_MS, default 10 s). */
+  retryBaseMs: number;
+  /** How often the deadline scan runs (SPOTAUTH_WEBHOOK_SCAN_INTERVAL_MS, default 1 h). */
+  scanIntervalMs: number;
+  /**
+   * How long an instance's claim on an event lasts (SPOTAUTH_WEBHOOK_LEASE_MS, default 60 s): if it dies
+   * mid-delivery, another instance sends the event this long after.
+   */
+  leaseMs: number;
 }
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|\[::1\]|localhost)$/;
@@ -56,7 +67,20 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
     urls: [...new Set(urls)],
     key: webhookKey(secret),
     expiringDays: [...new Set(days)].sort((a, b) => b - a),
+    pollMs: milliseconds(env, 'SPOTAUTH_WEBHOOK_POLL_MS', 1000),
+    retryBaseMs: milliseconds(env, 'SPOTAUTH_WEBHOOK_RETRY_BASE_MS', 10_000),
+    scanIntervalMs: milliseconds(env, 'SPOTAUTH_WEBHOOK_SCAN_INTERVAL_MS', 3_600_000),
+    leaseMs: milliseconds(env, 'SPOTAUTH_WEBHOOK_LEASE_MS', 60_000),
   };
+}
+
+function milliseconds(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 10 || value > 86_400_000)
+    throw configError(`${name} must be a whole number of milliseconds between 10 and 86400000.`);
+  return value;
 }
 
 function configError(message: string): SpotauthError {
