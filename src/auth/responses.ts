@@ -47,6 +47,8 @@ const DEFAULT_PAGE_CSP =
 export interface Responder {
   readonly base: Readonly<Record<string, string>>;
   json(status: number, value: unknown, cookies?: string[], extra?: Record<string, string>): AuthResponse;
+  /** JSON already serialised (a cached body). */
+  jsonText(status: number, body: string): AuthResponse;
   redirect(location: string, cookies?: string[]): AuthResponse;
   error(view: ErrorView, json: boolean, cookies?: string[]): AuthResponse;
 }
@@ -74,6 +76,7 @@ export function createResponder(
     base,
     json: (status, value, cookies = [], extra) =>
       response(status, JSON.stringify(value), extra ? { ...jsonHeaders, ...extra } : jsonHeaders, cookies),
+    jsonText: (status, body) => response(status, body, jsonHeaders),
     redirect: (location, cookies = []) =>
       response(303, '', { ...base, 'cache-control': 'no-store', location }, cookies),
     error: (view, json, cookies = []) => {
