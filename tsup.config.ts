@@ -1,22 +1,7 @@
 import { defineConfig } from 'tsup';
 
-export default defineConfig({
-  entry: {
-    index: 'src/index.ts',
-    'emulator/index': 'src/emulator/index.ts',
-    'server/index': 'src/server/index.ts',
-    'adapters/fastify': 'src/adapters/fastify.ts',
-    'adapters/express': 'src/adapters/express.ts',
-    'adapters/fetch': 'src/adapters/fetch.ts',
-    'broker-client/index': 'src/broker-client/index.ts',
-    'cli/main': 'src/cli/main.ts',
-  },
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  splitting: true,
-  clean: true,
-  dts: {
+export default defineConfig([
+  {
     entry: {
       index: 'src/index.ts',
       'emulator/index': 'src/emulator/index.ts',
@@ -25,9 +10,42 @@ export default defineConfig({
       'adapters/express': 'src/adapters/express.ts',
       'adapters/fetch': 'src/adapters/fetch.ts',
       'broker-client/index': 'src/broker-client/index.ts',
+      'cli/main': 'src/cli/main.ts',
     },
+    format: ['esm'],
+    target: 'node20',
+    platform: 'node',
+    splitting: true,
+    clean: true,
+    dts: {
+      entry: {
+        index: 'src/index.ts',
+        'emulator/index': 'src/emulator/index.ts',
+        'server/index': 'src/server/index.ts',
+        'adapters/fastify': 'src/adapters/fastify.ts',
+        'adapters/express': 'src/adapters/express.ts',
+        'adapters/fetch': 'src/adapters/fetch.ts',
+        'broker-client/index': 'src/broker-client/index.ts',
+      },
+    },
+    sourcemap: false,
+    // Optional native module: resolved at run time, never bundled.
+    external: ['@napi-rs/keyring'],
   },
-  sourcemap: false,
-  // Optional native module: resolved at run time, never bundled.
-  external: ['@napi-rs/keyring'],
-});
+  {
+    // spotauth/browser: one self-contained ES module (openapi-fetch inlined), so a page can import it with
+    // no bundler; bundlers tree-shake it as usual. Typed with DOM and without Node (src/browser/tsconfig).
+    // Its own folder: both builds run at once, and the one above empties dist/ (declarations included).
+    entry: { index: 'src/browser/index.ts' },
+    outDir: 'dist-browser',
+    format: ['esm'],
+    target: 'es2022',
+    platform: 'browser',
+    splitting: false,
+    noExternal: ['openapi-fetch'],
+    tsconfig: 'src/browser/tsconfig.json',
+    dts: true,
+    clean: true,
+    sourcemap: false,
+  },
+]);

@@ -1,9 +1,9 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { SpotauthError } from '../core/errors.js';
 import { parseRetryAfter } from '../core/retry-after.js';
-import { backoffDelay } from '../tokens/retry.js';
-import type { TokenManager } from '../tokens/token-manager.js';
+import { backoffDelay, delay } from '../tokens/retry.js';
 import { ENDPOINT_SCOPES } from './endpoint-scopes.js';
+
+// Runtime-neutral (no node: imports): the browser client (spotauth/browser) uses this same fetch.
 
 export interface ApiRetryOptions {
   /** A Retry-After up to this long is waited out (idempotent requests only); beyond it RATE_LIMITED is thrown. Default 5 s. */
@@ -53,11 +53,21 @@ export function sharedCooldown(apiUrl: string): RateLimitCooldown {
   return cooldown;
 }
 
+/**
+ * Where the bearer token comes from: a valid access token, or — `force`, after Spotify answered 401 to
+ * `rejected` — a freshly refreshed one (a source may return a newer token someone else already refreshed
+ * instead of refreshing again). A TokenManager (server, CLI) or the browser client.
+ */
+export type AccessTokenSource = (force: boolean, rejected?: string) => Promise<string>;
+
+/** The scopes a Web API operation needs (for MISSING_SCOPE errors); `scopesFor` below knows them all. */
+export type ScopeLookup = (method: string, path: string) => readonly string[];
+
 export interface AuthorizedFetchOptions {
-  tokens: TokenManager;
-  /** The user whose token is used; undefined → the app (client-credentials) token. */
-  user: string | undefined;
+  accessToken: AccessTokenSource;
   apiUrl: string;
+  /** Names the missing scope in MISSING_SCOPE errors. Optional: the table is 4 KB the browser can skip. */
+  scopesFor?: ScopeLookup | undefined;
   retry: ApiRetryOptions;
   cooldown: RateLimitCooldown;
   fetch: typeof fetch;
@@ -99,13 +109,7 @@ const MAX_ERROR_BODY = 2_048;
 export function createAuthorizedFetch(
   options: AuthorizedFetchOptions,
 ): (input: Request | ApiRequest) => Promise<Response> {
-  const { tokens, user, retry, cooldown } = options;
-  const token = (force: boolean): Promise<string> =>
-    user === undefined
-      ? tokens.getAppToken(force)
-      : force
-        ? tokens.refreshNow(user).then((t) => t.accessToken)
-        : tokens.getAccessToken(user);
+  const { accessToken: token, retry, cooldown } = options;
 
   return async (input: Request | ApiRequest): Promise<Response> => {
     const method = input.method.toUpperCase();
@@ -123,9 +127,11 @@ export function createAuthorizedFetch(
     }
     let refreshed = false;
     let forceToken = false;
+    let sent: string | undefined;
     for (let attempt = 1; ; attempt++) {
       if (cooldown.remainingMs() > 0) await waitForCooldown(cooldown, retry);
-      headers.set('authorization', `Bearer ${await token(forceToken)}`);
+      sent = await token(forceToken, sent);
+      headers.set('authorization', `Bearer ${sent}`);
       forceToken = false;
       let response: Response;
       try {
@@ -162,10 +168,20 @@ export function createAuthorizedFetch(
       }
       if (response.status === 429) {
         const { reason } = await readError(response);
-        const retryAfter = parseRetryAfter(response.headers.get('retry-after')) ?? 1;
+        // Browsers usually cannot read Retry-After: Spotify does not expose it to scripts (WEB-API-2026 §4).
+        const header = parseRetryAfter(response.headers.get('retry-after'));
+        const retryAfter = header ?? 1;
         cooldown.extend(Date.now() + retryAfter * 1000, reason);
-        if (idempotent && attempt < retry.maxAttempts && retryAfter * 1000 <= retry.maxRetryAfterMs) continue;
-        throw rateLimited(retryAfter, reason);
+        // A used-up daily quota is not worth a retry when its wait is unknown.
+        const hopeless = header === undefined && reason === 'QUOTA_EXCEEDED';
+        if (
+          idempotent &&
+          !hopeless &&
+          attempt < retry.maxAttempts &&
+          retryAfter * 1000 <= retry.maxRetryAfterMs
+        )
+          continue;
+        throw rateLimited(header, reason);
       }
       if (response.status >= 500) {
         const { message } = await readError(response);
@@ -186,6 +202,7 @@ export function createAuthorizedFetch(
         response,
         method,
         new URL(input.url).pathname.slice(new URL(options.apiUrl).pathname.length),
+        options.scopesFor,
       );
     }
   };
@@ -198,14 +215,20 @@ async function waitForCooldown(cooldown: RateLimitCooldown, retry: ApiRetryOptio
   await delay(remaining);
 }
 
-function rateLimited(retryAfter: number, reason: string | undefined): SpotauthError {
-  const quota = reason === 'QUOTA_EXCEEDED';
+/** `retryAfter` undefined: Spotify's wait could not be read (a browser without Expose-Headers). */
+function rateLimited(retryAfter: number | undefined, reason: string | undefined): SpotauthError {
+  const when = retryAfter === undefined ? 'later' : `in ${formatSeconds(retryAfter)}`;
   return new SpotauthError(
     'RATE_LIMITED',
-    quota
-      ? `This app's Spotify quota is used up (QUOTA_EXCEEDED); try again in ${formatSeconds(retryAfter)}.`
-      : `Spotify is rate limiting this app; try again in ${formatSeconds(retryAfter)}.`,
-    { status: 429, transient: true, retryAfter, ...(reason ? { reason } : {}) },
+    reason === 'QUOTA_EXCEEDED'
+      ? `This app's Spotify quota is used up (QUOTA_EXCEEDED); try again ${when}.`
+      : `Spotify is rate limiting this app; try again ${when}.`,
+    {
+      status: 429,
+      transient: true,
+      ...(retryAfter !== undefined ? { retryAfter } : {}),
+      ...(reason ? { reason } : {}),
+    },
   );
 }
 
@@ -257,12 +280,13 @@ export async function apiClientError(
   response: Response,
   method: string,
   path: string,
+  scopes: ScopeLookup | undefined,
 ): Promise<SpotauthError> {
   const status = response.status;
   const { message, text } = await readError(response);
   if (status === 403) {
     if (message === 'Insufficient client scope') {
-      const requiredScopes = scopesFor(method, path);
+      const requiredScopes = scopes?.(method, path) ?? [];
       return new SpotauthError(
         'MISSING_SCOPE',
         requiredScopes.length

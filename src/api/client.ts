@@ -1,12 +1,13 @@
 import createClient, { type Client } from 'openapi-fetch';
-import type { TokenManager } from '../tokens/token-manager.js';
 import {
+  type AccessTokenSource,
   ApiRequest,
   type ApiRetryOptions,
   createAuthorizedFetch,
   DEFAULT_API_RETRY,
   discardBody,
   type RateLimitCooldown,
+  scopesFor,
   sharedCooldown,
 } from './authorized-fetch.js';
 import type { components, paths } from './spotify-web-api.js';
@@ -14,10 +15,24 @@ import type { components, paths } from './spotify-web-api.js';
 export type SpotifyPaths = paths;
 export type SpotifySchemas = components['schemas'];
 
+/**
+ * The part of a TokenManager that SpotifyApi uses. Structural, so that the browser build (which has no
+ * TokenManager: it needs Node) can type-check this file without Node's types.
+ */
+export interface ApiTokenManager {
+  readonly auth: { readonly config: { readonly apiUrl: URL } };
+  getAccessToken(user: string): Promise<string>;
+  refreshNow(user: string): Promise<{ accessToken: string }>;
+  getAppToken(force?: boolean): Promise<string>;
+}
+
 export interface SpotifyApiOptions {
-  tokens: TokenManager;
+  /** Tokens from a TokenManager (server, CLI)… */
+  tokens?: ApiTokenManager | undefined;
   /** The user (Spotify account id) whose token to use; omit for the app token (catalogue calls only). */
   user?: string | undefined;
+  /** …or from any other source, such as the browser client (then `apiUrl` is required). */
+  accessToken?: AccessTokenSource | undefined;
   /** Default: the token manager's configured apiUrl (https://api.spotify.com/v1). */
   apiUrl?: string | undefined;
   retry?: Partial<ApiRetryOptions> | undefined;
@@ -83,14 +98,18 @@ export class SpotifyApi {
 
   constructor(options: SpotifyApiOptions) {
     this.#options = options;
-    this.#apiUrl = (options.apiUrl ?? options.tokens.auth.config.apiUrl.href).replace(/\/+$/, '');
+    const apiUrl = options.apiUrl ?? options.tokens?.auth.config.apiUrl.href;
+    if (apiUrl === undefined || (options.tokens === undefined) === (options.accessToken === undefined)) {
+      throw new TypeError('SpotifyApi needs either `tokens` (a TokenManager) or `accessToken` and `apiUrl`.');
+    }
+    this.#apiUrl = apiUrl.replace(/\/+$/, '');
     this.#fetch = createAuthorizedFetch({
-      tokens: options.tokens,
-      user: options.user,
+      accessToken: options.accessToken ?? tokenManagerSource(options.tokens!, options.user),
       apiUrl: this.#apiUrl,
+      scopesFor,
       retry: { ...DEFAULT_API_RETRY, ...options.retry },
       cooldown: options.cooldown ?? sharedCooldown(this.#apiUrl),
-      fetch: options.fetch ?? globalThis.fetch,
+      fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
     });
     this.client = createClient<paths>({
       baseUrl: this.#apiUrl,
@@ -161,6 +180,12 @@ export class SpotifyApi {
       page = (await response.json()) as Page<T>;
     }
   }
+}
+
+function tokenManagerSource(tokens: ApiTokenManager, user: string | undefined): AccessTokenSource {
+  if (user === undefined) return (force) => tokens.getAppToken(force);
+  return (force) =>
+    force ? tokens.refreshNow(user).then((token) => token.accessToken) : tokens.getAccessToken(user);
 }
 
 export function createSpotifyApi(options: SpotifyApiOptions): SpotifyApi {

@@ -1,4 +1,10 @@
-export { type ApiRetryOptions, DEFAULT_API_RETRY, RateLimitCooldown, scopesFor } from './authorized-fetch.js';
+export {
+  type AccessTokenSource,
+  type ApiRetryOptions,
+  DEFAULT_API_RETRY,
+  RateLimitCooldown,
+  scopesFor,
+} from './authorized-fetch.js';
 export {
   createSpotifyApi,
   SpotifyApi,
@@ -7,4 +13,9 @@ export {
   type SpotifySchemas,
 } from './client.js';
 export { fetchCurrentUser, type SpotifyProfile } from './profile.js';
-export { type SdkAccessToken, TokenManagerAuthStrategy } from './sdk-adapter.js';
+export {
+  type SdkAccessToken,
+  SdkAuthStrategy,
+  type SdkTokenSource,
+  TokenManagerAuthStrategy,
+} from './sdk-adapter.js';

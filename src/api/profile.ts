@@ -1,5 +1,5 @@
 import { SpotauthError } from '../core/errors.js';
-import { apiClientError } from './authorized-fetch.js';
+import { apiClientError, scopesFor } from './authorized-fetch.js';
 import type { components } from './spotify-web-api.js';
 
 export type SpotifyProfile = components['schemas']['PrivateUserObject'] & { id: string };
@@ -26,7 +26,7 @@ export async function fetchCurrentUser(
     });
   }
   if (response.status >= 400 && response.status < 500 && response.status !== 429) {
-    throw await apiClientError(response, 'GET', '/me');
+    throw await apiClientError(response, 'GET', '/me', scopesFor);
   }
   if (!response.ok) {
     throw new SpotauthError(

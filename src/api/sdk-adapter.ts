@@ -1,5 +1,3 @@
-import type { TokenManager } from '../tokens/token-manager.js';
-
 /** The token shape of @spotify/web-api-ts-sdk (declared here so spotauth does not depend on the SDK). */
 export interface SdkAccessToken {
   access_token: string;
@@ -9,48 +7,82 @@ export interface SdkAccessToken {
   expires?: number;
 }
 
-/**
- * An `IAuthStrategy` for the official `@spotify/web-api-ts-sdk`: `new SpotifyApi(new TokenManagerAuthStrategy(manager, user))`.
- * The SDK asks for a token before each call and we hand it one from the token manager, refreshed and
- * single-flight as always. The refresh token stays in the store: the SDK gets an empty string, since it
- * never needs to refresh by itself.
- */
-export class TokenManagerAuthStrategy {
-  readonly #tokens: TokenManager;
-  readonly #user: string | undefined;
+export interface SdkToken {
+  accessToken: string;
+  expiresAt?: number | undefined;
+}
 
-  /** `user` undefined → the app (client-credentials) token. */
-  constructor(tokens: TokenManager, user?: string) {
-    this.#tokens = tokens;
-    this.#user = user;
+/** Where an SDK strategy gets its tokens: a TokenManager (server, CLI) or the browser client. */
+export interface SdkTokenSource {
+  /** A valid access token; `expiresAt` (epoch ms) when known. */
+  token(): Promise<SdkToken>;
+  /** For the SDK's getAccessToken(): the token if there is one, without starting a login. Default: token(). */
+  current?(): Promise<SdkToken>;
+  /** The SDK's `logOut()`. */
+  remove?(): void;
+}
+
+/**
+ * An `IAuthStrategy` for the official `@spotify/web-api-ts-sdk` over any SdkTokenSource. The SDK asks for
+ * a token before each call and gets one from spotauth, refreshed and single-flight as always. The refresh
+ * token stays with spotauth: the SDK gets an empty string, since it never needs to refresh by itself.
+ * Runtime-neutral: the browser client's adapter is this class too.
+ */
+export class SdkAuthStrategy {
+  readonly #source: SdkTokenSource;
+
+  constructor(source: SdkTokenSource) {
+    this.#source = source;
   }
 
   setConfiguration(_configuration: unknown): void {}
 
   async getOrCreateAccessToken(): Promise<SdkAccessToken> {
-    if (this.#user === undefined) {
-      const token = await this.#tokens.getAppToken();
-      return { access_token: token, token_type: 'Bearer', expires_in: 0, refresh_token: '' };
-    }
-    const token = await this.#tokens.getToken(this.#user);
-    const expiresIn = Math.max(0, Math.floor((token.expiresAt - Date.now()) / 1000));
-    return {
-      access_token: token.accessToken,
-      token_type: 'Bearer',
-      expires_in: expiresIn,
-      refresh_token: '',
-      expires: token.expiresAt,
-    };
+    return sdkToken(await this.#source.token());
   }
 
   async getAccessToken(): Promise<SdkAccessToken | null> {
     try {
-      return await this.getOrCreateAccessToken();
+      return sdkToken(await (this.#source.current ?? this.#source.token).call(this.#source));
     } catch {
       return null;
     }
   }
 
-  /** The SDK calls this on logout; the grant itself is removed with TokenManager.deleteGrant. */
-  removeAccessToken(): void {}
+  removeAccessToken(): void {
+    this.#source.remove?.();
+  }
+}
+
+function sdkToken({ accessToken, expiresAt }: SdkToken): SdkAccessToken {
+  if (expiresAt === undefined) {
+    return { access_token: accessToken, token_type: 'Bearer', expires_in: 0, refresh_token: '' };
+  }
+  return {
+    access_token: accessToken,
+    token_type: 'Bearer',
+    expires_in: Math.max(0, Math.floor((expiresAt - Date.now()) / 1000)),
+    refresh_token: '',
+    expires: expiresAt,
+  };
+}
+
+/** The part of a TokenManager the SDK strategy uses (structural: this file is part of the browser build). */
+export interface SdkTokenManager {
+  getToken(user: string): Promise<{ accessToken: string; expiresAt: number }>;
+  getAppToken(): Promise<string>;
+}
+
+/**
+ * `new SpotifyApi(new TokenManagerAuthStrategy(manager, user))`. `user` undefined → the app
+ * (client-credentials) token. The SDK's logOut() leaves the grant alone: remove it with
+ * TokenManager.deleteGrant.
+ */
+export class TokenManagerAuthStrategy extends SdkAuthStrategy {
+  constructor(tokens: SdkTokenManager, user?: string) {
+    super({
+      token: async () =>
+        user === undefined ? { accessToken: await tokens.getAppToken() } : tokens.getToken(user),
+    });
+  }
 }

@@ -70,7 +70,8 @@ export function resolveConfig(config: SpotifyAuthConfig): ResolvedConfig {
     apiUrl,
     insecure,
     timeoutMs,
-    fetch: config.fetch ?? globalThis.fetch,
+    // Bound: browsers refuse a fetch called as a method of another object ("Illegal invocation").
+    fetch: config.fetch ?? globalThis.fetch.bind(globalThis),
     now: config.now ?? Date.now,
   };
 }

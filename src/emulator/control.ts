@@ -88,6 +88,8 @@ function configJson(state: EmulatorState) {
     auto_approve: c.autoApprove,
     dev_mode_profile: c.devModeProfile,
     allowlist: c.allowlist,
+    cors_expose_headers: c.cors.exposeHeaders,
+    token_cors_origin: c.cors.tokenOrigin,
   };
 }
 
@@ -195,6 +197,22 @@ function applyConfig(state: EmulatorState, body: Record<string, unknown>) {
       throw new InvalidInput('allowlist must be an array of user ids, or null for everyone');
     }
     next.allowlist = list === null ? null : [...(list as string[])];
+  }
+  if (body['cors_expose_headers'] !== undefined) {
+    const list = body['cors_expose_headers'];
+    if (
+      !Array.isArray(list) ||
+      list.length > 20 ||
+      !list.every((h) => typeof h === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(h))
+    ) {
+      throw new InvalidInput('cors_expose_headers must be an array of header names');
+    }
+    next.cors = { ...next.cors, exposeHeaders: [...(list as string[])] };
+  }
+  if (body['token_cors_origin'] !== undefined) {
+    const value = body['token_cors_origin'];
+    if (value !== '*' && value !== 'echo') throw new InvalidInput('token_cors_origin must be "*" or "echo"');
+    next.cors = { ...next.cors, tokenOrigin: value };
   }
   Object.assign(c, next);
   return configJson(state);

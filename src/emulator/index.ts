@@ -5,6 +5,7 @@
  * other party, so its rules are written independently and cross-checked by tests.
  */
 import type { AddressInfo } from 'node:net';
+import { DEFAULT_CORS } from './cors.js';
 import { SANDBOX_APP, SANDBOX_APP_NAME, SEEDED_USERS } from './seed.js';
 import { createEmulatorServer } from './server.js';
 import { EmulatorState } from './state.js';
@@ -73,6 +74,7 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
       quiet: options.quiet ?? false,
       devModeProfile: options.devModeProfile ?? false,
       allowlist: options.allowlist ? [...options.allowlist] : null,
+      cors: { ...DEFAULT_CORS, exposeHeaders: [] },
     },
     options.now ?? Date.now,
   );
@@ -99,7 +101,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     throw new Error('port must be a whole number from 0 to 65535.');
   }
   let url = '';
-  const server = createEmulatorServer(state, () => url);
+  const server = createEmulatorServer(state, () => url, { hostPolicy: { boundHost: host } });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(requestedPort, host, () => {

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { authorizeRoutes } from './authorize.js';
 import { controlRoutes } from './control.js';
+import { answerPreflight, corsKind, setCorsHeaders } from './cors.js';
 import { homeRoutes } from './home-page.js';
+import { type HostPolicy, isLoopbackAddress, isTrustedHost } from './host-check.js';
 import { sendApiError, sendJson } from './http.js';
 import { matchRoute, type Route } from './routes.js';
 import type { EmulatorState } from './state.js';
@@ -28,11 +30,22 @@ function isCrossSiteBrowserRequest(req: IncomingMessage): boolean {
   return req.headers['sec-fetch-site'] === 'cross-site';
 }
 
+export interface EmulatorServerOptions {
+  routes?: readonly Route[];
+  /** Default 127.0.0.1: only loopback Host headers are accepted anywhere. */
+  hostPolicy?: HostPolicy;
+}
+
 export function createEmulatorServer(
   state: EmulatorState,
   getBaseUrl: () => string,
-  routes = ROUTES,
+  options: EmulatorServerOptions = {},
 ): Server {
+  const routes = options.routes ?? ROUTES;
+  const hostPolicy = options.hostPolicy ?? { boundHost: '127.0.0.1' };
+  // Bound to a non-loopback address (--host 0.0.0.0 in a container, say), the accounts service and the
+  // Web API answer whatever name the client used; the control API never does.
+  const checkHostEverywhere = isLoopbackAddress(hostPolicy.boundHost);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     let url: URL;
@@ -41,8 +54,27 @@ export function createEmulatorServer(
     } catch {
       return sendApiError(res, 400, 'Bad request');
     }
-    if (url.pathname.startsWith('/_emulator/') && isCrossSiteBrowserRequest(req)) {
+    const control = url.pathname.startsWith('/_emulator/');
+    if (
+      (control || checkHostEverywhere) &&
+      !isTrustedHost(req.headers.host, req.socket.localPort, hostPolicy)
+    ) {
+      return sendApiError(
+        res,
+        403,
+        'The emulator only answers requests addressed to 127.0.0.1, [::1] or localhost on its own port',
+      );
+    }
+    if (control && isCrossSiteBrowserRequest(req)) {
       return sendApiError(res, 403, 'The emulator control API only accepts same-origin requests');
+    }
+    const cors = corsKind(url.pathname);
+    if (cors !== null) {
+      if (req.method === 'OPTIONS') {
+        state.stats.cors_preflights[cors]++;
+        return answerPreflight(res, cors);
+      }
+      setCorsHeaders(req, res, cors, state.config.cors);
     }
     const match = matchRoute(routes, req.method ?? 'GET', url.pathname);
     if (match === null) return sendApiError(res, 404, 'Service not found');

@@ -1,3 +1,4 @@
+import type { CorsConfig } from './cors.js';
 import { InvalidInput } from './errors.js';
 import { randomToken, tokenKey } from './random.js';
 import { registrationProblem } from './redirect-uri.js';
@@ -15,6 +16,7 @@ export interface EmulatorConfig {
   devModeProfile: boolean;
   /** User ids allowed to call /v1 (a dev-mode app's User Management list); null = everyone. */
   allowlist: string[] | null;
+  cors: CorsConfig;
 }
 
 export interface AuthorizationCodeRecord {
@@ -142,6 +144,8 @@ export function emptyStats() {
     /** Every /v1 request that matched a route, by "METHOD /v1/pattern", including failures and faults. */
     api_requests: Object.create(null) as Record<string, number>,
     api_faults: Object.create(null) as Record<string, number>,
+    /** OPTIONS requests answered on /v1 (api) and /api/token (token). */
+    cors_preflights: { api: 0, token: 0 },
   };
 }
 export type EmulatorStats = ReturnType<typeof emptyStats>;

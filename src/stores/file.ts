@@ -37,7 +37,7 @@ import {
 } from './file-lock.js';
 import { assertLockArgs } from './lock-owner.js';
 import { jitteredPoll, sharedSignals, waitForRelease } from './lock-wait.js';
-import { appendTo, DocumentOutbox, type StoredOutboxEvent } from './outbox.js';
+import { appendTo, DocumentOutbox, type StoredOutboxEvent } from './outbox-shared.js';
 import type { EncryptedStore } from './reencrypt.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
 

@@ -6,7 +6,7 @@ import { checkInput, conflictError, stamp } from './codec.js';
 import { MemoryEntries } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { ReleaseSignals, waitForRelease } from './lock-wait.js';
-import { appendTo, DocumentOutbox, type StoredOutboxEvent } from './outbox.js';
+import { appendTo, DocumentOutbox, type StoredOutboxEvent } from './outbox-shared.js';
 import type {
   ListOptions,
   LockHandle,

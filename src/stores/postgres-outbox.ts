@@ -1,13 +1,5 @@
-import {
-  type ClaimedEvent,
-  checkEvent,
-  type NewOutboxEvent,
-  newClaim,
-  type Outbox,
-  type OutboxDelivery,
-  type OutboxEvent,
-  retriedDeliveries,
-} from './outbox.js';
+import type { ClaimedEvent, NewOutboxEvent, Outbox, OutboxDelivery, OutboxEvent } from './outbox.js';
+import { checkEvent, newClaim, retriedDeliveries } from './outbox-shared.js';
 
 interface EventRow {
   id: string;

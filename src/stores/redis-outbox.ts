@@ -1,16 +1,12 @@
 import type { Redis } from 'ioredis';
+import type { ClaimedEvent, NewOutboxEvent, Outbox, OutboxDelivery, OutboxEvent } from './outbox.js';
 import {
-  type ClaimedEvent,
-  type NewOutboxEvent,
   newClaim,
-  type Outbox,
-  type OutboxDelivery,
-  type OutboxEvent,
   publicEvent,
   retriedDeliveries,
   type StoredOutboxEvent,
   storedEvent,
-} from './outbox.js';
+} from './outbox-shared.js';
 
 /**
  * Appends events inside a write's script. KEYS[n] due zset, KEYS[n+1] log zset; ARGV from `first`: the

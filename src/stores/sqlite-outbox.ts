@@ -1,14 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
-import {
-  type ClaimedEvent,
-  checkEvent,
-  type NewOutboxEvent,
-  newClaim,
-  type Outbox,
-  type OutboxDelivery,
-  type OutboxEvent,
-  retriedDeliveries,
-} from './outbox.js';
+import type { ClaimedEvent, NewOutboxEvent, Outbox, OutboxDelivery, OutboxEvent } from './outbox.js';
+import { checkEvent, newClaim, retriedDeliveries } from './outbox-shared.js';
 
 interface EventRow {
   id: string;

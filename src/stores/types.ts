@@ -5,8 +5,10 @@ import type { NewOutboxEvent, Outbox } from './outbox.js';
  * persistent backend encrypts the secret fields (access and refresh token) before they leave the process.
  */
 
+import type { ReauthReason } from '../core/grant.js';
+
+export type { ReauthReason };
 export type GrantStatus = 'active' | 'reauth_required';
-export type ReauthReason = 'revoked' | 'expired' | 'invalid_client';
 
 /** What the token manager keeps for one key: a user's grant (`user:<account>`) or the app token (`app:<clientId>`). */
 export interface TokenRecord {

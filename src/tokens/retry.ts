@@ -1,6 +1,6 @@
-import { randomInt } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { isSpotauthError } from '../core/errors.js';
+
+// Runtime-neutral (no node: imports): the browser client and the Web API fetch retry with these too.
 
 export interface RetryPolicy {
   /** Attempts in total, the first included. */
@@ -21,7 +21,18 @@ export const DEFAULT_RETRY: RetryPolicy = {
 
 /** Random integer in [min, max], from the CSPRNG (Math.random is banned project-wide). */
 export function jitter(min: number, max: number): number {
-  return max <= min ? min : randomInt(min, max + 1);
+  if (max <= min) return min;
+  // Rejection sampling over 32-bit values, so every integer in the range is equally likely.
+  const range = max - min + 1;
+  const limit = 2 ** 32 - (2 ** 32 % range);
+  const word = new Uint32Array(1);
+  do crypto.getRandomValues(word);
+  while (word[0]! >= limit);
+  return min + (word[0]! % range);
+}
+
+export function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Exponential backoff for the given attempt (1-based), with jitter in [50%, 100%] of the ceiling. */

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { isSpotauthError, SpotauthError } from '../core/errors.js';
+import { reauthReasonFor, reauthRequiredError, SIX_MONTHS_MS } from '../core/grant.js';
 import type { SpotifyAuth } from '../core/spotify-auth.js';
 import type { TokenSet } from '../core/token-endpoint.js';
 import { isUnreadableRecordError } from '../stores/codec.js';
@@ -18,8 +19,7 @@ import { grantEvents } from './grant-events.js';
 import { RefreshLease, waitForLock } from './lease.js';
 import { backoffDelay, DEFAULT_RETRY, jitter, type RetryPolicy, withRetries } from './retry.js';
 
-/** Spotify: refresh tokens die 6 months after the user's original consent (FACTS §2, since 2026). */
-export const SIX_MONTHS_MS = 182 * 24 * 3600 * 1000;
+export { SIX_MONTHS_MS } from '../core/grant.js';
 
 /**
  * The refresh lock's lease. A holder that dies frees its user within one lease (plus the waiters' look),
@@ -534,12 +534,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
           continue;
         }
       }
-      const reason: ReauthReason =
-        failure.code === 'INVALID_CLIENT'
-          ? 'invalid_client'
-          : current.refreshTokenDeadline !== undefined && this.#now() >= current.refreshTokenDeadline
-            ? 'expired'
-            : 'revoked';
+      const reason = reauthReasonFor(failure, current.refreshTokenDeadline, this.#now());
       this.#cache.delete(key);
       // The refresh token is kept (not blanked) so a mistaken mark can be inspected, or undone by a rotation.
       const input: TokenRecordInput = {
@@ -568,19 +563,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   }
 
   #reauthError(record: TokenRecord): SpotauthError {
-    const why =
-      record.reauthReason === 'expired'
-        ? 'the 6-month refresh-token lifetime has passed'
-        : record.reauthReason === 'invalid_client'
-          ? "Spotify rejected the app's credentials"
-          : 'access was revoked on Spotify';
-    return new SpotauthError(
-      'REAUTH_REQUIRED',
-      `This Spotify login is no longer valid (${why}); log in again.`,
-      {
-        ...(record.reauthReason ? { spotifyError: record.reauthReason } : {}),
-      },
-    );
+    return reauthRequiredError(record.reauthReason);
   }
 
   /** The outbox part of a write, when webhook events are on. */

@@ -11,6 +11,7 @@ import {
   SpotauthError,
   SpotifyAuth,
 } from '../../src/core/index.js';
+import { pkceChallenge, randomUrlSafe } from '../../src/core/pkce.js';
 
 /** FACTS §5, copied independently of src/core/scopes.ts. */
 const FACTS_SCOPES = [
@@ -236,8 +237,20 @@ describe('PKCE S256 (RFC 7636 Appendix B)', () => {
   const verifier = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
   const challenge = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
-  it('core’s challenge function maps the RFC verifier to the RFC challenge', async () => {
+  it('core’s challenge function (WebCrypto, shared with the browser client) maps the RFC verifier to the RFC challenge', async () => {
+    expect(await pkceChallenge(verifier)).toBe(challenge);
+    // …as oauth4webapi computes it.
     expect(await oauth.calculatePKCECodeChallenge(verifier)).toBe(challenge);
+  });
+
+  it('verifiers and states are 32 CSPRNG bytes in base64url (43 characters), never repeated', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const value = randomUrlSafe();
+      expect(value).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      seen.add(value);
+    }
+    expect(seen.size).toBe(1000);
   });
 
   it('equals BASE64URL(SHA256(verifier)) without padding, computed independently', async () => {

@@ -286,6 +286,8 @@ describe('users, apps, config, clock, revoke, expire', () => {
       auto_approve: 'alice',
       dev_mode_profile: false,
       allowlist: null,
+      cors_expose_headers: [],
+      token_cors_origin: '*',
     });
     expect((await control(emulator, 'config', { refresh_mode: 'sometimes' })).status).toBe(400);
     expect((await control(emulator, 'config', { access_token_ttl: -5 })).status).toBe(400);

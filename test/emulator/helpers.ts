@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import {
   type EmulatorOptions,
   type RunningEmulator,
@@ -165,4 +166,28 @@ export async function submitConsent(
     cookie: response.headers.get('set-cookie'),
     text: await response.text(),
   };
+}
+
+/** A request through node:http, which (unlike fetch) lets a test set any Host header. */
+export function rawRequest(
+  emulator: RunningEmulator,
+  path: string,
+  options: { method?: string; headers?: Record<string, string>; body?: string; noHost?: boolean } = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${emulator.url}${path}`,
+      { method: options.method ?? 'GET', headers: options.headers ?? {}, setHost: !options.noHost },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
 }

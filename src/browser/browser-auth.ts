@@ -1,0 +1,599 @@
+import {
+  ApiRequest,
+  type ApiRetryOptions,
+  createAuthorizedFetch,
+  DEFAULT_API_RETRY,
+  type RateLimitCooldown,
+  sharedCooldown,
+} from '../api/authorized-fetch.js';
+import { buildAuthorizationRequest } from '../core/authorization-request.js';
+import { CALLBACK_PARAMS, checkCallback } from '../core/callback.js';
+import { type ResolvedConfig, resolveConfig } from '../core/config.js';
+import { isSpotauthError, isTerminalGrantError, SpotauthError } from '../core/errors.js';
+import { reauthReasonFor, reauthRequiredError, SIX_MONTHS_MS } from '../core/grant.js';
+import { randomUrlSafe } from '../core/pkce.js';
+import { parseScopes, type SpotifyScope } from '../core/scopes.js';
+import { requestToken, type TokenSet } from '../core/token-response.js';
+import type { TokenRecord } from '../stores/types.js';
+import { DEFAULT_RETRY, type RetryPolicy, withRetries } from '../tokens/retry.js';
+import { type BrowserSession, grantIdOf, parseRecord, sessionOf } from './grant-record.js';
+import { LOGIN_TTL_MS, safeReturnPath, saveTransaction, takeTransaction } from './login-transaction.js';
+import { type BrowserTokenStorage, resolveStorage, type StorageChoice } from './storage.js';
+import { type TabMessage, Tabs } from './tabs.js';
+
+export interface BrowserAuthOptions {
+  /** Your Spotify app's client id. No secret: a browser cannot keep one (PKCE replaces it). */
+  clientId: string;
+  /**
+   * The redirect URI registered for the app: a page of this app, on this origin. Spotify's rules apply
+   * (https, or http only on 127.0.0.1 / [::1]; never `localhost`).
+   */
+  redirectUri: string;
+  /** Scopes to request at login, checked against Spotify's list. */
+  scope?: string | readonly string[] | undefined;
+  /** Default false: a user who already approved goes straight back. true: always show Spotify's dialog. */
+  showDialog?: boolean | undefined;
+  /** Default 'indexeddb' (localStorage where IndexedDB is missing); see README, "Storage and XSS". */
+  storage?: StorageChoice | BrowserTokenStorage | undefined;
+  /** Default https://accounts.spotify.com. */
+  accountsUrl?: string | undefined;
+  /** Default https://api.spotify.com/v1. */
+  apiUrl?: string | undefined;
+  /** Plain http to a loopback emulator only (`spotauth emulator`). */
+  allowInsecureHttp?: boolean | undefined;
+  /** Per token request. Default 30 s. */
+  timeoutMs?: number | undefined;
+  /** Refresh this long before the access token expires. Default 60 s. */
+  refreshSkewMs?: number | undefined;
+  /** Transient refresh failures are retried (default 3 attempts, Retry-After up to 5 s). */
+  retry?: Partial<RetryPolicy> | undefined;
+  /** Web API calls through `fetch`: 429 and 5xx handling. */
+  apiRetry?: Partial<ApiRetryOptions> | undefined;
+  /** How long to wait for another tab's refresh. Default timeoutMs + 5 s (35 s). */
+  lockTimeoutMs?: number | undefined;
+  /** Separates several logins (apps) on one origin. Default: the client id. */
+  namespace?: string | undefined;
+  /** Injected clock (epoch ms). Default Date.now. */
+  now?: (() => number) | undefined;
+  fetch?: typeof fetch | undefined;
+}
+
+export interface LoginOptions {
+  scope?: string | readonly string[] | undefined;
+  showDialog?: boolean | undefined;
+  /** Same-origin path to come back to; default: the page login() is called from. */
+  returnTo?: string | undefined;
+}
+
+export interface LoginResult {
+  session: BrowserSession;
+  /** Where login() was called from (a same-origin path): navigate there if it is not this page. */
+  returnTo: string;
+}
+
+export interface AccessToken {
+  accessToken: string;
+  expiresAt: number;
+  scope: string[];
+}
+
+export type SessionListener = (session: BrowserSession | null) => void;
+
+/**
+ * Spotify login for browser-only apps: authorization code with PKCE in the page, the state bound to this
+ * tab's attempt, and a grant that any tab of the origin can use — refreshed by exactly one tab at a time.
+ *
+ * ```ts
+ * const auth = new BrowserAuth({ clientId, redirectUri: location.origin + '/', scope: ['user-top-read'] });
+ * await auth.handleRedirect();            // on every page load: finishes a login coming back from Spotify
+ * if (!(await auth.session())) await auth.login();
+ * const response = await auth.fetch('/me/top/tracks');
+ * ```
+ */
+export class BrowserAuth {
+  readonly config: ResolvedConfig;
+  readonly storage: BrowserTokenStorage;
+  readonly #scope: SpotifyScope[];
+  readonly #showDialog: boolean | undefined;
+  readonly #skew: number;
+  readonly #retry: RetryPolicy;
+  readonly #namespace: string;
+  readonly #grantKey: string;
+  readonly #loginKey: string;
+  readonly #tabs: Tabs;
+  readonly #listeners = new Set<SessionListener>();
+  readonly #apiFetch: (input: ApiRequest) => Promise<Response>;
+  readonly #apiUrl: string;
+  /**
+   * The access-token source for the Web API fetch, SpotifyApi and the SDK adapter: a valid token, or after
+   * a 401 on `rejected` a refreshed one (or a newer one another tab already got).
+   */
+  readonly tokenSource = (force: boolean, rejected?: string): Promise<string> =>
+    force ? this.#refreshOnce(rejected ?? '').then((record) => record.accessToken) : this.getAccessToken();
+  /** undefined: not read yet, or another tab changed it. */
+  #record: TokenRecord | null | undefined;
+  #refreshing: Promise<TokenRecord> | undefined;
+  /** Called when another tab announces a changed grant (see #refreshAcrossTabs). */
+  readonly #changeWaiters = new Set<() => void>();
+  #redirect: Promise<LoginResult | null> | undefined;
+
+  constructor(options: BrowserAuthOptions) {
+    if (options && 'clientSecret' in options) {
+      throw new SpotauthError(
+        'INVALID_CONFIG',
+        'A client secret must never be shipped to a browser: anyone can read it from the page. Browser apps log in with PKCE and the client id alone.',
+      );
+    }
+    this.config = resolveConfig({
+      clientId: options?.clientId,
+      redirectUri: options?.redirectUri,
+      accountsUrl: options?.accountsUrl,
+      apiUrl: options?.apiUrl,
+      allowInsecureHttp: options?.allowInsecureHttp,
+      timeoutMs: options?.timeoutMs,
+      fetch: options?.fetch,
+      now: options?.now,
+    });
+    if (this.config.redirectUri === undefined) {
+      throw new SpotauthError('INVALID_CONFIG', 'A redirect URI (a page of this app) is required.');
+    }
+    this.#scope = parseScopes(options.scope);
+    this.#showDialog = options.showDialog;
+    this.#skew = options.refreshSkewMs ?? 60_000;
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.storage = resolveStorage(options.storage);
+    this.#namespace = `spotauth:${options.namespace ?? this.config.clientId}`;
+    this.#grantKey = `${this.#namespace}:grant`;
+    this.#loginKey = `${this.#namespace}:login`;
+    const lockTimeoutMs = options.lockTimeoutMs ?? this.config.timeoutMs + 5_000;
+    this.#tabs = new Tabs(this.#namespace, this.storage.shared, lockTimeoutMs, (message) =>
+      this.#heard(message),
+    );
+    this.#apiUrl = this.config.apiUrl.href.replace(/\/+$/, '');
+    const cooldown: RateLimitCooldown = sharedCooldown(this.#apiUrl);
+    this.#apiFetch = createAuthorizedFetch({
+      accessToken: this.tokenSource,
+      apiUrl: this.#apiUrl,
+      retry: { ...DEFAULT_API_RETRY, ...options.apiRetry },
+      cooldown,
+      fetch: this.config.fetch,
+    });
+  }
+
+  /** The Web API base URL, without a trailing slash. */
+  get apiUrl(): string {
+    return this.#apiUrl;
+  }
+
+  // ---- login -------------------------------------------------------------------------------------
+
+  /**
+   * Starts a login: remembers this tab's attempt (state, PKCE verifier) in sessionStorage and returns
+   * Spotify's authorize URL. `login()` also goes there.
+   */
+  async loginUrl(options: LoginOptions = {}): Promise<URL> {
+    const origin = globalThis.location?.origin;
+    const redirect = new URL(this.config.redirectUri!);
+    if (origin !== undefined && redirect.origin !== origin) {
+      throw new SpotauthError(
+        'INVALID_CONFIG',
+        `This page is on ${origin} but the redirect URI is on ${redirect.origin}: Spotify would send the user back to a different origin, where this login attempt is unknown. Open the app at ${redirect.origin}${redirect.origin.includes('127.0.0.1') ? ' (not localhost)' : ''}.`,
+      );
+    }
+    const request = await buildAuthorizationRequest(this.config, {
+      scope: options.scope ?? this.#scope,
+      ...((options.showDialog ?? this.#showDialog) !== undefined
+        ? { showDialog: (options.showDialog ?? this.#showDialog) as boolean }
+        : {}),
+    });
+    const here = globalThis.location
+      ? `${location.pathname}${location.search}${location.hash}`
+      : redirect.pathname;
+    const returnTo = safeReturnPath(options.returnTo ?? here, origin ?? redirect.origin) ?? redirect.pathname;
+    saveTransaction(this.#loginKey, {
+      state: request.state,
+      codeVerifier: request.codeVerifier,
+      redirectUri: request.redirectUri,
+      scope: request.scope,
+      createdAt: this.config.now(),
+      returnTo,
+    });
+    return request.url;
+  }
+
+  /** Goes to Spotify's login and consent page; the user comes back to the redirect URI. */
+  async login(options: LoginOptions = {}): Promise<void> {
+    location.assign((await this.loginUrl(options)).href);
+  }
+
+  /**
+   * Call on every page load. When the page is Spotify's redirect back (the redirect URI with code/state or
+   * error), it removes those from the address bar, checks the state against this tab's attempt (single
+   * use, no network call before), exchanges the code (client id + verifier, no secret) and stores the
+   * grant; otherwise it returns null. Spotify's refusals become the usual SpotauthErrors (ACCESS_DENIED,
+   * STATE_MISMATCH, …). Calling it again during the same page load returns the same result.
+   */
+  handleRedirect(url?: string | URL): Promise<LoginResult | null> {
+    if (url === undefined && this.#redirect) return this.#redirect;
+    const current = new URL(String(url ?? location.href));
+    if (!this.#isCallback(current)) return Promise.resolve(null);
+    const result = this.#completeLogin(current);
+    if (url === undefined) this.#redirect = result;
+    return result;
+  }
+
+  #isCallback(url: URL): boolean {
+    const redirect = new URL(this.config.redirectUri!);
+    if (url.origin !== redirect.origin || url.pathname !== redirect.pathname) return false;
+    return ['code', 'state', 'error'].some((name) => url.searchParams.has(name));
+  }
+
+  async #completeLogin(url: URL): Promise<LoginResult> {
+    const params = new URLSearchParams(url.search);
+    const attempt = takeTransaction(this.#loginKey);
+    this.#cleanAddressBar(url);
+    if (attempt === undefined || this.config.now() - attempt.createdAt > LOGIN_TTL_MS) {
+      // The state check still runs first, so a callback without a state is reported as such.
+      try {
+        checkCallback(params, '');
+      } catch (error) {
+        if (!isSpotauthError(error, 'STATE_MISMATCH')) throw error;
+      }
+      throw new SpotauthError(
+        'STATE_MISMATCH',
+        attempt === undefined
+          ? 'This page was opened with a Spotify login response, but no login was started in this tab (or it was already used); start the login again.'
+          : 'The login took longer than 10 minutes; start it again.',
+      );
+    }
+    const code = checkCallback(params, attempt.state);
+    const tokens = await requestToken(
+      this.config,
+      {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: attempt.redirectUri,
+        client_id: this.config.clientId,
+        code_verifier: attempt.codeVerifier,
+      },
+      { scope: attempt.scope },
+    );
+    const record = await this.#saveLogin(tokens);
+    return { session: sessionOf(record), returnTo: safeReturnPath(attempt.returnTo, url.origin) ?? '/' };
+  }
+
+  /** Removes code, state and error parameters from the URL without a navigation or a history entry. */
+  #cleanAddressBar(url: URL): void {
+    if (typeof history === 'undefined' || typeof location === 'undefined') return;
+    if (location.href !== url.href) return;
+    const clean = new URL(url.href);
+    for (const name of CALLBACK_PARAMS) clean.searchParams.delete(name);
+    history.replaceState(history.state, '', `${clean.pathname}${clean.search}${clean.hash}`);
+  }
+
+  async #saveLogin(tokens: TokenSet): Promise<TokenRecord> {
+    if (!tokens.refreshToken) {
+      throw new SpotauthError(
+        'INVALID_TOKEN_RESPONSE',
+        'The login returned no refresh token; nothing was stored.',
+      );
+    }
+    const now = this.config.now();
+    const record = await this.#tabs.exclusive(async () => {
+      const existing = await this.#read();
+      const fresh: TokenRecord = {
+        key: this.#grantKey,
+        accessToken: tokens.accessToken,
+        accessTokenExpiresAt: tokens.expiresAt,
+        refreshToken: tokens.refreshToken!,
+        scope: tokens.scope,
+        status: 'active',
+        authorizedAt: now,
+        refreshTokenDeadline: now + SIX_MONTHS_MS,
+        meta: { grantId: randomUrlSafe(12) },
+        version: (existing?.version ?? 0) + 1,
+        updatedAt: now,
+      };
+      await this.#write(fresh);
+      return fresh;
+    });
+    this.#tabs.tell({ type: 'changed' });
+    this.#notify(record);
+    return record;
+  }
+
+  // ---- tokens ------------------------------------------------------------------------------------
+
+  /** A valid access token, refreshed ahead of expiry. Throws NOT_LOGGED_IN or REAUTH_REQUIRED. */
+  async getAccessToken(): Promise<string> {
+    return (await this.getToken()).accessToken;
+  }
+
+  async getToken(): Promise<AccessToken> {
+    const record = await this.#current();
+    // Nobody logged in, or a dead grant: said at once, without taking the cross-tab lock.
+    if (!record) throw notLoggedIn();
+    if (record.status === 'reauth_required') throw reauthRequiredError(record.reauthReason);
+    const usable = this.#isFresh(record) ? record : await this.#refreshOnce(undefined);
+    return {
+      accessToken: usable.accessToken,
+      expiresAt: usable.accessTokenExpiresAt,
+      scope: [...usable.scope],
+    };
+  }
+
+  /** Refreshes now, whatever the expiry (still one refresh across tabs). */
+  async refresh(): Promise<AccessToken> {
+    const record = await this.#current();
+    const fresh = await this.#refreshOnce(record?.accessToken ?? '');
+    return { accessToken: fresh.accessToken, expiresAt: fresh.accessTokenExpiresAt, scope: [...fresh.scope] };
+  }
+
+  /** The login's state without its tokens, or null when nobody is logged in. */
+  async session(): Promise<BrowserSession | null> {
+    const record = await this.#current();
+    return record ? sessionOf(record) : null;
+  }
+
+  /** Whether the user granted `scope` (Spotify's granted list, as returned at login). */
+  async hasScope(scope: SpotifyScope): Promise<boolean> {
+    const record = await this.#current();
+    return record?.status === 'active' && record.scope.includes(scope);
+  }
+
+  /**
+   * In-tab single flight, then the cross-tab lock. `rejected`: the access token Spotify just refused
+   * (401) or '' to force a refresh; a token other than that, refreshed by another tab, is used as is.
+   */
+  #refreshOnce(rejected: string | undefined): Promise<TokenRecord> {
+    this.#refreshing ??= this.#refreshAcrossTabs(rejected).finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  /**
+   * Waits for the lock — unless, meanwhile, the tab holding it announces a fresh grant: then this tab
+   * reads it (in parallel with the other waiting tabs, instead of one after another through the lock) and
+   * stops waiting. Only the lock holder refreshes either way.
+   */
+  async #refreshAcrossTabs(rejected: string | undefined): Promise<TokenRecord> {
+    if (!this.#tabs.locking || !this.#tabs.hearsOthers) {
+      return this.#tabs.exclusive(() => this.#refreshLocked(rejected));
+    }
+    const stopWaiting = new AbortController();
+    let unsubscribe = () => {};
+    const announced = new Promise<TokenRecord>((resolve) => {
+      const check = () => {
+        this.#read().then(
+          (record) => {
+            if (record && this.#isFresh(record) && record.accessToken !== rejected) resolve(record);
+          },
+          () => {},
+        );
+      };
+      this.#changeWaiters.add(check);
+      unsubscribe = () => this.#changeWaiters.delete(check);
+    });
+    const locked = this.#tabs.exclusive(() => this.#refreshLocked(rejected), stopWaiting.signal);
+    try {
+      return await Promise.race([locked, announced]);
+    } finally {
+      unsubscribe();
+      stopWaiting.abort();
+      locked.catch(() => {}); // given up: its AbortError is expected
+    }
+  }
+
+  async #refreshLocked(rejected: string | undefined): Promise<TokenRecord> {
+    const record = await this.#read();
+    if (!record) throw notLoggedIn();
+    if (record.status === 'reauth_required') throw reauthRequiredError(record.reauthReason);
+    // Another tab may have refreshed while this one waited for the lock.
+    if (this.#isFresh(record) && (rejected === undefined || record.accessToken !== rejected)) return record;
+    let tokens: TokenSet;
+    try {
+      tokens = await withRetries(
+        (timeLeftMs) =>
+          requestToken(
+            this.config,
+            {
+              grant_type: 'refresh_token',
+              refresh_token: record.refreshToken!,
+              client_id: this.config.clientId,
+            },
+            { refreshToken: record.refreshToken, scope: record.scope },
+            timeLeftMs,
+          ),
+        this.#retry,
+        // As the token manager: the whole refresh, retries included, fits in one request timeout.
+        this.config.now() + this.config.timeoutMs,
+        this.config.now,
+      );
+    } catch (error) {
+      return this.#refreshFailed(record, rejected, error);
+    }
+    const current = await this.#read();
+    // Logged out (or logged in afresh) while the request was out: that grant is gone, keep what is there.
+    if (!current) throw notLoggedIn();
+    if (current.version !== record.version) return current;
+    const now = this.config.now();
+    const next: TokenRecord = {
+      ...record,
+      accessToken: tokens.accessToken,
+      accessTokenExpiresAt: tokens.expiresAt,
+      scope: tokens.scope,
+      // requestToken keeps the old refresh token when the response has none.
+      refreshToken: tokens.refreshToken ?? record.refreshToken!,
+      version: record.version + 1,
+      updatedAt: now,
+    };
+    // Stored (the rotated refresh token above all) before the new access token is handed out.
+    await this.#write(next);
+    this.#tabs.tell({ type: 'changed' });
+    return next;
+  }
+
+  async #refreshFailed(
+    record: TokenRecord,
+    rejected: string | undefined,
+    error: unknown,
+  ): Promise<TokenRecord> {
+    const failure = isSpotauthError(error)
+      ? error
+      : new SpotauthError('NETWORK', 'Refreshing the token failed unexpectedly.', { transient: true });
+    if (isTerminalGrantError(failure)) {
+      const current = await this.#read();
+      if (!current) throw notLoggedIn();
+      if (current.version !== record.version) {
+        if (current.status === 'reauth_required') throw reauthRequiredError(current.reauthReason);
+        return current;
+      }
+      const now = this.config.now();
+      const reason = reauthReasonFor(failure, record.refreshTokenDeadline, now);
+      // As the token manager: marked, not deleted, so a mistaken mark can be inspected; never used again.
+      const marked: TokenRecord = {
+        ...record,
+        status: 'reauth_required',
+        reauthReason: reason,
+        reauthAt: now,
+        version: record.version + 1,
+        updatedAt: now,
+      };
+      await this.#write(marked);
+      this.#tabs.tell({ type: 'changed' });
+      this.#notify(marked);
+      throw reauthRequiredError(reason);
+    }
+    // Transient trouble logs nobody out, and a token that still works keeps being served.
+    if (record.accessTokenExpiresAt > this.config.now() && record.accessToken !== rejected) return record;
+    throw failure;
+  }
+
+  #isFresh(record: TokenRecord): boolean {
+    return record.status === 'active' && record.accessTokenExpiresAt - this.#skew > this.config.now();
+  }
+
+  // ---- logout and other tabs ------------------------------------------------------------------------
+
+  /**
+   * Forgets the grant in this tab and every other tab of the origin. (Spotify has no revocation
+   * endpoint: the user can remove the app at spotify.com/account/apps.)
+   */
+  async logout(): Promise<void> {
+    const grantId = grantIdOf(this.#record ?? (await this.#read().catch(() => null)));
+    this.#record = null;
+    await this.storage.remove(this.#grantKey);
+    this.#tabs.tell({ type: 'logout', grantId });
+    this.#notify(null);
+    // A refresh in another tab re-reads before it writes; a write that slipped in between is removed here,
+    // unless it is a newer login.
+    await this.#tabs
+      .exclusive(async () => {
+        const current = await this.#read();
+        if (current && grantIdOf(current) === grantId) await this.storage.remove(this.#grantKey);
+      })
+      .catch(() => {});
+  }
+
+  /**
+   * Called with the new session (or null) when someone logs in or out, or the grant dies — in this tab or
+   * another. Refreshes are not reported: they change nothing but the access token.
+   */
+  onChange(listener: SessionListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Stops listening to other tabs. */
+  close(): void {
+    this.#tabs.close();
+    this.#listeners.clear();
+  }
+
+  #heard(message: TabMessage): void {
+    if (message.type === 'logout') {
+      this.#record = null;
+      // Per-tab storage (memory, sessionStorage) holds this tab's own login: a logout anywhere ends it too.
+      if (!this.storage.shared) this.storage.remove(this.#grantKey).catch(() => {});
+      this.#notify(null);
+      return;
+    }
+    if (!this.storage.shared) return;
+    for (const waiter of this.#changeWaiters) waiter();
+    const before = this.#record;
+    this.#record = undefined;
+    this.#read().then(
+      (record) => {
+        // A refresh elsewhere changes nothing listeners care about; a login, logout or dead grant does.
+        if (before === undefined || describe(before) !== describe(record)) this.#notify(record);
+      },
+      () => {},
+    );
+  }
+
+  #notify(record: TokenRecord | null): void {
+    const session = record ? sessionOf(record) : null;
+    for (const listener of this.#listeners) {
+      try {
+        listener(session);
+      } catch {
+        // A listener's bug must not break the login.
+      }
+    }
+  }
+
+  // ---- storage ------------------------------------------------------------------------------------
+
+  /** The grant, from memory when other tabs' changes would have been heard, else from storage. */
+  async #current(): Promise<TokenRecord | null> {
+    if (this.#record !== undefined && (this.#tabs.hearsOthers || !this.storage.shared)) return this.#record;
+    return this.#read();
+  }
+
+  async #read(): Promise<TokenRecord | null> {
+    const text = await this.storage.get(this.#grantKey);
+    const record = parseRecord(text);
+    if (record === null && text !== null) await this.storage.remove(this.#grantKey);
+    this.#record = record;
+    return record;
+  }
+
+  async #write(record: TokenRecord): Promise<void> {
+    await this.storage.set(this.#grantKey, JSON.stringify(record));
+    this.#record = record;
+  }
+
+  // ---- Web API ------------------------------------------------------------------------------------
+
+  /**
+   * fetch for Spotify's Web API: `auth.fetch('/me')` or a full Web API URL. Adds the bearer token; a 401
+   * gets one refresh and one retry; a 429 waits out Retry-After up to a cap (default 5 s), then throws
+   * RATE_LIMITED; 5xx and network failures of idempotent requests are retried with backoff. Resolves
+   * only with 2xx responses; everything else is a SpotauthError. The token is never sent to another URL.
+   */
+  fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+    const text = String(input);
+    const url = text.startsWith('/') ? `${this.#apiUrl}${text}` : text;
+    if (!url.startsWith(`${this.#apiUrl}/`)) {
+      return Promise.reject(
+        new SpotauthError(
+          'INVALID_CONFIG',
+          `auth.fetch only calls Spotify's Web API (${this.#apiUrl}/…); the access token is not sent elsewhere.`,
+        ),
+      );
+    }
+    return this.#apiFetch(new ApiRequest(url, init));
+  }
+}
+
+function describe(record: TokenRecord | null): string {
+  return record ? `${grantIdOf(record)}:${record.status}` : '';
+}
+
+function notLoggedIn(): SpotauthError {
+  return new SpotauthError(
+    'NOT_LOGGED_IN',
+    'Nobody is logged in with Spotify in this browser; log in first.',
+  );
+}

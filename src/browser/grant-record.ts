@@ -1,0 +1,70 @@
+import type { ReauthReason } from '../core/grant.js';
+import type { TokenRecord } from '../stores/types.js';
+
+/**
+ * The stored grant is the same TokenRecord every spotauth store holds (one token JSON shape), with
+ * `meta.grantId` naming the login it came from, so a logout can tell its own grant from a newer login.
+ */
+
+export interface BrowserSession {
+  status: 'active' | 'reauth_required';
+  reauthReason?: ReauthReason | undefined;
+  /** Granted scopes, as Spotify returned them. */
+  scope: string[];
+  /** When the current access token expires (epoch ms); it is refreshed before that. */
+  accessTokenExpiresAt: number;
+  /** The user's consent (epoch ms). */
+  authorizedAt: number;
+  /** When Spotify will refuse the refresh token (authorizedAt + 6 months): ask to log in again before. */
+  refreshTokenDeadline: number | undefined;
+}
+
+const REAUTH_REASONS = new Set<string>(['revoked', 'expired', 'invalid_client']);
+
+/**
+ * A stored value back to a record; anything malformed (truncated JSON, another library's `"undefined"`,
+ * a missing refresh token) is null: it cannot be used, and treating it as "not logged in" asks for a
+ * fresh login instead of failing forever.
+ */
+export function parseRecord(text: string | null): TokenRecord | null {
+  if (text === null) return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const r = value as Record<string, unknown>;
+  const valid =
+    typeof r['key'] === 'string' &&
+    typeof r['accessToken'] === 'string' &&
+    typeof r['refreshToken'] === 'string' &&
+    r['refreshToken'] !== '' &&
+    Number.isFinite(r['accessTokenExpiresAt']) &&
+    Number.isFinite(r['authorizedAt']) &&
+    Number.isInteger(r['version']) &&
+    Number.isFinite(r['updatedAt']) &&
+    Array.isArray(r['scope']) &&
+    r['scope'].every((s) => typeof s === 'string') &&
+    (r['status'] === 'active' || r['status'] === 'reauth_required') &&
+    (r['reauthReason'] === undefined || REAUTH_REASONS.has(r['reauthReason'] as string)) &&
+    (r['refreshTokenDeadline'] === undefined || Number.isFinite(r['refreshTokenDeadline'])) &&
+    (r['meta'] === undefined || (typeof r['meta'] === 'object' && r['meta'] !== null));
+  return valid ? (value as TokenRecord) : null;
+}
+
+export function grantIdOf(record: TokenRecord | null): string | undefined {
+  return record?.meta?.['grantId'];
+}
+
+export function sessionOf(record: TokenRecord): BrowserSession {
+  return {
+    status: record.status,
+    ...(record.reauthReason ? { reauthReason: record.reauthReason } : {}),
+    scope: [...record.scope],
+    accessTokenExpiresAt: record.accessTokenExpiresAt,
+    authorizedAt: record.authorizedAt,
+    refreshTokenDeadline: record.refreshTokenDeadline,
+  };
+}

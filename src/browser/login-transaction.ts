@@ -1,0 +1,84 @@
+import { SpotauthError } from '../core/errors.js';
+
+/**
+ * The login attempt in flight: state, PKCE verifier, redirect URI, scopes, where to return. It lives in
+ * sessionStorage whatever the token storage is, because sessionStorage belongs to this one tab and
+ * survives the trip to Spotify and back: the state is bound to this tab's attempt, and a callback that
+ * lands in another tab finds no attempt there. Taken (removed) before it is checked, so it is single use.
+ */
+export interface LoginTransaction {
+  state: string;
+  codeVerifier: string;
+  redirectUri: string;
+  scope: string[];
+  createdAt: number;
+  /** Same-origin path to go back to after the login (where login() was called). */
+  returnTo: string;
+}
+
+/** SECURITY §3.1: a login attempt lives at most 10 minutes. */
+export const LOGIN_TTL_MS = 10 * 60 * 1000;
+
+function session(): Storage {
+  try {
+    const area = globalThis.sessionStorage;
+    if (!area) throw new Error('missing');
+    return area;
+  } catch {
+    throw new SpotauthError(
+      'STORE_UNAVAILABLE',
+      'This page cannot use sessionStorage (blocked by browser settings or a sandboxed frame), which the login needs to remember its state while you are on Spotify.',
+    );
+  }
+}
+
+export function saveTransaction(key: string, transaction: LoginTransaction): void {
+  try {
+    session().setItem(key, JSON.stringify(transaction));
+  } catch (error) {
+    if (error instanceof SpotauthError) throw error;
+    throw new SpotauthError('STORE_UNAVAILABLE', 'The login could not be started: sessionStorage is full.');
+  }
+}
+
+/** The attempt stored under `key`, removed in the same step; undefined when there is none (or it is corrupt). */
+export function takeTransaction(key: string): LoginTransaction | undefined {
+  let text: string | null;
+  try {
+    const area = session();
+    text = area.getItem(key);
+    area.removeItem(key);
+  } catch {
+    return undefined;
+  }
+  if (text === null) return undefined;
+  try {
+    const value = JSON.parse(text) as Record<string, unknown>;
+    const ok =
+      typeof value['state'] === 'string' &&
+      typeof value['codeVerifier'] === 'string' &&
+      typeof value['redirectUri'] === 'string' &&
+      Array.isArray(value['scope']) &&
+      Number.isFinite(value['createdAt']) &&
+      typeof value['returnTo'] === 'string';
+    return ok ? (value as unknown as LoginTransaction) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A same-origin path (`/…`) or undefined: SECURITY §3.3's checks (one leading slash, no backslash or
+ * control characters, at most 2 KiB, and it still resolves to this origin).
+ */
+export function safeReturnPath(value: unknown, origin: string): string | undefined {
+  if (typeof value !== 'string' || value.length > 2048) return undefined;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point.
+  if (!/^\/(?![/\\])/.test(value) || /[\\\u0000-\u001f\u007f]/.test(value)) return undefined;
+  try {
+    const url = new URL(value, origin);
+    return url.origin === origin ? `${url.pathname}${url.search}${url.hash}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
