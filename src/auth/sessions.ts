@@ -1,5 +1,6 @@
 import * as nodeCrypto from 'node:crypto';
-import type { EntryStore } from '../stores/types.js';
+import { isUnreadableRecordError } from '../stores/codec.js';
+import type { EntryStore, StoredEntry } from '../stores/types.js';
 
 /**
  * Browser sessions and login transactions, kept in the configured store (entries), so that any instance
@@ -75,6 +76,8 @@ export class SessionManager {
   readonly #now: () => number;
   /** digest → what the store said (null: no such session) and until when to believe it. */
   readonly #cache = new Map<string, { session: Session | null; until: number }>();
+  /** digest → the store read in flight, shared by every request for that session meanwhile. */
+  readonly #reading = new Map<string, Promise<Session | null>>();
 
   constructor(options: SessionOptions) {
     this.entries = options.entries;
@@ -108,7 +111,19 @@ export class SessionManager {
     const id = digest(cookie);
     const cached = this.#fromCache(id);
     if (cached !== undefined) return cached;
-    const entry = await this.entries.get(SESSIONS, id);
+    // When the cached copy expires, every request in flight for the session misses at once (32 on a
+    // busy GET /token): they share one store read instead of sending 32.
+    const inFlight = this.#reading.get(id);
+    if (inFlight) return inFlight;
+    const reading = this.#load(id).finally(() => {
+      if (this.#reading.get(id) === reading) this.#reading.delete(id);
+    });
+    this.#reading.set(id, reading);
+    return reading;
+  }
+
+  async #load(id: string): Promise<Session | null> {
+    const entry = await this.#readable(() => this.entries.get(SESSIONS, id));
     const session = entry ? this.#parse(id, entry.value) : null;
     const now = this.#now();
     if (session && now - session.lastSeenAt > TOUCH_EVERY_MS) {
@@ -117,6 +132,22 @@ export class SessionManager {
     }
     this.#remember(id, session);
     return session;
+  }
+
+  /**
+   * An entry that exists but cannot be read — encrypted under a key since retired from the keyring, or
+   * damaged — is no session (or no login): the user logs in again. Throwing would answer 500 to every
+   * request that carries the cookie, for as long as the browser keeps it. The entry is left alone (an
+   * instance that has the key, mid-rotation, can still read it; it expires on its own); a store that cannot
+   * be reached still throws.
+   */
+  async #readable(read: () => Promise<StoredEntry | null>): Promise<StoredEntry | null> {
+    try {
+      return await read();
+    } catch (error) {
+      if (!isUnreadableRecordError(error)) throw error;
+      return null;
+    }
   }
 
   /**
@@ -132,6 +163,7 @@ export class SessionManager {
     if (!isPlausible(cookie)) return;
     const id = digest(cookie);
     this.#cache.delete(id);
+    this.#reading.delete(id);
     await this.entries.delete(SESSIONS, id);
   }
 
@@ -155,7 +187,8 @@ export class SessionManager {
   /** Single use across every instance: the transaction is gone once taken, whatever happens next. */
   async takeLogin(cookie: string | undefined): Promise<LoginTransaction | null> {
     if (!isPlausible(cookie)) return null;
-    const entry = await this.entries.take(LOGINS, digest(cookie));
+    const id = digest(cookie);
+    const entry = await this.#readable(() => this.entries.take(LOGINS, id));
     if (!entry) return null;
     try {
       return JSON.parse(entry.value) as LoginTransaction;

@@ -47,11 +47,11 @@ export type {
 export interface CreateStoreOptions {
   /** Required by every persistent backend (all but `memory:`). */
   keyring?: Keyring;
-  /** Postgres: schema for the tables (created if missing). */
+  /** Postgres: schema for the tables (created if missing). Also `?schema=` on the URL. */
   schema?: string;
   /** Postgres: table-name prefix. Default `spotauth_`. */
   tablePrefix?: string;
-  /** Redis: key prefix. Default `spotauth:`. */
+  /** Redis: key prefix. Default `spotauth:`. Also `?prefix=` on the URL. */
   keyPrefix?: string;
   /** Postgres pool size. */
   poolSize?: number;
@@ -83,6 +83,39 @@ export function parseStoreUrl(url: string): { backend: StoreBackend; target: str
   );
 }
 
+/**
+ * Where in a shared server a store lives can ride on its URL, so that one setting (`SPOTAUTH_STORE`,
+ * `keys reencrypt --store`) names it completely: `postgres://…?schema=NAME` and `redis://…?prefix=NAME:`.
+ * The parameter is removed before the URL reaches the driver (ioredis would take any query parameter as
+ * one of its own options). Options passed in code win over the URL.
+ */
+export function storeLocation(
+  backend: 'postgres' | 'redis',
+  target: string,
+): { url: string; schema?: string; keyPrefix?: string } {
+  const name = backend === 'postgres' ? 'schema' : 'prefix';
+  const at = target.indexOf('?');
+  if (at === -1) return { url: target };
+  const query = new URLSearchParams(target.slice(at + 1));
+  const values = query.getAll(name);
+  if (values.length === 0) return { url: target };
+  const value = values[0]!;
+  if (values.length > 1 || value === '' || (backend === 'redis' && !REDIS_PREFIX.test(value))) {
+    throw new SpotauthError(
+      'INVALID_CONFIG',
+      backend === 'redis'
+        ? "The store URL's prefix must be given once: 1 to 64 letters, digits and ':_.-' (e.g. ?prefix=myapp:)."
+        : "The store URL's schema must be given once (e.g. ?schema=myapp).",
+    );
+  }
+  query.delete(name);
+  const rest = query.toString();
+  const url = target.slice(0, at) + (rest ? `?${rest}` : '');
+  return backend === 'postgres' ? { url, schema: value } : { url, keyPrefix: value };
+}
+
+const REDIS_PREFIX = /^[A-Za-z0-9:_.-]{1,64}$/;
+
 export async function createStore(url: string, options: CreateStoreOptions = {}): Promise<TokenStore> {
   const { backend, target } = parseStoreUrl(url);
   if (backend === 'memory') return new MemoryStore();
@@ -105,16 +138,18 @@ export async function createStore(url: string, options: CreateStoreOptions = {})
     }
     case 'postgres': {
       const { PostgresStore } = await import('./postgres.js');
-      return PostgresStore.open(target, {
+      const location = storeLocation(backend, target);
+      return PostgresStore.open(location.url, {
         keyring,
-        schema: options.schema,
+        schema: options.schema ?? location.schema,
         tablePrefix: options.tablePrefix,
         poolSize: options.poolSize,
       });
     }
     case 'redis': {
       const { RedisStore } = await import('./redis.js');
-      return RedisStore.open(target, { keyring, keyPrefix: options.keyPrefix });
+      const location = storeLocation(backend, target);
+      return RedisStore.open(location.url, { keyring, keyPrefix: options.keyPrefix ?? location.keyPrefix });
     }
   }
 }

@@ -3,9 +3,13 @@ import { checkEntry, checkEntryArgs, type EntryCodec, entryCorrupt } from './ent
 import type { EntryStore, StoredEntry } from './types.js';
 
 /**
- * KEYS[1] entry, KEYS[2] tag set; ARGV[1] JSON, ARGV[2] ttl ms ('' = none), ARGV[3] id ('' = no tag).
- * Redis expires the entry itself; the tag set lives as long as its longest-lived member.
+ * KEYS[1] entry, KEYS[2] tag set; ARGV[1] JSON, ARGV[2] ttl ms ('' = none), ARGV[3] id ('' = no tag),
+ * ARGV[4] the namespace's entry key prefix. Redis expires the entry itself; the tag set lives as long as its
+ * longest-lived member. Ids of entries that are gone (deleted one by one, or expired by Redis) would stay in
+ * the set for as long as the tag keeps getting new members — a user's every login, for ever — so past
+ * TAG_PRUNE_AT members the set drops those.
  */
+const TAG_PRUNE_AT = 16;
 const PUT_SCRIPT = `
 if ARGV[2] == '' then redis.call('SET', KEYS[1], ARGV[1]) else redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end
 if ARGV[3] ~= '' then
@@ -13,6 +17,11 @@ if ARGV[3] ~= '' then
   if ARGV[2] == '' then redis.call('PERSIST', KEYS[2])
   elseif redis.call('PTTL', KEYS[2]) >= 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2], 'GT')
   else redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+  if redis.call('SCARD', KEYS[2]) > ${TAG_PRUNE_AT} then
+    for _, id in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+      if redis.call('EXISTS', ARGV[4] .. id) == 0 then redis.call('SREM', KEYS[2], id) end
+    end
+  end
 end
 return 1`;
 
@@ -63,6 +72,7 @@ export class RedisEntries implements EntryStore {
         JSON.stringify(wire),
         ttl,
         entry.tag === undefined ? '' : entry.id,
+        this.#key(namespace, ''),
       ),
     );
   }

@@ -2,9 +2,28 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createStore, FileStore, MemoryStore, parseStoreUrl, SqliteStore } from '../../src/stores/index.js';
+import {
+  createStore,
+  FileStore,
+  MemoryStore,
+  parseStoreUrl,
+  SqliteStore,
+  storeLocation,
+} from '../../src/stores/index.js';
+import {
+  DATABASE_URL,
+  deleteRedisPrefix,
+  dropPostgresSchema,
+  REDIS_URL,
+  serviceAvailable,
+} from '../support/services.js';
 import { expectCode } from './contract.js';
-import { keyringOf } from './helpers.js';
+import { keyringOf, sampleRecord, uniqueSuffix } from './helpers.js';
+
+/** `url` with one more query parameter. */
+function withParam(url: string, name: string, value: string): string {
+  return `${url}${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
+}
 
 describe('parseStoreUrl', () => {
   it.each([
@@ -59,6 +78,80 @@ describe('createStore', () => {
       await sqlite.close();
     } finally {
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the store URL names the schema (PostgreSQL) or key prefix (Redis)', () => {
+  it.each([
+    ['postgres', 'postgres://u@h/db?schema=app_one', { url: 'postgres://u@h/db', schema: 'app_one' }],
+    [
+      'postgres',
+      'postgres://u@h/db?sslmode=require&schema=s1',
+      { url: 'postgres://u@h/db?sslmode=require', schema: 's1' },
+    ],
+    ['postgres', 'postgres://u@h/db?sslmode=require', { url: 'postgres://u@h/db?sslmode=require' }],
+    ['redis', 'redis://h:6379/2?prefix=app%3A', { url: 'redis://h:6379/2', keyPrefix: 'app:' }],
+    ['redis', 'redis://h?family=6&prefix=a.b-c_d:', { url: 'redis://h?family=6', keyPrefix: 'a.b-c_d:' }],
+    ['redis', 'redis://h:6379', { url: 'redis://h:6379' }],
+  ] as const)('%s %s', (backend, url, expected) => {
+    expect(storeLocation(backend, url)).toEqual(expected);
+  });
+
+  it.each([
+    ['redis', 'redis://h?prefix='],
+    ['redis', 'redis://h?prefix=a%20b'],
+    ['redis', `redis://h?prefix=${'x'.repeat(65)}`],
+    ['redis', 'redis://h?prefix=a&prefix=b'],
+    ['postgres', 'postgres://h/db?schema=a&schema=b'],
+  ] as const)('refuses %s %s', (backend, url) => {
+    let error: unknown;
+    try {
+      storeLocation(backend, url);
+    } catch (e) {
+      error = e;
+    }
+    expectCode(error, 'INVALID_CONFIG');
+  });
+
+  it('PostgreSQL: ?schema= puts the tables in that schema', async (context) => {
+    if (!(await serviceAvailable('postgres'))) return context.skip();
+    const schema = `spotauth_url_${uniqueSuffix()}`;
+    try {
+      const store = await createStore(withParam(DATABASE_URL, 'schema', schema), {
+        keyring: keyringOf('k1'),
+      });
+      expect(store.describe()).toContain(`(schema ${schema})`);
+      await store.put(sampleRecord('user:url-schema'), null);
+      await store.close();
+      const { default: pg } = await import('pg');
+      const client = new pg.Client({ connectionString: DATABASE_URL });
+      await client.connect();
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM "${schema}".spotauth_tokens`);
+      await client.end();
+      expect(rows[0].n).toBe(1);
+    } finally {
+      await dropPostgresSchema(schema);
+    }
+  });
+
+  it('Redis: ?prefix= is the key prefix, and never reaches ioredis as an option', async (context) => {
+    if (!(await serviceAvailable('redis'))) return context.skip();
+    const prefix = `spotauth-url-${uniqueSuffix()}:`;
+    try {
+      const store = await createStore(withParam(REDIS_URL, 'prefix', prefix), { keyring: keyringOf('k1') });
+      expect(store.describe()).toContain(`(key prefix ${prefix})`);
+      expect(store.describe()).not.toContain('?');
+      await store.put(sampleRecord('user:url-prefix'), null);
+      await store.close();
+      const { Redis } = await import('ioredis');
+      const admin = new Redis(REDIS_URL);
+      const keys = await admin.keys(`${prefix}*`);
+      await admin.quit();
+      expect(keys.length).toBeGreaterThan(0);
+      expect(keys.every((key) => key.startsWith(prefix))).toBe(true);
+    } finally {
+      await deleteRedisPrefix(prefix);
     }
   });
 });

@@ -105,6 +105,27 @@ describe.skipIf(!gate.run)('RedisStore specifics', () => {
     }
   });
 
+  it("a tag's set does not keep the ids of entries that are gone (memory stays bounded)", async () => {
+    const keyPrefix = `spotauth-test-${uniqueSuffix()}:`;
+    const store = await RedisStore.open(url, { keyring: keyringOf('k1'), keyPrefix });
+    try {
+      // A user who logs in on a new device every day and logs out (or lets the session lapse) each time.
+      for (let day = 0; day < 100; day++) {
+        await store.entries.put('session', { id: `s${day}`, value: 'v', tag: 'user:ada' });
+        await store.entries.delete('session', `s${day}`);
+      }
+      await store.entries.put('session', { id: 'live', value: 'v', tag: 'user:ada' });
+      const members = await admin.smembers(`${keyPrefix}tag:session:user:ada`);
+      expect(members.length).toBeLessThanOrEqual(17);
+      expect(members).toContain('live');
+      expect(await store.entries.deleteByTag('session', 'user:ada')).toBe(1);
+    } finally {
+      await store.close();
+      const keys = await keysUnder(keyPrefix);
+      if (keys.length) await admin.del(...keys);
+    }
+  });
+
   it('reports an unreachable server as STORE_UNAVAILABLE without the password', async () => {
     const target = new URL(url);
     target.password = 'hunter2-secret';
