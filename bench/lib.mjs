@@ -54,6 +54,72 @@ export function report(bench, baseline, rows, extra = {}) {
   );
 }
 
+// ---- HTTP load helpers: processes under test, logins through their routes, autocannon rounds. ----
+
+export function freePort() {
+  return import('node:net').then(
+    ({ createServer }) =>
+      new Promise((resolve) => {
+        const server = createServer().listen(0, '127.0.0.1', () => {
+          const { port } = server.address();
+          server.close(() => resolve(port));
+        });
+      }),
+  );
+}
+
+/** Starts `node args…` with `env` added; resolves once its output matches `ready`. */
+export async function startNodeProcess(args, env, ready) {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk;
+      if (ready.test(output)) resolve({ child, output });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
+  });
+}
+
+/** Follows a login route (an auto-approving emulator behind it) and returns the `spotauth_session=…` cookie. */
+export async function loginCookie(loginUrl) {
+  const cookies = new Map();
+  let next = loginUrl;
+  for (let i = 0; i < 6; i++) {
+    const response = await fetch(next, {
+      redirect: 'manual',
+      headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const [name, ...rest] = pair.split('=');
+      cookies.set(name, rest.join('='));
+    }
+    const location = response.headers.get('location');
+    if (!location) break;
+    next = new URL(location, next).href;
+  }
+  const session = cookies.get('spotauth_session');
+  if (!session) throw new Error(`login through ${loginUrl} failed`);
+  return `spotauth_session=${session}`;
+}
+
+/** One autocannon round; resolves with its result. */
+export async function loadRound(url, { connections, duration, headers = {} }) {
+  const { default: autocannon } = await import('autocannon');
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections, duration, headers }, (error, result) =>
+      error ? reject(error) : resolve(result),
+    );
+  });
+}
+
 // ---- Service helpers (Postgres/Redis) for store benchmarks; drivers are imported lazily. ----
 export const BENCH_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -7,52 +7,27 @@
 // The server is measured with each store holding its sessions (and grants): SQLite (the default; the goal
 // of >= 0.8x is for this one), and, when they answer, Redis and PostgreSQL — one server process per store,
 // one JSON line per store. Each pair index measures every store in turn, so drift affects them alike.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import {
   BENCH_DATABASE_URL,
   BENCH_REDIS_URL,
   deleteRedisPrefix,
   dropPostgresSchema,
+  freePort,
+  loadRound,
+  loginCookie,
   median,
   serviceUp,
+  startNodeProcess,
 } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONNECTIONS = 32;
 const DURATION = 2;
 const PAIRS = 8;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startProcess(args, env, ready) {
-  const child = spawn(process.execPath, args, {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk;
-      if (ready.test(output)) resolve({ child, output });
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
-  });
-}
 
 const BARE = `
 const http = require('node:http');
@@ -61,35 +36,7 @@ http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'applicat
   .listen(Number(process.env.PORT), '127.0.0.1', () => console.log('bare ready'));
 `;
 
-async function login(url) {
-  const cookies = new Map();
-  let next = `${url}/login`;
-  for (let i = 0; i < 6; i++) {
-    const response = await fetch(next, {
-      redirect: 'manual',
-      headers: { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') },
-    });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, ...rest] = pair.split('=');
-      cookies.set(name, rest.join('='));
-    }
-    const location = response.headers.get('location');
-    if (!location) break;
-    next = new URL(location, next).href;
-  }
-  const session = cookies.get('spotauth_session');
-  if (!session) throw new Error('login failed');
-  return `spotauth_session=${session}`;
-}
-
-function load(url, headers) {
-  return new Promise((resolve, reject) => {
-    autocannon({ url, connections: CONNECTIONS, duration: DURATION, headers }, (error, result) =>
-      error ? reject(error) : resolve(result),
-    );
-  });
-}
+const load = (url, headers) => loadRound(url, { connections: CONNECTIONS, duration: DURATION, headers });
 
 const withParam = (url, name, value) =>
   `${url}${url.includes('?') ? '&' : '?'}${name}=${encodeURIComponent(value)}`;
@@ -114,12 +61,12 @@ if (await serviceUp('postgres')) {
 }
 
 const barePort = await freePort();
-const bare = await startProcess(['-e', BARE], { PORT: String(barePort) }, /bare ready/);
+const bare = await startNodeProcess(['-e', BARE], { PORT: String(barePort) }, /bare ready/);
 const bareUrl = `http://127.0.0.1:${barePort}/`;
 try {
   for (const store of stores) {
     const port = await freePort();
-    store.server = await startProcess(
+    store.server = await startNodeProcess(
       [join(ROOT, 'dist/cli/main.js'), 'serve'],
       {
         PORT: String(port),
@@ -133,7 +80,7 @@ try {
       },
       /Open http/,
     );
-    store.cookie = await login(`http://127.0.0.1:${port}`);
+    store.cookie = await loginCookie(`http://127.0.0.1:${port}/login`);
     store.tokenUrl = `http://127.0.0.1:${port}/token`;
     const check = await fetch(store.tokenUrl, { headers: { cookie: store.cookie } });
     if (check.status !== 200) throw new Error(`GET /token (${store.name}) answered ${check.status}`);

@@ -20,6 +20,8 @@ import { BodyTooLarge } from '../auth/http.js';
 import type { AccessToken } from '../tokens/token-manager.js';
 import { fromNode, type NodeRequest, sendToNode } from './node-http.js';
 
+export type { LoginOutcome, SessionInfo, SpotauthOptions } from '../auth/handler.js';
+
 type Next = (error?: unknown) => void;
 
 export interface ExpressSpotauth {

@@ -20,6 +20,8 @@ import {
 import { type AuthRequest, type AuthResponse, BodyTooLarge, MAX_FORM_BYTES } from '../auth/http.js';
 import type { AccessToken } from '../tokens/token-manager.js';
 
+export type { LoginOutcome, SessionInfo, SpotauthOptions } from '../auth/handler.js';
+
 export interface FastifySpotauth {
   handler: SpotauthHandler;
   /** The logged-in user of this request, or null. */
@@ -30,6 +32,11 @@ export interface FastifySpotauth {
   api(request: FastifyRequest): Promise<SpotifyApi>;
   /** preHandler: logged in → `request.spotauthSession` is set; otherwise redirected to login (or 401 JSON). */
   requireLogin(request: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /**
+   * Sends the page or JSON a person understands for an error of the app's own routes; made for
+   * `app.setErrorHandler((error, request, reply) => app.spotauth.sendError(request, reply, error))`.
+   */
+  sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply;
 }
 
 declare module 'fastify' {
@@ -91,6 +98,8 @@ async function plugin(app: FastifyInstance, options: FastifySpotauthOptions): Pr
       }
       request.spotauthSession = outcome.session;
     },
+    sendError: (request, reply, error) =>
+      sendToFastify(reply, handler.errorResponse(fromFastify(request), error)),
   };
   app.decorate('spotauth', spotauth);
   app.decorateRequest('spotauthSession', null);

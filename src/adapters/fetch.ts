@@ -8,8 +8,15 @@
  * export const GET = spotauth.fetch;
  * export const POST = spotauth.fetch;
  *
+ * // Next.js server component: headers() is enough to find the session
+ * const session = await spotauth.session(await headers());
+ * if (!session) redirect(spotauth.loginUrl('/me'));
+ *
  * // Hono
  * app.all('/auth/spotify/*', (c) => spotauth.fetch(c.req.raw));
+ *
+ * // Deno.serve: the client address comes with the request's info, not the Request
+ * Deno.serve((request, info) => spotauth.fetch(request, { ip: info.remoteAddr.hostname }));
  */
 import type { SpotifyApi } from '../api/client.js';
 import {
@@ -21,6 +28,8 @@ import {
 import { type AuthRequest, type AuthResponse, BodyTooLarge, readForm } from '../auth/http.js';
 import type { AccessToken } from '../tokens/token-manager.js';
 
+export type { LoginOutcome, SessionInfo, SpotauthOptions } from '../auth/handler.js';
+
 export interface FetchSpotauthOptions {
   /**
    * The client's address, for the login rate limit. Web requests do not carry it; pass what your runtime
@@ -30,15 +39,29 @@ export interface FetchSpotauthOptions {
   clientIp?: (request: Request) => string | undefined;
 }
 
+/** What the runtime knows about a request beyond the Request itself. */
+export interface RequestContext {
+  /** The client's address (e.g. Deno.serve's `info.remoteAddr.hostname`); overrides the `clientIp` option. */
+  ip?: string | undefined;
+}
+
+/**
+ * A Request, or just its headers — all the session lookup needs. Server components (Next.js `headers()`)
+ * and middlewares that hold only headers can pass those.
+ */
+export type RequestOrHeaders = Request | Pick<Headers, 'get'>;
+
 export interface FetchSpotauth {
   handler: SpotauthHandler;
   /** Answers an auth route, or null when the request is not one (let the app handle it). */
-  handle(request: Request): Promise<Response | null>;
+  handle(request: Request, context?: RequestContext): Promise<Response | null>;
   /** Like handle, with a 404 for other paths: for a route file that only holds the auth routes. */
-  fetch(request: Request): Promise<Response>;
-  session(request: Request): Promise<SessionInfo | null>;
-  accessToken(request: Request): Promise<AccessToken>;
-  api(request: Request): Promise<SpotifyApi>;
+  fetch(request: Request, context?: RequestContext): Promise<Response>;
+  session(request: RequestOrHeaders): Promise<SessionInfo | null>;
+  accessToken(request: RequestOrHeaders): Promise<AccessToken>;
+  api(request: RequestOrHeaders): Promise<SpotifyApi>;
+  /** `{base}/login`, returning to `returnTo` afterwards (for a redirect of the app's own). */
+  loginUrl(returnTo?: string): string;
   /** The session, or the response to send instead (a redirect to login that comes back here, or 401 JSON). */
   requireLogin(
     request: Request,
@@ -48,30 +71,49 @@ export interface FetchSpotauth {
 }
 
 export function toResponse(answer: AuthResponse): Response {
-  const headers = new Headers(answer.headers);
-  for (const cookie of answer.cookies) headers.append('set-cookie', cookie);
   const empty = answer.status === 204 || answer.status === 304 || answer.body === '';
+  // Plain headers when there is no cookie: runtimes with a fast path for them (@hono/node-server's
+  // Response) write them straight out instead of iterating a Headers object.
+  let headers: Record<string, string> | Headers = answer.headers;
+  if (answer.cookies.length > 0) {
+    headers = new Headers(answer.headers);
+    for (const cookie of answer.cookies) headers.append('set-cookie', cookie);
+  }
   return new Response(empty ? null : answer.body, { status: answer.status, headers });
+}
+
+/** `/path?query` of an absolute URL that a Request already normalised (cheaper than new URL() per request). */
+function pathAndQuery(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start === -1) return '/';
+  const hash = url.indexOf('#', start);
+  return hash === -1 ? url.slice(start) : url.slice(start, hash);
 }
 
 export function spotauthFetch(
   options: (SpotauthOptions | { handler: SpotauthHandler }) & FetchSpotauthOptions,
 ): FetchSpotauth {
   const handler = 'handler' in options ? options.handler : createSpotauth(options);
-  const fromRequest = (request: Request): AuthRequest => {
-    const url = new URL(request.url);
+  const fromRequest = (request: Request, context?: RequestContext): AuthRequest => {
     return {
       method: request.method,
-      url: `${url.pathname}${url.search}`,
+      url: pathAndQuery(request.url),
       header: (name) => request.headers.get(name) ?? undefined,
-      ip: options.clientIp?.(request),
+      ip: context?.ip ?? options.clientIp?.(request),
       form: async () =>
         request.body ? readForm(request.headers.get('content-type') ?? undefined, request.body) : null,
     };
   };
-  const handle = async (request: Request): Promise<Response | null> => {
+  const headersOf = (request: RequestOrHeaders): Pick<AuthRequest, 'header'> => {
+    // Duck-typed: frameworks have their own Request and Headers classes (Next.js's headers() object has a
+    // `headers` field of its own, a plain object).
+    const own = (request as Partial<Request>).headers;
+    const headers = typeof own?.get === 'function' ? own : (request as Pick<Headers, 'get'>);
+    return { header: (name) => headers.get(name) ?? undefined };
+  };
+  const handle = async (request: Request, context?: RequestContext): Promise<Response | null> => {
     try {
-      const answer = await handler.handle(fromRequest(request));
+      const answer = await handler.handle(fromRequest(request, context));
       return answer && toResponse(answer);
     } catch (error) {
       if (!(error instanceof BodyTooLarge)) throw error;
@@ -91,8 +133,8 @@ export function spotauthFetch(
   return {
     handler,
     handle,
-    fetch: async (request) =>
-      (await handle(request)) ??
+    fetch: async (request, context) =>
+      (await handle(request, context)) ??
       toResponse(
         handler.respond.error(
           {
@@ -104,9 +146,10 @@ export function spotauthFetch(
           (request.headers.get('accept') ?? '').includes('application/json'),
         ),
       ),
-    session: (request) => handler.getSession(fromRequest(request)),
-    accessToken: (request) => handler.getAccessToken(fromRequest(request)),
-    api: (request) => handler.getApi(fromRequest(request)),
+    session: (request) => handler.getSession(headersOf(request)),
+    accessToken: (request) => handler.getAccessToken(headersOf(request)),
+    api: (request) => handler.getApi(headersOf(request)),
+    loginUrl: (returnTo) => handler.loginUrl(returnTo),
     requireLogin: async (request) => {
       const outcome = await handler.requireLogin(fromRequest(request));
       return outcome.response ? { response: toResponse(outcome.response) } : { session: outcome.session };

@@ -152,7 +152,7 @@ export function createAuthorizedFetch(
       }
       if (response.ok) return response;
       if (response.status === 401) {
-        await response.body?.cancel().catch(() => {});
+        discardBody(response);
         if (!refreshed) {
           refreshed = true;
           forceToken = true;
@@ -264,6 +264,15 @@ async function readError(response: Response): Promise<{ message?: string; reason
   } catch {
     return { text };
   }
+}
+
+/**
+ * Lets go of a body we will not read, without waiting: a body that is one branch of a tee (Next.js's
+ * patched fetch tees GET responses for its cache) cancels only once the other branch does, so awaiting
+ * the cancel can hang for good.
+ */
+export function discardBody(response: Response): void {
+  response.body?.cancel().catch(() => {});
 }
 
 /** A typed error for a Web API 4xx (other than 401/429): missing scope, allowlist refusal, or a generic refusal. */

@@ -5,6 +5,7 @@ import {
   type ApiRetryOptions,
   createAuthorizedFetch,
   DEFAULT_API_RETRY,
+  discardBody,
   type RateLimitCooldown,
   scopesFor,
   sharedCooldown,
@@ -141,7 +142,7 @@ export class SpotifyApi {
     const search = query ? serializeQuery(query) : '';
     const response = await this.#fetch(new ApiRequest(`${this.#apiUrl}${path}${search ? `?${search}` : ''}`));
     if (response.status === 204) {
-      await response.body?.cancel().catch(() => {});
+      discardBody(response);
       return null;
     }
     const text = await response.text();

@@ -38,7 +38,7 @@ import {
   safeReturnTo,
 } from './security.js';
 import { type Session, SessionManager, type SessionOptions } from './sessions.js';
-import { tokenResponse } from './token-response.js';
+import { TokenBodies, tokenResponse } from './token-response.js';
 import { WindowLimiter } from './window-limiter.js';
 
 /** The logging calls the handler makes (pino's shape; any pino logger fits). */
@@ -116,6 +116,7 @@ export class SpotauthHandler {
   readonly #limiter: WindowLimiter | undefined;
   readonly #logger: AuthLogger;
   readonly #stopCleanup: () => void;
+  readonly #tokenBodies = new TokenBodies();
 
   constructor(options: SpotauthOptions) {
     this.#options = options;
@@ -402,7 +403,7 @@ export class SpotauthHandler {
 
   async #token(request: AuthRequest): Promise<AuthResponse> {
     const session = await this.#requireSession(request);
-    return this.respond.json(200, tokenResponse(await this.#tokenFor(session)));
+    return this.respond.jsonText(200, this.#tokenBodies.get(session.userKey, await this.#tokenFor(session)));
   }
 
   async #session(request: AuthRequest): Promise<AuthResponse> {

@@ -47,6 +47,8 @@ const DEFAULT_PAGE_CSP =
 export interface Responder {
   readonly base: Readonly<Record<string, string>>;
   json(status: number, value: unknown, cookies?: string[], extra?: Record<string, string>): AuthResponse;
+  /** JSON already serialised (a cached body). */
+  jsonText(status: number, body: string): AuthResponse;
   redirect(location: string, cookies?: string[]): AuthResponse;
   error(view: ErrorView, json: boolean, cookies?: string[]): AuthResponse;
 }
@@ -74,6 +76,7 @@ export function createResponder(
     base,
     json: (status, value, cookies = [], extra) =>
       response(status, JSON.stringify(value), extra ? { ...jsonHeaders, ...extra } : jsonHeaders, cookies),
+    jsonText: (status, body) => response(status, body, jsonHeaders),
     redirect: (location, cookies = []) =>
       response(303, '', { ...base, 'cache-control': 'no-store', location }, cookies),
     error: (view, json, cookies = []) => {
@@ -106,9 +109,52 @@ const PRESENTATION: Record<string, { title: string; action?: string }> = {
   bad_request: { title: 'Bad request' },
 };
 
+/**
+ * A framework's or body parser's refusal of a request (Fastify's errors, Express's http-errors, Hono's
+ * HTTPException): its 4xx status, in our words (theirs may name internals).
+ */
+export function viewOfRefusal(status: number, code?: string): ErrorView {
+  if (status === 413)
+    return { status, error: 'too_large', title: 'Request rejected', message: 'The request is too large.' };
+  if (status === 415)
+    return {
+      status,
+      error: 'unsupported_media_type',
+      title: 'Request rejected',
+      message: 'Unsupported content type.',
+    };
+  if (status === 429)
+    return {
+      status,
+      error: 'rate_limited',
+      title: 'Slow down',
+      message: 'Too many requests; try again shortly.',
+    };
+  return {
+    status,
+    error: 'bad_request',
+    title: 'Request rejected',
+    message: 'The request was malformed.',
+    ...(code ? { code } : {}),
+  };
+}
+
+/** The 4xx status a framework put on an error it threw (`statusCode`, or `status` as http-errors and Hono do). */
+function refusalStatus(error: unknown): number | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { statusCode, status } = error as { statusCode?: unknown; status?: unknown };
+  const value = statusCode ?? status;
+  return typeof value === 'number' && value >= 400 && value < 500 ? value : undefined;
+}
+
 /** What any thrown value becomes for the person on the other end. `loginHref` is this handler's login route. */
 export function viewOfError(error: unknown, loginHref: string): ErrorView {
   if (!isSpotauthError(error)) {
+    const refused = refusalStatus(error);
+    if (refused !== undefined) {
+      const code = (error as { code?: unknown }).code;
+      return viewOfRefusal(refused, typeof code === 'string' ? code.slice(0, 64) : undefined);
+    }
     return {
       status: 500,
       error: 'internal_error',

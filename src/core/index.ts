@@ -5,6 +5,7 @@ export {
   resolveConfig,
   type SpotifyAuthConfig,
 } from './config.js';
+export { authConfigFromEnv, ENV, type Env } from './env.js';
 export {
   type ErrorCode,
   ErrorCodes,

@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fromFastify, sendToFastify } from '../adapters/fastify.js';
 import type { SpotauthHandler } from '../auth/handler.js';
-import type { ErrorView } from '../auth/responses.js';
+import { type ErrorView, viewOfRefusal } from '../auth/responses.js';
 
 /** JSON for the API routes and for clients that ask for it; pages for browsers. */
 export function wantsJson(request: FastifyRequest): boolean {
@@ -30,7 +30,7 @@ export function installErrorHandling(app: FastifyInstance, handler: SpotauthHand
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode;
     if (status !== undefined && status >= 400 && status < 500 && !('transient' in error)) {
-      return sendView(handler, request, reply, frameworkView(status, error));
+      return sendView(handler, request, reply, viewOfRefusal(status, error.code));
     }
     return sendToFastify(reply, handler.errorResponse(fromFastify(request), error, wantsJson(request)));
   });
@@ -70,32 +70,6 @@ export function installErrorHandling(app: FastifyInstance, handler: SpotauthHand
       message: 'There is nothing at this address.',
     });
   });
-}
-
-function frameworkView(status: number, error: FastifyError): ErrorView {
-  if (status === 413)
-    return { status, error: 'too_large', title: 'Request rejected', message: 'The request is too large.' };
-  if (status === 415)
-    return {
-      status,
-      error: 'unsupported_media_type',
-      title: 'Request rejected',
-      message: 'Unsupported content type.',
-    };
-  if (status === 429)
-    return {
-      status,
-      error: 'rate_limited',
-      title: 'Slow down',
-      message: 'Too many requests; try again shortly.',
-    };
-  return {
-    status,
-    error: 'bad_request',
-    title: 'Request rejected',
-    message: 'The request was malformed.',
-    ...(error.code ? { code: error.code } : {}),
-  };
 }
 
 /** Fastify's `frameworkErrors`: the router refused the URL before any route or hook ran. */

@@ -95,6 +95,24 @@ describe('SpotifyApi against the emulator', () => {
     expect((await tokenRequests(emulator)).refresh_token).toBe(1);
   });
 
+  it('a fetch that tees bodies (Next.js patches fetch so): the 401 → refresh → retry path still finishes', async () => {
+    // Like a cache that keeps its branch of every body and never reads it: cancelling the other branch
+    // settles only when both are cancelled, so awaiting that cancel would wait for ever.
+    const kept: ReadableStream<Uint8Array>[] = [];
+    const teeing: typeof fetch = async (input, init) => {
+      const response = await fetch(input, init);
+      if (!response.body) return response;
+      const [ours, cached] = response.body.tee();
+      kept.push(cached);
+      return new Response(ours, { status: response.status, headers: response.headers });
+    };
+    const teeApi = new SpotifyApi({ tokens: manager, user, retry: FAST_RETRY, fetch: teeing });
+    await control(emulator, 'expire', {});
+    expect((await teeApi.me())?.id).toBe('alice');
+    expect((await tokenRequests(emulator)).refresh_token).toBe(1);
+    expect(kept.length).toBe(2);
+  });
+
   it('grant revoked: REAUTH_REQUIRED after at most one refresh attempt, and no loop afterwards', async () => {
     await control(emulator, 'revoke', { user_id: 'alice' });
     const error = await caught(api.me());
