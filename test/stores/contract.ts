@@ -574,7 +574,13 @@ export function storeContract(
 
           const result = await reencryptAll(rotated);
           expect(result).toEqual({ scanned: 3, rewritten: 2, current: 1, skipped: 0, entriesRewritten: 0 });
-          expect(await reencryptAll(rotated)).toEqual({ scanned: 3, rewritten: 0, current: 3, skipped: 0, entriesRewritten: 0 });
+          expect(await reencryptAll(rotated)).toEqual({
+            scanned: 3,
+            rewritten: 0,
+            current: 3,
+            skipped: 0,
+            entriesRewritten: 0,
+          });
           const kids = await (
             rotated as unknown as { keyIdsInUse(): Promise<Array<{ kids: string[] }>> }
           ).keyIdsInUse();
