@@ -6,6 +6,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chromiumAvailable } from '../support/chromium.js';
+import { must } from '../support/must.js';
 import {
   type Attempt,
   attempt,
@@ -20,7 +21,6 @@ import {
   startWorld,
   storedGrant,
 } from './helpers.js';
-import { must } from '../support/must.js';
 
 const available = chromiumAvailable('spotauth/browser TAB TESTS');
 

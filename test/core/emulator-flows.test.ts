@@ -192,21 +192,13 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
     const { tokens } = await login(auth);
     await control(emulator, 'faults', { endpoint: 'token', kind: 'server_error', count: 1 });
     expect(
-      (
-        await expectCode(
-          auth.refresh(must(tokens.refreshToken, 'a refresh token')),
-          'SPOTIFY_UNAVAILABLE',
-        )
-      ).transient,
+      (await expectCode(auth.refresh(must(tokens.refreshToken, 'a refresh token')), 'SPOTIFY_UNAVAILABLE'))
+        .transient,
     ).toBe(true);
     await control(emulator, 'faults', { endpoint: 'token', kind: 'error_transient', count: 1 });
     expect(
-      (
-        await expectCode(
-          auth.refresh(must(tokens.refreshToken, 'a refresh token')),
-          'SPOTIFY_UNAVAILABLE',
-        )
-      ).transient,
+      (await expectCode(auth.refresh(must(tokens.refreshToken, 'a refresh token')), 'SPOTIFY_UNAVAILABLE'))
+        .transient,
     ).toBe(true);
     await control(emulator, 'faults', { endpoint: 'token', kind: 'rate_limit', count: 1, retry_after: 9 });
     const limited = await expectCode(

@@ -6,8 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/stores/file.js';
+import { expectCode, storeContract } from '../../src/testing/store-contract.js';
 import { must } from '../support/must.js';
-import { expectCode, storeContract } from './contract.js';
 import { keyFor, keyringOf, sampleRecord } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
