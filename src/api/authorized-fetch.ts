@@ -15,6 +15,20 @@ export interface ApiRetryOptions {
   maxDelayMs: number;
 }
 
+/**
+ * How long each Web API request (each attempt: a retry gets its own) may take, body included, before it
+ * fails with TIMEOUT: 30 s, as a token request (SpotifyAuthConfig.timeoutMs, after openid-client).
+ */
+export const DEFAULT_API_TIMEOUT_MS = 30_000;
+
+/** A positive, finite number of milliseconds, or INVALID_CONFIG naming the option. */
+export function checkTimeoutMs(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new SpotauthError('INVALID_CONFIG', `${name} must be a positive number of milliseconds.`);
+  }
+  return value;
+}
+
 export const DEFAULT_API_RETRY: ApiRetryOptions = {
   maxRetryAfterMs: 5_000,
   maxAttempts: 3,
@@ -71,6 +85,8 @@ export interface AuthorizedFetchOptions {
   retry: ApiRetryOptions;
   cooldown: RateLimitCooldown;
   fetch: typeof fetch;
+  /** Per attempt, covering the body too. Default DEFAULT_API_TIMEOUT_MS (30 s). */
+  timeoutMs?: number;
 }
 
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
@@ -110,6 +126,7 @@ export function createAuthorizedFetch(
   options: AuthorizedFetchOptions,
 ): (input: Request | ApiRequest) => Promise<Response> {
   const { accessToken: token, retry, cooldown } = options;
+  const timeoutMs = checkTimeoutMs(options.timeoutMs ?? DEFAULT_API_TIMEOUT_MS, 'timeoutMs');
 
   return async (input: Request | ApiRequest): Promise<Response> => {
     const method = input.method.toUpperCase();
@@ -140,11 +157,12 @@ export function createAuthorizedFetch(
           headers,
           body,
           redirect: 'manual',
-          signal: input.signal,
+          signal: attemptSignal(input.signal, timeoutMs),
         });
       } catch (error) {
-        const failure = networkFailure(error);
-        if (idempotent && attempt < retry.maxAttempts) {
+        const failure = networkFailure(error, timeoutMs);
+        // The caller's own abort is an answer, not a failure worth retrying.
+        if (idempotent && attempt < retry.maxAttempts && !input.signal?.aborted) {
           await delay(backoffDelay(retry, attempt));
           continue;
         }
@@ -232,16 +250,36 @@ function rateLimited(retryAfter: number | undefined, reason: string | undefined)
   );
 }
 
+function formatMs(ms: number): string {
+  return ms < 1_000 ? `${ms} ms` : formatSeconds(ms / 1_000);
+}
+
 function formatSeconds(seconds: number): string {
   if (seconds < 120) return `${Math.ceil(seconds)} s`;
   if (seconds < 7200) return `${Math.ceil(seconds / 60)} min`;
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
-function networkFailure(error: unknown): SpotauthError {
+/**
+ * The attempt's signal: its own timeout (as a token request's, it keeps running while the body is read),
+ * and the caller's signal when there is one.
+ */
+function attemptSignal(caller: AbortSignal | undefined, timeoutMs: number): AbortSignal {
+  const timeout = AbortSignal.timeout(timeoutMs);
+  return caller === undefined ? timeout : AbortSignal.any([caller, timeout]);
+}
+
+function networkFailure(error: unknown, timeoutMs: number): SpotauthError {
   if (error instanceof SpotauthError) return error;
   const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError') {
+  if (name === 'TimeoutError') {
+    return new SpotauthError(
+      'TIMEOUT',
+      `Spotify's Web API did not answer within ${formatMs(timeoutMs)} (timeoutMs).`,
+      { transient: true },
+    );
+  }
+  if (name === 'AbortError') {
     return new SpotauthError('TIMEOUT', "Spotify's Web API did not answer in time.", { transient: true });
   }
   return new SpotauthError('NETWORK', "Could not reach Spotify's Web API.", { transient: true });

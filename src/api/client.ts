@@ -5,6 +5,7 @@ import {
   type ApiRetryOptions,
   createAuthorizedFetch,
   DEFAULT_API_RETRY,
+  DEFAULT_API_TIMEOUT_MS,
   discardBody,
   type RateLimitCooldown,
   scopesFor,
@@ -39,6 +40,8 @@ export interface SpotifyApiOptions {
   /** Default: one cooldown per API URL, shared by every client in the process. */
   cooldown?: RateLimitCooldown | undefined;
   fetch?: typeof fetch | undefined;
+  /** How long each request (each attempt) may take, body included, before TIMEOUT. Default 30 s. */
+  timeoutMs?: number | undefined;
 }
 
 /**
@@ -117,6 +120,7 @@ export class SpotifyApi {
       retry: { ...DEFAULT_API_RETRY, ...options.retry },
       cooldown: options.cooldown ?? sharedCooldown(this.#apiUrl),
       fetch: options.fetch ?? globalThis.fetch.bind(globalThis),
+      timeoutMs: options.timeoutMs ?? DEFAULT_API_TIMEOUT_MS,
     });
     this.client = createClient<paths>({
       baseUrl: this.#apiUrl,

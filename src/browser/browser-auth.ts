@@ -1,8 +1,10 @@
 import {
   ApiRequest,
   type ApiRetryOptions,
+  checkTimeoutMs,
   createAuthorizedFetch,
   DEFAULT_API_RETRY,
+  DEFAULT_API_TIMEOUT_MS,
   type RateLimitCooldown,
   sharedCooldown,
 } from '../api/authorized-fetch.js';
@@ -49,6 +51,8 @@ export interface BrowserAuthOptions {
   retry?: Partial<RetryPolicy> | undefined;
   /** Web API calls through `fetch`: 429 and 5xx handling. */
   apiRetry?: Partial<ApiRetryOptions> | undefined;
+  /** How long each Web API request (each attempt) may take, body included, before TIMEOUT. Default 30 s. */
+  apiTimeoutMs?: number | undefined;
   /** How long to wait for another tab's refresh. Default timeoutMs + 5 s (35 s). */
   lockTimeoutMs?: number | undefined;
   /** Separates several logins (apps) on one origin. Default: the client id. */
@@ -93,6 +97,8 @@ export type SessionListener = (session: BrowserSession | null) => void;
 export class BrowserAuth {
   readonly config: ResolvedConfig;
   readonly storage: BrowserTokenStorage;
+  /** Each Web API request's timeout, in ms (`apiTimeoutMs`); browserApi() uses it too. */
+  readonly apiTimeoutMs: number;
   readonly #scope: SpotifyScope[];
   readonly #showDialog: boolean | undefined;
   readonly #skew: number;
@@ -152,6 +158,7 @@ export class BrowserAuth {
       this.#heard(message),
     );
     this.#apiUrl = this.config.apiUrl.href.replace(/\/+$/, '');
+    this.apiTimeoutMs = checkTimeoutMs(options.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS, 'apiTimeoutMs');
     const cooldown: RateLimitCooldown = sharedCooldown(this.#apiUrl);
     this.#apiFetch = createAuthorizedFetch({
       accessToken: this.tokenSource,
@@ -159,6 +166,7 @@ export class BrowserAuth {
       retry: { ...DEFAULT_API_RETRY, ...options.apiRetry },
       cooldown,
       fetch: this.config.fetch,
+      timeoutMs: this.apiTimeoutMs,
     });
   }
 

@@ -11,12 +11,13 @@ export type { SpotifyApi, SpotifyPaths, SpotifySchemas } from '../api/client.js'
  */
 export function browserApi(
   auth: BrowserAuth,
-  options: { retry?: Partial<ApiRetryOptions>; cooldown?: RateLimitCooldown } = {},
+  options: { retry?: Partial<ApiRetryOptions>; cooldown?: RateLimitCooldown; timeoutMs?: number } = {},
 ): SpotifyApi {
   return new SpotifyApi({
     accessToken: auth.tokenSource,
     apiUrl: auth.apiUrl,
     fetch: auth.config.fetch,
+    timeoutMs: auth.apiTimeoutMs,
     ...options,
   });
 }
