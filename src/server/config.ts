@@ -41,12 +41,13 @@ const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
 
 export function loadServerConfig(
   env: Env,
-  options: { sandbox?: boolean; port?: string; host?: string } = {},
+  options: { sandbox?: boolean; port?: number; host?: string } = {},
 ): ServerConfig {
   const clientId = env[ENV.clientId] || undefined;
   const sandbox = options.sandbox === true || clientId === undefined;
   const host = options.host ?? env['HOST'] ?? '127.0.0.1';
-  const port = parsePort('PORT', options.port ?? env['PORT'] ?? '8888');
+  const port =
+    options.port === undefined ? parsePort('PORT', env['PORT'] || '8888') : checkPort('port', options.port);
   const publicUrl = parsePublicUrl(
     env['SPOTAUTH_PUBLIC_URL'] ??
       `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`,
@@ -114,16 +115,26 @@ export function loadServerConfig(
     trustProxy: env['SPOTAUTH_TRUST_PROXY'] === '1' || env['SPOTAUTH_TRUST_PROXY'] === 'true',
     metricsToken,
     logLevel,
-    emulatorPort: parsePort('SPOTAUTH_EMULATOR_PORT', env['SPOTAUTH_EMULATOR_PORT'] ?? '8889'),
+    emulatorPort: parsePort('SPOTAUTH_EMULATOR_PORT', env['SPOTAUTH_EMULATOR_PORT'] || '8889'),
     loginRateLimit: parsePositive('SPOTAUTH_LOGIN_RATE_LIMIT', env['SPOTAUTH_LOGIN_RATE_LIMIT'] ?? '30'),
   };
 }
 
-function parsePort(name: string, raw: string): number {
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
+/** A port from text (an environment variable, a command-line flag): the edge where it becomes a number. */
+export function parsePort(name: string, raw: string): number {
+  const port = raw.trim() === '' ? Number.NaN : Number(raw);
+  if (!isPort(port))
     throw configError(`${name} must be a port number (got ${JSON.stringify(raw.slice(0, 20))}).`);
   return port;
+}
+
+function checkPort(name: string, port: number): number {
+  if (!isPort(port)) throw configError(`${name} must be a whole number from 0 to 65535 (got ${port}).`);
+  return port;
+}
+
+function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 0 && port <= 65535;
 }
 
 function parsePositive(name: string, raw: string): number {

@@ -6,11 +6,21 @@ import { SpotifyAuth, type SpotifyAuthConfig } from '../core/index.js';
 import { createStore } from '../stores/index.js';
 import { TokenManager } from '../tokens/token-manager.js';
 import { buildApp } from './app.js';
-import { loadServerConfig, type ServerConfig, startupWarnings } from './config.js';
+import { loadServerConfig, parsePort, type ServerConfig, startupWarnings } from './config.js';
 import { loadKeyring } from './keyring.js';
 import { ServerMetrics } from './metrics.js';
 
 export interface ServeOptions {
+  /** Where to listen; 0 for any free port. Default: PORT, else 8888. */
+  port?: number;
+  /** Address to bind. Default: HOST, else 127.0.0.1. */
+  host?: string;
+  /** Play Spotify with the embedded emulator even if SPOTIFY_CLIENT_ID is set. */
+  sandbox?: boolean;
+}
+
+/** `spotauth serve`'s flags as the command line gives them: text, parsed here. */
+export interface ServeFlags {
   port?: string;
   host?: string;
   sandbox?: boolean;
@@ -22,8 +32,10 @@ export interface RunningServer {
 }
 
 /** `spotauth serve` / `npm start`. */
-export async function runServe(options: ServeOptions): Promise<void> {
+export async function runServe(flags: ServeFlags): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
+  const { port, ...rest } = flags;
+  const options: ServeOptions = port === undefined ? rest : { ...rest, port: parsePort('--port', port) };
   const server = await startServer(process.env, options);
   const stop = async () => {
     await server.close();

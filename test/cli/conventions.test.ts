@@ -55,6 +55,7 @@ describe('spotauth conventions', () => {
     ['missing option value', ['login', '--port']],
     ['bad port', ['login', '--port', 'seventy', '--client-id', 'x']],
     ['bad timeout', ['login', '--timeout', '-3', '--client-id', 'x']],
+    ['bad serve port', ['serve', '--port', 'eighty']],
     ['bad profile name', ['token', '--profile', '../etc']],
     ['bad emulator option', ['emulator', '--port', '0', '--refresh-mode', 'sometimes']],
     ['keys reencrypt without keys', ['keys', 'reencrypt', '--store', 'file:/nonexistent']],

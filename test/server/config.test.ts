@@ -48,6 +48,19 @@ describe('server configuration is validated at start, with messages a person und
     );
   });
 
+  it('a port is a number: PORT is parsed where it is read, the option is taken as a number', () => {
+    expect(loadServerConfig({ PORT: '9001' }).port).toBe(9001);
+    expect(loadServerConfig({ PORT: '' }).port).toBe(8888);
+    expect(loadServerConfig({ PORT: '9001' }, { port: 0 }).port).toBe(0);
+    expect(loadServerConfig({}, { port: 9002 }).publicUrl.origin).toBe('http://127.0.0.1:9002');
+    for (const port of [-1, 65536, 80.5, Number.NaN]) {
+      expect(() => loadServerConfig({}, { port })).toThrow(
+        `port must be a whole number from 0 to 65535 (got ${port}).`,
+      );
+    }
+    expect(configError({ PORT: '80 80' }).message).toBe('PORT must be a port number (got "80 80").');
+  });
+
   it('a redirect URI on another origin, bad port, bad scope, short broker key, bad log level', () => {
     expect(
       configError({ ...real, SPOTIFY_REDIRECT_URI: 'https://other.example/callback' }).message,
