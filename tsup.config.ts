@@ -28,7 +28,8 @@ export default defineConfig([
     dts: { entry: PUBLIC_ENTRIES },
     sourcemap: false,
     // Optional native module: resolved at run time, never bundled.
-    external: ['@napi-rs/keyring'],
+    // vitest: spotauth/testing's optional peer, the test runner's own copy.
+    external: ['@napi-rs/keyring', 'vitest'],
   },
   {
     // spotauth/browser: one self-contained ES module (openapi-fetch inlined), so a page can import it with
