@@ -6,7 +6,7 @@
  * contract suite have their own subpaths. Option sub-types are reachable by indexed access
  * (`SpotifyApiOptions['retry']`).
  *
- * @packageDocumentation
+ * @module spotauth
  */
 
 export { SpotifyApi, type SpotifyApiOptions, type SpotifySchemas } from './api/client.js';
