@@ -205,6 +205,21 @@ describe('spotauth login --no-browser', () => {
     expect(() => statSync(join(home.configDir, 'credentials.json'))).toThrow();
   });
 
+  it('SPOTAUTH_LOGIN_TIMEOUT_SECONDS sets the timeout; the earlier SPOTAUTH_LOGIN_TIMEOUT still does, with a warning', async () => {
+    const current = await startLogin({ ...freshEnv().env, SPOTAUTH_LOGIN_TIMEOUT_SECONDS: '1' });
+    const now = await current.done;
+    expect(now.code).toBe(1);
+    expect(now.stderr).toMatch(/^spotauth: No answer from the browser within 1 s/m);
+    expect(now.stderr).not.toContain('deprecated');
+    const earlier = await startLogin({ ...freshEnv().env, SPOTAUTH_LOGIN_TIMEOUT: '1' });
+    const then = await earlier.done;
+    expect(then.code).toBe(1);
+    expect(then.stderr).toMatch(/^spotauth: No answer from the browser within 1 s/m);
+    expect(then.stderr).toContain(
+      'spotauth: SPOTAUTH_LOGIN_TIMEOUT is deprecated; set SPOTAUTH_LOGIN_TIMEOUT_SECONDS.\n',
+    );
+  });
+
   it('--port picks the loopback port; a port in use is a clear error', async () => {
     const { env } = freshEnv();
     const { createServer } = await import('node:net');

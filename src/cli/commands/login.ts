@@ -29,7 +29,7 @@ const DEFAULT_REDIRECT = 'http://127.0.0.1/callback';
 export async function runLogin(options: LoginOptions): Promise<void> {
   const profile = checkProfile(options.profile);
   const port = parsePort(options.port);
-  const timeoutMs = parseTimeout(options.timeout ?? process.env['SPOTAUTH_LOGIN_TIMEOUT'] ?? '300');
+  const timeoutMs = parseTimeout(options.timeout ?? loginTimeoutFromEnv(process.env) ?? '300');
   const scope = parseScopes(options.scope ?? process.env['SPOTAUTH_SCOPE'] ?? DEFAULT_SCOPE);
   // The CLI is a public client: PKCE, never a secret (RFC 8252 §8.5), even if one is in the environment.
   const redirectUri = process.env['SPOTIFY_REDIRECT_URI'] || DEFAULT_REDIRECT;
@@ -167,6 +167,21 @@ function parsePort(value: string | undefined): number | undefined {
     );
   }
   return port;
+}
+
+/**
+ * SPOTAUTH_LOGIN_TIMEOUT_SECONDS; SPOTAUTH_LOGIN_TIMEOUT, the name without its unit, still works (with a
+ * warning) until the next major version.
+ */
+function loginTimeoutFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const seconds = env['SPOTAUTH_LOGIN_TIMEOUT_SECONDS'] || undefined;
+  if (seconds !== undefined) return seconds;
+  const deprecated = env['SPOTAUTH_LOGIN_TIMEOUT'] || undefined;
+  if (deprecated !== undefined)
+    process.stderr.write(
+      'spotauth: SPOTAUTH_LOGIN_TIMEOUT is deprecated; set SPOTAUTH_LOGIN_TIMEOUT_SECONDS.\n',
+    );
+  return deprecated;
 }
 
 function parseTimeout(raw: string): number {
