@@ -244,7 +244,7 @@ function rateLimited(retryAfter: number | undefined, reason: string | undefined)
     {
       status: 429,
       transient: true,
-      ...(retryAfter !== undefined ? { retryAfter } : {}),
+      ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
       ...(reason ? { reason } : {}),
     },
   );

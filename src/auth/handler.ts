@@ -27,6 +27,7 @@ import {
   failureDetail,
   type Pages,
   type Responder,
+  retryAfterFields,
   viewOfError,
 } from './responses.js';
 import {
@@ -525,7 +526,7 @@ export class SpotauthHandler {
       error: 'rate_limited',
       title: 'Slow down',
       message: `Too many attempts; try again in ${wait} s.`,
-      retryAfter: wait,
+      ...retryAfterFields(wait),
     };
   }
 

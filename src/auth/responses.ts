@@ -15,7 +15,9 @@ export interface ErrorView {
   title: string;
   message: string;
   action?: { href: string; label: string } | undefined;
-  /** Seconds, for 429/503 answers. */
+  /** Seconds, for 429/503 answers (their Retry-After). */
+  retryAfterSeconds?: number | undefined;
+  /** @deprecated The earlier name of `retryAfterSeconds`: set to the same value, read when that is absent. */
   retryAfter?: number | undefined;
 }
 
@@ -80,7 +82,8 @@ export function createResponder(
     redirect: (location, cookies = []) =>
       response(303, '', { ...base, 'cache-control': 'no-store', location }, cookies),
     error: (view, json, cookies = []) => {
-      const extra: Record<string, string> = view.retryAfter ? { 'retry-after': String(view.retryAfter) } : {};
+      const seconds = retryAfterOf(view);
+      const extra: Record<string, string> = seconds ? { 'retry-after': String(seconds) } : {};
       if (json) {
         const body = { error: view.error, message: view.message, ...(view.code ? { code: view.code } : {}) };
         return response(view.status, JSON.stringify(body), { ...jsonHeaders, ...extra }, cookies);
@@ -169,8 +172,22 @@ export function viewOfError(error: unknown, loginHref: string): ErrorView {
     title: presentation.title,
     message: publicMessage(error, row.exposeMessage ? undefined : row.meaning),
     action: presentation.action ? { href: loginHref, label: presentation.action } : undefined,
-    retryAfter: error.retryAfter !== undefined ? Math.ceil(error.retryAfter) : undefined,
+    ...retryAfterFields(
+      error.retryAfterSeconds !== undefined ? Math.ceil(error.retryAfterSeconds) : undefined,
+    ),
   };
+}
+
+/** Both names of a view's wait, until the deprecated one goes. */
+export function retryAfterFields(
+  seconds: number | undefined,
+): Pick<ErrorView, 'retryAfterSeconds' | 'retryAfter'> {
+  return { retryAfterSeconds: seconds, retryAfter: seconds };
+}
+
+/** A view's wait in seconds, also from a view made with the deprecated name. */
+export function retryAfterOf(view: ErrorView): number | undefined {
+  return view.retryAfterSeconds ?? view.retryAfter;
 }
 
 /**

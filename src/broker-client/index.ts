@@ -41,7 +41,12 @@ export class BrokerError extends Error {
   /** `grant_missing_scope`. */
   readonly missingScopes: string[] | undefined;
   /** Seconds, from Retry-After (429, 503). */
-  readonly retryAfter: number | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  /** @deprecated The earlier name of `retryAfterSeconds` (the same value). */
+  get retryAfter(): number | undefined {
+    return this.retryAfterSeconds;
+  }
 
   constructor(status: number, body: Record<string, unknown>, retryAfter: string | null) {
     const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
@@ -56,7 +61,7 @@ export class BrokerError extends Error {
       ? (body['missing_scopes'] as unknown[]).filter((scope): scope is string => typeof scope === 'string')
       : undefined;
     const seconds = retryAfter === null ? Number.NaN : Number(retryAfter);
-    this.retryAfter = Number.isFinite(seconds) ? seconds : undefined;
+    this.retryAfterSeconds = Number.isFinite(seconds) ? seconds : undefined;
   }
 }
 

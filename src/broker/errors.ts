@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SpotauthHandler } from '../auth/handler.js';
-import { failureDetail, viewOfError } from '../auth/responses.js';
+import { failureDetail, retryAfterOf, viewOfError } from '../auth/responses.js';
 import { isSpotauthError } from '../core/errors.js';
 
 export const BROKER_ERRORS = {
@@ -132,6 +132,6 @@ export function sendBrokerError(
     reply,
     view.status,
     { error: view.error, message: view.message, ...(view.code ? { code: view.code } : {}) },
-    view.retryAfter ? { 'retry-after': String(view.retryAfter) } : {},
+    retryAfterOf(view) ? { 'retry-after': String(retryAfterOf(view)) } : {},
   );
 }

@@ -172,7 +172,7 @@ export class WebApiProxy {
         throw new SpotauthError(
           'RATE_LIMITED',
           `Spotify is rate limiting this app; try again in ${seconds} s (answered by the broker without calling Spotify).`,
-          { status: 429, transient: true, retryAfter: seconds },
+          { status: 429, transient: true, retryAfterSeconds: seconds },
         );
       }
       const token = forceRefresh

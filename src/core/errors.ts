@@ -56,6 +56,9 @@ export interface SpotauthErrorOptions {
   status?: number;
   spotifyError?: string;
   spotifyErrorDescription?: string;
+  /** Seconds to wait, from a Retry-After header. */
+  retryAfterSeconds?: number;
+  /** @deprecated The earlier name of `retryAfterSeconds`; used when that is not given. */
   retryAfter?: number;
   /** Why Spotify rate limited (e.g. QUOTA_EXCEEDED), from a Web API 429 body. */
   reason?: string;
@@ -76,7 +79,7 @@ export class SpotauthError extends Error {
   /** Spotify's `error_description`, truncated. Spotify's descriptions never echo credentials. */
   readonly spotifyErrorDescription: string | undefined;
   /** Seconds to wait, from a Retry-After header. */
-  readonly retryAfter: number | undefined;
+  readonly retryAfterSeconds: number | undefined;
   /** Why Spotify rate limited (e.g. QUOTA_EXCEEDED), from a Web API 429 body. */
   readonly reason: string | undefined;
   /** Scopes the failed Web API endpoint needs (MISSING_SCOPE). */
@@ -96,9 +99,14 @@ export class SpotauthError extends Error {
         : stripControls(options.spotifyErrorDescription),
       200,
     );
-    this.retryAfter = options.retryAfter;
+    this.retryAfterSeconds = options.retryAfterSeconds ?? options.retryAfter;
     this.reason = options.reason;
     this.requiredScopes = options.requiredScopes;
+  }
+
+  /** @deprecated The earlier name of `retryAfterSeconds` (the same value). */
+  get retryAfter(): number | undefined {
+    return this.retryAfterSeconds;
   }
 
   toJSON(): Record<string, unknown> {
@@ -110,7 +118,7 @@ export class SpotauthError extends Error {
       status: this.status,
       spotifyError: this.spotifyError,
       spotifyErrorDescription: this.spotifyErrorDescription,
-      retryAfter: this.retryAfter,
+      retryAfterSeconds: this.retryAfterSeconds,
       reason: this.reason,
       requiredScopes: this.requiredScopes,
     };

@@ -17,6 +17,8 @@ export interface TokenSet {
   accessToken: string;
   tokenType: 'Bearer';
   /** Lifetime in seconds as sent by Spotify (3600 when it sends none). */
+  expiresInSeconds: number;
+  /** @deprecated The earlier name of `expiresInSeconds` (the same value, still set). */
   expiresIn: number;
   expiresAt: number;
   receivedAt: number;
@@ -152,7 +154,7 @@ export function tokenFailure(status: number, headers: Headers, text: string): Sp
     return new SpotauthError(
       'RATE_LIMITED',
       `Spotify's accounts service is rate limiting this app${retryAfter !== undefined ? `; retry in ${retryAfter} s` : ''}.`,
-      { transient: true, status, ...(retryAfter !== undefined ? { retryAfter } : {}) },
+      { transient: true, status, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}) },
     );
   }
   const error = typeof json?.['error'] === 'string' ? json['error'] : undefined;
@@ -230,6 +232,7 @@ export function toTokenSet(body: TokenResponseBody, receivedAt: number, fallback
   const tokens: TokenSet = {
     accessToken: body.access_token,
     tokenType: 'Bearer',
+    expiresInSeconds: expiresIn,
     expiresIn,
     expiresAt: receivedAt + expiresIn * 1000,
     receivedAt,

@@ -71,8 +71,8 @@ export async function withRetries<T>(
       if (!isSpotauthError(error) || !error.transient || index >= policy.maxAttempts) throw error;
       if (stop?.aborted) throw error;
       let wait: number;
-      if (error.retryAfter !== undefined) {
-        wait = error.retryAfter * 1000;
+      if (error.retryAfterSeconds !== undefined) {
+        wait = error.retryAfterSeconds * 1000;
         if (wait > policy.maxRetryAfterMs) throw error;
       } else {
         wait = backoffDelay(policy, index);

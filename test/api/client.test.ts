@@ -135,7 +135,7 @@ describe('SpotifyApi against the emulator', () => {
     expect(await apiRequests(emulator)).toEqual({ 'GET /v1/me': 2 });
   });
 
-  it('429 with Retry-After above the cap: RATE_LIMITED (retryAfter 60) after 1 request; the cooldown is shared', async () => {
+  it('429 with Retry-After above the cap: RATE_LIMITED (retryAfterSeconds 60) after 1 request; the cooldown is shared', async () => {
     // A fresh emulator, so the process-wide cooldown for its URL starts empty and dies with it.
     const other = await startTestEmulator({ autoApprove: 'alice' });
     try {
@@ -147,7 +147,7 @@ describe('SpotifyApi against the emulator', () => {
       const first = new SpotifyApi({ tokens: otherManager, user: otherUser });
       const error = await caught(first.me());
       expect(error.code).toBe('RATE_LIMITED');
-      expect(error.retryAfter).toBe(60);
+      expect(error.retryAfterSeconds).toBe(60);
       expect(error.status).toBe(429);
       expect(await apiRequests(other)).toEqual({ 'GET /v1/me': 1 });
       // Another client for the same API (default cooldown), even for the app token: fails fast, no request.
@@ -156,7 +156,7 @@ describe('SpotifyApi against the emulator', () => {
         second.client.GET('/tracks/{id}', { params: { path: { id: must(TRACKS[0], 'TRACKS[0]').id } } }),
       );
       expect(again.code).toBe('RATE_LIMITED');
-      expect(again.retryAfter).toBeGreaterThan(55);
+      expect(again.retryAfterSeconds).toBeGreaterThan(55);
       expect(await apiRequests(other)).toEqual({ 'GET /v1/me': 1 });
     } finally {
       await other.stop();
@@ -172,7 +172,7 @@ describe('SpotifyApi against the emulator', () => {
     const error = await caught(api.me());
     expect(error.code).toBe('RATE_LIMITED');
     expect(error.reason).toBe('QUOTA_EXCEEDED');
-    expect(error.retryAfter).toBe(3600);
+    expect(error.retryAfterSeconds).toBe(3600);
     expect(error.message).toMatch(/quota/i);
     expect(await apiRequests(emulator)).toEqual({ 'GET /v1/me': 1 });
   });

@@ -103,14 +103,14 @@ describe.skipIf(!available)('the Web API from spotauth/browser in headless Chrom
     const before = await apiRequests(world, 'GET /v1/me');
     const result = await page.evaluate<Record<string, unknown>>(`auth.fetch('/me').then(
       () => ({ ok: true }),
-      (e) => ({ code: e.code, retryAfter: e.retryAfter ?? null, reason: e.reason, message: e.message }),
+      (e) => ({ code: e.code, retryAfterSeconds: e.retryAfterSeconds ?? null, reason: e.reason, message: e.message }),
     )`);
-    expect(result).toMatchObject({ code: 'RATE_LIMITED', retryAfter: null, reason: 'QUOTA_EXCEEDED' });
+    expect(result).toMatchObject({ code: 'RATE_LIMITED', retryAfterSeconds: null, reason: 'QUOTA_EXCEEDED' });
     expect(result['message']).toMatch(/try again later/);
     expect((await apiRequests(world, 'GET /v1/me')) - before).toBe(1);
   });
 
-  it('429 with a readable Retry-After beyond the cap: RATE_LIMITED at once with retryAfter and the quota reason', async () => {
+  it('429 with a readable Retry-After beyond the cap: RATE_LIMITED at once with retryAfterSeconds and the quota reason', async () => {
     await emulator(world, 'POST', 'config', { cors_expose_headers: ['Retry-After'] });
     await emulator(world, 'POST', 'api-faults', {
       kind: 'rate_limit',
@@ -122,9 +122,13 @@ describe.skipIf(!available)('the Web API from spotauth/browser in headless Chrom
     const before = await apiRequests(world, 'GET /v1/me/top/{type}');
     const result = await page.evaluate<Record<string, unknown>>(`auth.fetch('/me/top/tracks').then(
       () => ({ ok: true }),
-      (e) => ({ code: e.code, retryAfter: e.retryAfter, reason: e.reason, message: e.message }),
+      (e) => ({ code: e.code, retryAfterSeconds: e.retryAfterSeconds, reason: e.reason, message: e.message }),
     )`);
-    expect(result).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 48925, reason: 'QUOTA_EXCEEDED' });
+    expect(result).toMatchObject({
+      code: 'RATE_LIMITED',
+      retryAfterSeconds: 48925,
+      reason: 'QUOTA_EXCEEDED',
+    });
     expect(result['message']).toMatch(/quota/i);
     expect((await apiRequests(world, 'GET /v1/me/top/{type}')) - before).toBe(1);
   });

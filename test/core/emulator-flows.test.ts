@@ -205,7 +205,7 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
       auth.refresh(must(tokens.refreshToken, 'a refresh token')),
       'RATE_LIMITED',
     );
-    expect(limited.retryAfter).toBe(9);
+    expect(limited.retryAfterSeconds).toBe(9);
     expect(limited.transient).toBe(true);
     const ok = await auth.refresh(must(tokens.refreshToken, 'a refresh token'));
     expect(ok.accessToken).toBeTruthy();
@@ -220,7 +220,7 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
     expect((await auth.clientCredentials()).tokenType).toBe('Bearer');
     await control(emulator, 'faults', { endpoint: 'token', kind: 'no_expires_in', count: 1 });
     const noExpiry = await auth.clientCredentials();
-    expect(noExpiry.expiresIn).toBe(3600);
+    expect(noExpiry.expiresInSeconds).toBe(3600);
   });
 
   it('a slow token endpoint times out as a transient TIMEOUT', async () => {

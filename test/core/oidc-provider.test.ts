@@ -148,7 +148,7 @@ describe('core against oidc-provider (a real, independent OAuth 2.0 server)', ()
 
     expect(tokens.accessToken.length).toBeGreaterThan(20);
     expect(tokens.tokenType).toBe('Bearer');
-    expect(tokens.expiresIn).toBe(3600);
+    expect(tokens.expiresInSeconds).toBe(3600);
     expect(tokens.expiresAt).toBeGreaterThanOrEqual(before + 3_600_000);
     expect(tokens.expiresAt).toBeLessThanOrEqual(after + 3_600_000);
     expect([...tokens.scope].sort()).toEqual([...SCOPE].sort());
@@ -263,7 +263,7 @@ describe('core against oidc-provider (a real, independent OAuth 2.0 server)', ()
     const before = Date.now();
     const tokens = remember(await auth.clientCredentials());
     expect(tokens.accessToken.length).toBeGreaterThan(20);
-    expect(tokens.expiresIn).toBe(3600);
+    expect(tokens.expiresInSeconds).toBe(3600);
     expect(tokens.expiresAt).toBeGreaterThanOrEqual(before + 3_600_000);
     expect(tokens.refreshToken).toBeUndefined();
     expect(tokens.refreshTokenIssued).toBe(false);

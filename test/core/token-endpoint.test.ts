@@ -127,11 +127,15 @@ describe('token endpoint: failures', () => {
     expect(error.transient).toBe(true);
   });
 
-  it('429 with Retry-After: 7 → RATE_LIMITED, retryAfter 7, transient', async () => {
+  it('429 with Retry-After: 7 → RATE_LIMITED, retryAfterSeconds 7, transient', async () => {
     handler = (_req, res) => json(res, 429, { error: 'rate_limited' }, { 'retry-after': '7' });
     const error = await caught(auth().clientCredentials());
     expect(error.code).toBe('RATE_LIMITED');
+    expect(error.retryAfterSeconds).toBe(7);
+    // The earlier name reads the same value until it goes.
     expect(error.retryAfter).toBe(7);
+    expect(error.toJSON()).toMatchObject({ retryAfterSeconds: 7 });
+    expect(new SpotauthError('RATE_LIMITED', 'slow down', { retryAfter: 3 }).retryAfterSeconds).toBe(3);
     expect(error.transient).toBe(true);
     expect(error.status).toBe(429);
     expect(error.message).toContain('7 s');
@@ -139,11 +143,11 @@ describe('token endpoint: failures', () => {
     expect(tokenHits()).toHaveLength(1);
   });
 
-  it('429 without Retry-After → RATE_LIMITED with no retryAfter', async () => {
+  it('429 without Retry-After → RATE_LIMITED with no retryAfterSeconds', async () => {
     handler = (_req, res) => json(res, 429, {});
     const error = await caught(auth().clientCredentials());
     expect(error.code).toBe('RATE_LIMITED');
-    expect(error.retryAfter).toBeUndefined();
+    expect(error.retryAfterSeconds).toBeUndefined();
   });
 
   it('400 invalid_grant with a description → INVALID_GRANT, terminal, carrying Spotify’s error', async () => {
@@ -306,6 +310,8 @@ describe('token endpoint: successful responses', () => {
     expect(tokens).toEqual({
       accessToken: 'at-from-test-server-0123456789',
       tokenType: 'Bearer',
+      expiresInSeconds: 3600,
+      // The earlier name, still set until it goes.
       expiresIn: 3600,
       expiresAt: now + 3_600_000,
       receivedAt: now,
@@ -328,7 +334,7 @@ describe('token endpoint: successful responses', () => {
     handler = (_req, res) => json(res, 200, okTokens({ expires_in: undefined }));
     const now = 1_700_000_000_000;
     const tokens = await auth({ now: () => now }).clientCredentials();
-    expect(tokens.expiresIn).toBe(3600);
+    expect(tokens.expiresInSeconds).toBe(3600);
     expect(tokens.expiresAt).toBe(now + 3_600_000);
   });
 
@@ -336,7 +342,7 @@ describe('token endpoint: successful responses', () => {
     handler = (_req, res) => json(res, 200, okTokens({ expires_in: 120 }));
     const now = 1_700_000_000_000;
     const tokens = await auth({ now: () => now }).clientCredentials();
-    expect(tokens.expiresIn).toBe(120);
+    expect(tokens.expiresInSeconds).toBe(120);
     expect(tokens.expiresAt).toBe(now + 120_000);
   });
 

@@ -113,10 +113,15 @@ describe('the lean token request (browser path)', () => {
         await control(emulator, 'faults', { endpoint: 'token', kind, ...extra });
         try {
           const tokens = await run();
-          return { ok: true, expiresIn: tokens.expiresIn, refreshToken: tokens.refreshToken };
+          return { ok: true, expiresInSeconds: tokens.expiresInSeconds, refreshToken: tokens.refreshToken };
         } catch (error) {
           const e = error as Record<string, unknown>;
-          return { ok: false, code: e['code'], transient: e['transient'], retryAfter: e['retryAfter'] };
+          return {
+            ok: false,
+            code: e['code'],
+            transient: e['transient'],
+            retryAfterSeconds: e['retryAfterSeconds'],
+          };
         }
       };
       const viaLibrary = await outcome(() => auth.refresh(must(refreshToken, 'refreshToken')));

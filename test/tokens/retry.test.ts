@@ -53,7 +53,7 @@ describe('withRetries', () => {
         async () => {
           attempts++;
           clock.spend(1_500);
-          throw new SpotauthError('RATE_LIMITED', 'slow down', { transient: true, retryAfter: 1 });
+          throw new SpotauthError('RATE_LIMITED', 'slow down', { transient: true, retryAfterSeconds: 1 });
         },
         { ...DEFAULT_RETRY, maxAttempts: 10 },
         deadline,
