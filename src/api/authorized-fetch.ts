@@ -81,7 +81,7 @@ export interface AuthorizedFetchOptions {
   accessToken: AccessTokenSource;
   apiUrl: string;
   /** Names the missing scope in MISSING_SCOPE errors. Optional: the table is 4 KB the browser can skip. */
-  scopesFor?: ScopeLookup | undefined;
+  scopesFor?: ScopeLookup;
   retry: ApiRetryOptions;
   cooldown: RateLimitCooldown;
   fetch: typeof fetch;

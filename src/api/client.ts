@@ -29,19 +29,19 @@ export interface ApiTokenManager {
 
 export interface SpotifyApiOptions {
   /** Tokens from a TokenManager (server, CLI)… */
-  tokens?: ApiTokenManager | undefined;
+  tokens?: ApiTokenManager;
   /** The user (Spotify account id) whose token to use; omit for the app token (catalogue calls only). */
-  user?: string | undefined;
+  user?: string;
   /** …or from any other source, such as the browser client (then `apiUrl` is required). */
-  accessToken?: AccessTokenSource | undefined;
+  accessToken?: AccessTokenSource;
   /** Default: the token manager's configured apiUrl (https://api.spotify.com/v1). */
-  apiUrl?: string | undefined;
-  retry?: Partial<ApiRetryOptions> | undefined;
+  apiUrl?: string;
+  retry?: Partial<ApiRetryOptions>;
   /** Default: one cooldown per API URL, shared by every client in the process. */
-  cooldown?: RateLimitCooldown | undefined;
-  fetch?: typeof fetch | undefined;
+  cooldown?: RateLimitCooldown;
+  fetch?: typeof fetch;
   /** How long each request (each attempt) may take, body included, before TIMEOUT. Default 30 s. */
-  timeoutMs?: number | undefined;
+  timeoutMs?: number;
 }
 
 /**

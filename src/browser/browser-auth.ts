@@ -32,41 +32,41 @@ export interface BrowserAuthOptions {
    */
   redirectUri: string;
   /** Scopes to request at login, checked against Spotify's list. */
-  scope?: string | readonly string[] | undefined;
+  scope?: string | readonly string[];
   /** Default false: a user who already approved goes straight back. true: always show Spotify's dialog. */
-  showDialog?: boolean | undefined;
+  showDialog?: boolean;
   /** Default 'indexeddb' (localStorage where IndexedDB is missing); see README, "Storage and XSS". */
-  storage?: StorageChoice | BrowserTokenStorage | undefined;
+  storage?: StorageChoice | BrowserTokenStorage;
   /** Default https://accounts.spotify.com. */
-  accountsUrl?: string | undefined;
+  accountsUrl?: string;
   /** Default https://api.spotify.com/v1. */
-  apiUrl?: string | undefined;
+  apiUrl?: string;
   /** Plain http to a loopback emulator only (`spotauth emulator`). */
-  allowInsecureHttp?: boolean | undefined;
+  allowInsecureHttp?: boolean;
   /** Per token request. Default 30 s. */
-  timeoutMs?: number | undefined;
+  timeoutMs?: number;
   /** Refresh this long before the access token expires. Default 60 s. */
-  refreshSkewMs?: number | undefined;
+  refreshSkewMs?: number;
   /** Transient refresh failures are retried (default 3 attempts, Retry-After up to 5 s). */
-  retry?: Partial<RetryPolicy> | undefined;
+  retry?: Partial<RetryPolicy>;
   /** Web API calls through `fetch`: 429 and 5xx handling. */
-  apiRetry?: Partial<ApiRetryOptions> | undefined;
+  apiRetry?: Partial<ApiRetryOptions>;
   /** How long each Web API request (each attempt) may take, body included, before TIMEOUT. Default 30 s. */
-  apiTimeoutMs?: number | undefined;
+  apiTimeoutMs?: number;
   /** How long to wait for another tab's refresh. Default timeoutMs + 5 s (35 s). */
-  lockTimeoutMs?: number | undefined;
+  lockTimeoutMs?: number;
   /** Separates several logins (apps) on one origin. Default: the client id. */
-  namespace?: string | undefined;
+  namespace?: string;
   /** Injected clock (epoch ms). Default Date.now. */
-  now?: (() => number) | undefined;
-  fetch?: typeof fetch | undefined;
+  now?: () => number;
+  fetch?: typeof fetch;
 }
 
 export interface LoginOptions {
-  scope?: string | readonly string[] | undefined;
-  showDialog?: boolean | undefined;
+  scope?: string | readonly string[];
+  showDialog?: boolean;
   /** Same-origin path to come back to; default: the page login() is called from. */
-  returnTo?: string | undefined;
+  returnTo?: string;
 }
 
 export interface LoginResult {

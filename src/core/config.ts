@@ -7,24 +7,24 @@ export const DEFAULT_API_URL = 'https://api.spotify.com/v1';
 export interface SpotifyAuthConfig {
   clientId: string;
   /** Present → confidential client (client_secret_basic). Absent → public client (PKCE only). */
-  clientSecret?: string | undefined;
+  clientSecret?: string;
   /** The redirect URI as registered with Spotify. Optional for apps that only use client credentials. */
-  redirectUri?: string | undefined;
+  redirectUri?: string;
   /** Default https://accounts.spotify.com. */
-  accountsUrl?: string | undefined;
+  accountsUrl?: string;
   /** Default https://api.spotify.com/v1. */
-  apiUrl?: string | undefined;
+  apiUrl?: string;
   /**
    * Allow plain-http accounts/API URLs. Only for the local emulator: tokens and secrets would otherwise
    * cross the network unencrypted. Loopback URLs (127.0.0.1, [::1], localhost) are the only ones it unlocks.
    */
-  allowInsecureHttp?: boolean | undefined;
+  allowInsecureHttp?: boolean;
   /** Timeout for each token-endpoint request, ms. Default 30 s (as openid-client). */
-  timeoutMs?: number | undefined;
+  timeoutMs?: number;
   /** Injected fetch (tests, proxies). Default: global fetch. */
-  fetch?: typeof fetch | undefined;
+  fetch?: typeof fetch;
   /** Injected clock, epoch ms. Default Date.now. */
-  now?: (() => number) | undefined;
+  now?: () => number;
 }
 
 export interface ResolvedConfig {
