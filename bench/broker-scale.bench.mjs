@@ -11,9 +11,9 @@
 // 2. The Web API proxy: `GET /api/v1/users/{id}/spotify/me` on one instance (straight to it, not through
 //    nginx, whose hop is not the proxy's) vs `GET /v1/me` at the emulator with the same access token.
 //    Sequential calls on one keep-alive connection, as a backend job makes them, in alternating rounds;
-//    the ratio is of the medians (goal <= 1.2x). Again with 25 ms of latency added at the emulator (what a
-//    call to the real Web API across the internet takes at least). Also under load (autocannon, paired
-//    rounds), with the broker's and the emulator's CPU time per request.
+//    the ratio is of the medians (goal <= 1.2x); also what the added time comes to next to a 25 ms call to
+//    the real Web API (computed). Also under load (autocannon, paired rounds), with the broker's and the
+//    emulator's CPU time per request.
 //
 // Every process under test runs on its own (emulator, instances, nginx, bare server); the load comes from
 // this one.
@@ -45,11 +45,9 @@ const CONNECTIONS = 32;
 const DURATION = 2;
 const GROUPS = 4;
 const PROXY_PAIRS = 3;
-const SEQUENTIAL_ROUNDS = 20;
-const PER_ROUND = 100;
-const WEB_API_LATENCY_MS = 25;
-const FAR_ROUNDS = 4;
-const FAR_PER_ROUND = 20;
+const SEQUENTIAL_ROUNDS = 10;
+const PER_ROUND = 50;
+const WEB_API_MS = 25;
 const INSTANCES = 3;
 const CLIENT = { clientId: 'broker-scale-app', clientSecret: 'broker-scale-secret' };
 
@@ -486,8 +484,8 @@ try {
         };
         const direct = `${emulator.url}/v1/me`;
         const directHeaders = { authorization: `Bearer ${deployment.accessToken}` };
-        await sequential(direct, directHeaders, 300);
-        await sequential(proxied, proxyHeaders, 300);
+        await sequential(direct, directHeaders, 100);
+        await sequential(proxied, proxyHeaders, 100);
         const times = { direct: [], proxy: [] };
         for (let r = 0; r < SEQUENTIAL_ROUNDS; r++) {
           const first = r % 2 === 0 ? 'direct' : 'proxy';
@@ -507,29 +505,6 @@ try {
             [...list].sort((a, b) => a - b)[Math.floor(list.length * 0.99)],
           ]),
         );
-        // The same with the latency of a Web API call across the internet, which the emulator adds on request.
-        const far = { direct: [], proxy: [] };
-        await fetch(`${emulator.url}/_emulator/api-faults`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
-            kind: 'latency',
-            latency_ms: WEB_API_LATENCY_MS,
-            path: '/v1/me',
-            count: 2 * FAR_ROUNDS * FAR_PER_ROUND,
-          }),
-        });
-        for (let r = 0; r < FAR_ROUNDS; r++)
-          for (const name of r % 2 === 0 ? ['direct', 'proxy'] : ['proxy', 'direct'])
-            far[name].push(
-              ...(await sequential(
-                name === 'direct' ? direct : proxied,
-                name === 'direct' ? directHeaders : proxyHeaders,
-                FAR_PER_ROUND,
-              )),
-            );
-        await fetch(`${emulator.url}/_emulator/api-faults`, { method: 'DELETE' });
-        const farP50 = { direct: median(far.direct), proxy: median(far.proxy) };
         const loaded = { direct: [], proxy: [] };
         const loadRatios = [];
         const emulatorPid = emulator.child.pid;
@@ -559,7 +534,7 @@ try {
             `proxy p50 ${p50.proxy.toFixed(3)} ms (p99 ${p99.proxy.toFixed(3)}): ${(p50.proxy / p50.direct).toFixed(3)}x (goal <= 1.2x)`,
         );
         console.log(
-          `with ${WEB_API_LATENCY_MS} ms of Web API latency: direct p50 ${farP50.direct.toFixed(2)} ms, proxy p50 ${farP50.proxy.toFixed(2)} ms: ${(farP50.proxy / farP50.direct).toFixed(3)}x`,
+          `next to a ${WEB_API_MS} ms Web API call (computed): ${((WEB_API_MS + p50.proxy) / (WEB_API_MS + p50.direct)).toFixed(3)}x`,
         );
         console.log(
           `under load (${CONNECTIONS} connections): direct ${median(loaded.direct.map((r) => r.rps)).toFixed(0)} req/s, ` +
@@ -581,12 +556,11 @@ try {
             proxy_p99_ms: round4(p99.proxy),
             added_ms: round4(p50.proxy - p50.direct),
           },
-          with_latency: {
-            web_api_latency_ms: WEB_API_LATENCY_MS,
-            calls: FAR_ROUNDS * FAR_PER_ROUND,
-            direct_p50_ms: round4(farP50.direct),
-            proxy_p50_ms: round4(farP50.proxy),
-            ratio: round4(farP50.proxy / farP50.direct),
+          // What the same added time means next to the real Web API, whose calls take WEB_API_MS and more
+          // across the internet (computed, not measured: the emulator answers in well under 1 ms).
+          estimated_ratio_at_web_api_latency: {
+            web_api_ms: WEB_API_MS,
+            ratio: round4((WEB_API_MS + p50.proxy) / (WEB_API_MS + p50.direct)),
           },
           loaded: {
             connections: CONNECTIONS,
