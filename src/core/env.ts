@@ -1,6 +1,7 @@
 import type { SpotifyAuthConfig } from './config.js';
 import { DEFAULT_ACCOUNTS_URL, DEFAULT_API_URL } from './config.js';
 
+/** An environment to read settings from, such as `process.env`. */
 export type Env = Record<string, string | undefined>;
 
 /** Names of the environment variables every part of spotauth reads for the Spotify app. */
@@ -22,8 +23,15 @@ function isLoopbackHttp(url: string): boolean {
 }
 
 /**
- * The app configuration from the environment. Plain http is allowed only when both service URLs are
- * loopback http — that is, pointed at a local emulator — never for a remote host.
+ * The app configuration from the environment ({@link ENV} names the variables); `overrides` win over it.
+ * Plain http is allowed only when a service URL is loopback http — that is, pointed at a local emulator —
+ * never for a remote host. Nothing is checked here: pass the result to {@link SpotifyAuth}, which is
+ * where a missing client id throws `INVALID_CONFIG`.
+ *
+ * @example
+ * ```ts
+ * const auth = new SpotifyAuth(authConfigFromEnv(process.env));
+ * ```
  */
 export function authConfigFromEnv(env: Env, overrides: Partial<SpotifyAuthConfig> = {}): SpotifyAuthConfig {
   const accountsUrl = overrides.accountsUrl ?? (env[ENV.accountsUrl] || DEFAULT_ACCOUNTS_URL);

@@ -8,6 +8,11 @@
  */
 import { stripControls } from './text.js';
 
+/**
+ * Every error code spotauth throws, as a value (for `switch` and comparisons without string typos). Each
+ * code's HTTP status, CLI exit code, transience and one-line meaning are in the error table
+ * (`docs/errors.md`).
+ */
 export const ErrorCodes = {
   // Configuration and request building (before any network call)
   INVALID_CONFIG: 'INVALID_CONFIG',
@@ -49,13 +54,20 @@ export const ErrorCodes = {
   KEY_UNKNOWN: 'KEY_UNKNOWN',
 } as const;
 
+/** One of the {@link ErrorCodes}: the stable, documented part of a {@link SpotauthError}. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/** The optional facts a {@link SpotauthError} is made with; each becomes the property of the same name. */
 export interface SpotauthErrorOptions {
+  /** Whether the same request may succeed later. Default false. */
   transient?: boolean;
+  /** HTTP status of Spotify's response, when there was one. */
   status?: number;
+  /** Spotify's `error` field (e.g. `invalid_grant`); control characters are stripped. */
   spotifyError?: string;
+  /** Spotify's `error_description`; control characters are stripped, and it is cut at 200 characters. */
   spotifyErrorDescription?: string;
+  /** Seconds to wait before retrying, from a Retry-After header. */
   retryAfter?: number;
   /** Why Spotify rate limited (e.g. QUOTA_EXCEEDED), from a Web API 429 body. */
   reason?: string;
@@ -65,7 +77,27 @@ export interface SpotauthErrorOptions {
   cause?: SpotauthError | string;
 }
 
+/**
+ * The one error class of spotauth. Switch on `code` (an {@link ErrorCode}), never on `message`: codes are
+ * a semver promise, messages are written for people and may change. When the error came from Spotify,
+ * its HTTP `status` and its own `error` / `error_description` are kept alongside.
+ *
+ * Nothing secret is ever in an error: messages and causes name no token, code, verifier or secret, and
+ * errors thrown by libraries are never attached as `cause` (some carry whole token-response bodies).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await tokens.getToken(userId);
+ * } catch (error) {
+ *   if (isSpotauthError(error, 'REAUTH_REQUIRED')) return redirectToLogin();
+ *   if (isSpotauthError(error) && error.transient) return retryLater(error.retryAfter);
+ *   throw error;
+ * }
+ * ```
+ */
 export class SpotauthError extends Error {
+  /** What went wrong, as a stable code. */
   readonly code: ErrorCode;
   /** true: the same request may succeed later (5xx, timeout, network, 429). false: do not retry. */
   readonly transient: boolean;
@@ -101,6 +133,10 @@ export class SpotauthError extends Error {
     this.requiredScopes = options.requiredScopes;
   }
 
+  /**
+   * The error as plain data, for structured logs (`JSON.stringify(error)` would otherwise give `{}`).
+   * Every field is safe to log: none holds a credential.
+   */
   toJSON(): Record<string, unknown> {
     return {
       name: this.name,
@@ -117,11 +153,22 @@ export class SpotauthError extends Error {
   }
 }
 
+/**
+ * Whether `value` is a {@link SpotauthError}, optionally of one `code`. A type guard, so the error's
+ * fields are typed after the check.
+ */
 export function isSpotauthError(value: unknown, code?: ErrorCode): value is SpotauthError {
   return value instanceof SpotauthError && (code === undefined || value.code === code);
 }
 
-/** Errors after which the stored grant is dead: the user must log in again. */
+/**
+ * Whether a refresh failure means the stored grant is dead and the user must log in again:
+ * `INVALID_GRANT` (revoked, or past Spotify's 6-month refresh-token lifetime) or `INVALID_CLIENT` (the
+ * app's credentials were rejected). Retrying such a refresh cannot succeed.
+ *
+ * @see [Spotify: Refreshing tokens](https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens)
+ * @see [RFC 6749 §5.2 (error response)](https://www.rfc-editor.org/rfc/rfc6749.html#section-5.2)
+ */
 export function isTerminalGrantError(error: unknown): boolean {
   return isSpotauthError(error) && (error.code === 'INVALID_GRANT' || error.code === 'INVALID_CLIENT');
 }

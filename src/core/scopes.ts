@@ -28,6 +28,11 @@ export const SPOTIFY_SCOPE_NAMES = [
   'soa-create-partner',
 ] as const;
 
+/**
+ * A scope Spotify documents for the Web API.
+ *
+ * @see [Spotify: Scopes](https://developer.spotify.com/documentation/web-api/concepts/scopes)
+ */
 export type SpotifyScope = (typeof SPOTIFY_SCOPE_NAMES)[number];
 
 /**
@@ -76,14 +81,19 @@ const MAX_SCOPE_LENGTH = 1024;
 
 const KNOWN = new Set<string>(SPOTIFY_SCOPE_NAMES);
 
+/** Whether a string is a documented Spotify scope (exact, case-sensitive). */
 export function isSpotifyScope(value: string): value is SpotifyScope {
   return KNOWN.has(value);
 }
 
 /**
- * Parses a space/comma-separated string or a list into known scopes, de-duplicated, in the order given.
- * Throws INVALID_SCOPE naming the first bad scope, so nothing is sent to Spotify that it would answer
- * with a blank "Illegal scope" page.
+ * Parses a space/comma-separated string or a list into known scopes, de-duplicated, in the order given;
+ * undefined gives `[]`.
+ *
+ * @throws {@link SpotauthError} `INVALID_SCOPE` naming the first bad scope (and why, for scopes of the
+ * desktop client), or for a list over 1024 characters — so nothing is sent to Spotify that it would
+ * answer with a blank "Illegal scope" page.
+ * @see [Spotify: Scopes](https://developer.spotify.com/documentation/web-api/concepts/scopes)
  */
 export function parseScopes(input: string | readonly string[] | undefined): SpotifyScope[] {
   if (input === undefined) return [];
@@ -117,6 +127,7 @@ export function parseGrantedScope(scope: string | undefined): string[] | undefin
   return [...new Set(scope.split(' ').filter(Boolean))];
 }
 
+/** What a scope lets an app do, in plain words, for consent and status pages; an unknown scope as is. */
 export function describeScope(scope: string): string {
   return isSpotifyScope(scope) ? SPOTIFY_SCOPES[scope] : scope;
 }
