@@ -6,10 +6,15 @@ export type Env = Record<string, string | undefined>;
 
 /** Names of the environment variables every part of spotauth reads for the Spotify app. */
 export const ENV = {
+  /** The app's client id ({@link SpotifyAuthConfig.clientId}). */
   clientId: 'SPOTIFY_CLIENT_ID',
+  /** The client secret, for a confidential client. */
   clientSecret: 'SPOTIFY_CLIENT_SECRET',
+  /** The registered redirect URI. */
   redirectUri: 'SPOTIFY_REDIRECT_URI',
+  /** The accounts-service URL; a local emulator's in development. */
   accountsUrl: 'SPOTAUTH_ACCOUNTS_URL',
+  /** The Web API URL; a local emulator's in development. */
   apiUrl: 'SPOTAUTH_API_URL',
 } as const;
 

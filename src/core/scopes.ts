@@ -36,35 +36,62 @@ export const SPOTIFY_SCOPE_NAMES = [
 export type SpotifyScope = (typeof SPOTIFY_SCOPE_NAMES)[number];
 
 /**
- * What each scope lets an app do, in plain words (every name above, and only those: the type says so).
+ * Every Web API scope Spotify documents, each with what it lets an app do in words for the person being
+ * asked (consent and status pages). Each key's comment is Spotify's own description, for developers.
  * Kept apart from the names so that code checking scopes (the browser bundle) does not carry the texts.
  * The Open Access (`soa-*`, `user-soa-*`) scopes are listed because Spotify lists them, though only
  * platform partners can use them.
+ *
+ * @see [Spotify: Scopes](https://developer.spotify.com/documentation/web-api/concepts/scopes)
  */
 export const SPOTIFY_SCOPES = {
+  /** Write access to user-provided images (playlist cover upload). */
   'ugc-image-upload': 'Upload images to your playlists (cover art)',
+  /** Read access to a user's player state (devices, playback state, currently playing). */
   'user-read-playback-state': 'See your devices and what is playing on them',
+  /** Write access to a user's playback state (play, pause, seek, skip, volume, queue, transfer). */
   'user-modify-playback-state': 'Control playback: play, pause, skip, seek, volume, queue, devices',
+  /** Read access to a user's currently playing content (also Get Queue). */
   'user-read-currently-playing': 'See what you are listening to right now',
+  /** Remote control of playback; iOS and Android SDKs only. */
   'app-remote-control': 'Control the Spotify app on your phone (iOS/Android SDKs only)',
+  /** Control playback of a Spotify track; Web Playback SDK, Premium required. */
   streaming: 'Play music in this app (Web Playback SDK, Premium only)',
+  /** Read access to the user's private playlists. */
   'playlist-read-private': 'See your private playlists',
+  /** Include collaborative playlists when listing a user's playlists. */
   'playlist-read-collaborative': 'See collaborative playlists you are part of',
+  /** Write access to the user's private playlists. */
   'playlist-modify-private': 'Create and edit your private playlists',
+  /** Write access to the user's public playlists. */
   'playlist-modify-public': 'Create and edit your public playlists',
+  /** Write and delete access to the list of followed artists and users. */
   'user-follow-modify': 'Follow and unfollow artists and users for you',
+  /** Read access to the list of followed artists and users. */
   'user-follow-read': 'See which artists and users you follow',
+  /** Read access to the playback position in episodes and shows. */
   'user-read-playback-position': 'See where you stopped in podcast episodes and audiobooks',
+  /** Read access to the user's top artists and tracks. */
   'user-top-read': 'See your top artists and tracks',
+  /** Read access to recently played tracks. */
   'user-read-recently-played': 'See what you played recently',
+  /** Write and delete access to the user's library. */
   'user-library-modify': 'Add and remove items in Your Library',
+  /** Read access to the user's library. */
   'user-library-read': 'See what is in Your Library',
+  /** Read access to the user's email address. */
   'user-read-email': 'See your email address',
+  /** Read access to subscription details (account type), country and explicit-content settings. */
   'user-read-private': 'See your subscription type, country and explicit-content settings',
+  /** Open Access: link a partner account. */
   'user-soa-link': 'Link a partner account to your Spotify account (Open Access partners only)',
+  /** Open Access: unlink a partner account. */
   'user-soa-unlink': 'Unlink a partner account from your Spotify account (Open Access partners only)',
+  /** Open Access partners: manage entitlements. */
   'soa-manage-entitlements': 'Manage entitlements (Open Access partners only)',
+  /** Open Access partners: manage partner information. */
   'soa-manage-partner': 'Manage partner information (Open Access partners only)',
+  /** Open Access platform partners: create partners. */
   'soa-create-partner': 'Create partners (Open Access platform partners only)',
 } as const satisfies Record<SpotifyScope, string>;
 

@@ -8,27 +8,40 @@ import type { ListOptions, TokenRecord, TokenRecordInput } from './types.js';
 
 export const MAX_KEY_LENGTH = 512;
 
+/** A {@link TokenRecord} as persisted: the two secrets replaced by their envelopes, under other names. */
 export type SealedRecord = Omit<TokenRecord, 'accessToken' | 'refreshToken'> & {
+  /** The access token's envelope. */
   accessTokenEnc: string;
+  /** The refresh token's envelope, when there is a refresh token. */
   refreshTokenEnc?: string;
 };
 
 /** Column form for SQL backends: secrets and CAS fields in their own columns, the rest as JSON text. */
 export interface SealedRow {
+  /** The record's key. */
   key: string;
+  /** Its compare-and-swap version. */
   version: number;
+  /** Its last write, epoch ms. */
   updatedAt: number;
+  /** The access token's envelope (never the token itself). */
   accessToken: string;
+  /** The refresh token's envelope, or null. */
   refreshToken: string | null;
+  /** Every other field, as JSON. */
   data: string;
 }
 
+/** Seals records for a persistent backend of kind `storeKind` with a keyring, and opens them again. */
 export class RecordCodec {
   constructor(
+    /** The store's `kind`, bound into each ciphertext. */
     readonly storeKind: string,
+    /** The keys records are sealed and opened with. */
     readonly keyring: Keyring,
   ) {}
 
+  /** Encrypts the record's secret fields under the keyring's active key. */
   seal(record: TokenRecord): SealedRecord {
     const { accessToken, refreshToken, ...plain } = record;
     const sealed: SealedRecord = {
@@ -41,6 +54,11 @@ export class RecordCodec {
     return sealed;
   }
 
+  /**
+   * Decrypts a sealed record's secret fields.
+   *
+   * @throws {@link SpotauthError} `KEY_UNKNOWN` or `DECRYPT_FAILED` (see {@link Keyring.decrypt}).
+   */
   open(sealed: SealedRecord): TokenRecord {
     const { accessTokenEnc, refreshTokenEnc, ...plain } = sealed;
     const record: TokenRecord = {

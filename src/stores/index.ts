@@ -44,8 +44,9 @@ export type {
   TokenStore,
 } from './types.js';
 
+/** Options of {@link createStore}; each applies only to the backends it names. */
 export interface CreateStoreOptions {
-  /** Required by every persistent backend (all but `memory:`). */
+  /** The encryption keys for the secret fields. Required by every persistent backend (all but `memory:`). */
   keyring?: Keyring;
   /** Postgres: schema for the tables (created if missing). Also `?schema=` on the URL. */
   schema?: string;
@@ -53,18 +54,30 @@ export interface CreateStoreOptions {
   tablePrefix?: string;
   /** Redis: key prefix. Default `spotauth:`. Also `?prefix=` on the URL. */
   keyPrefix?: string;
-  /** Postgres pool size. */
+  /** Postgres: connections in the pool. Default 10. */
   poolSize?: number;
-  /** SQLite busy timeout. */
+  /** SQLite: how long a statement waits for another connection's write lock, ms. Default 5000. */
   busyTimeoutMs?: number;
-  /** File store: how long to wait for another process's write lock. */
+  /** File store: how long a write waits for another process's write lock, ms. Default 15 000. */
   lockTimeoutMs?: number;
 }
 
+/** The backends {@link createStore} knows, as selected by a store URL. */
 export type StoreBackend = 'memory' | 'file' | 'sqlite' | 'postgres' | 'redis';
 
-/** Which backend a store URL selects, and the path or URL handed to it. */
-export function parseStoreUrl(url: string): { backend: StoreBackend; target: string } {
+/**
+ * Which backend a store URL selects, and the path or URL handed to it (see {@link createStore} for the
+ * forms).
+ *
+ * @throws {@link SpotauthError} `INVALID_CONFIG` for a URL of no known backend, or a file URL without a
+ * path. The message shows the URL with any password masked.
+ */
+export function parseStoreUrl(url: string): {
+  /** The backend selected. */
+  backend: StoreBackend;
+  /** The file path (file, sqlite) or connection URL (postgres, redis); empty for memory. */
+  target: string;
+} {
   const trimmed = url.trim();
   if (trimmed === 'memory' || trimmed.startsWith('memory:')) return { backend: 'memory', target: '' };
   if (/^postgres(ql)?:\/\//i.test(trimmed)) return { backend: 'postgres', target: trimmed };
@@ -92,7 +105,14 @@ export function parseStoreUrl(url: string): { backend: StoreBackend; target: str
 export function storeLocation(
   backend: 'postgres' | 'redis',
   target: string,
-): { url: string; schema?: string; keyPrefix?: string } {
+): {
+  /** The connection URL without the location parameter. */
+  url: string;
+  /** Postgres: the `?schema=` value. */
+  schema?: string;
+  /** Redis: the `?prefix=` value. */
+  keyPrefix?: string;
+} {
   const name = backend === 'postgres' ? 'schema' : 'prefix';
   const at = target.indexOf('?');
   if (at === -1) return { url: target };
@@ -116,6 +136,31 @@ export function storeLocation(
 
 const REDIS_PREFIX = /^[A-Za-z0-9:_.-]{1,64}$/;
 
+/**
+ * Opens the token store a URL names. The driver (`better-sqlite3`, `pg`, `ioredis`) is loaded only for
+ * the backend used; SQL backends create or migrate their tables on open.
+ *
+ * | URL | Backend |
+ * |---|---|
+ * | `memory:` | {@link MemoryStore}: this process only, plaintext, lost on exit |
+ * | `file:PATH`, or a path ending `.json` | {@link FileStore}: one encrypted JSON file (the CLI) |
+ * | `sqlite:PATH`, or a path ending `.db`, `.sqlite`, `.sqlite3` | {@link SqliteStore} |
+ * | `postgres://…` (`?schema=NAME` optional) | {@link PostgresStore} |
+ * | `redis://…`, `rediss://…` (`?prefix=NAME:` optional) | {@link RedisStore} |
+ *
+ * `~/` in a path is the home directory. Options given in code win over those on the URL.
+ *
+ * @throws {@link SpotauthError} `INVALID_CONFIG` for an unknown URL, a bad `?schema=` / `?prefix=`, or a
+ * persistent backend without `options.keyring`; `STORE_UNAVAILABLE` when the database cannot be reached;
+ * `STORE_CORRUPT` for a store file that is not a spotauth store.
+ *
+ * @example
+ * ```ts
+ * const keyring = Keyring.fromEnv(process.env); // SPOTAUTH_ENCRYPTION_KEYS="k1:<base64 of 32 bytes>"
+ * if (!keyring) throw new Error('Set SPOTAUTH_ENCRYPTION_KEYS (spotauth keys generate).');
+ * const store = await createStore(process.env.SPOTAUTH_STORE ?? 'sqlite:./tokens.db', { keyring });
+ * ```
+ */
 export async function createStore(url: string, options: CreateStoreOptions = {}): Promise<TokenStore> {
   const { backend, target } = parseStoreUrl(url);
   if (backend === 'memory') return new MemoryStore();

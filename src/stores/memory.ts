@@ -21,6 +21,11 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
+/**
+ * A token store in this process's memory: for tests, and for a single process that may lose its logins
+ * on restart. Plaintext by design (nothing leaves the process); locks work between callers of one
+ * process only.
+ */
 export class MemoryStore implements TokenStore {
   readonly kind = 'memory';
   readonly #records = new Map<string, TokenRecord>();

@@ -26,11 +26,13 @@ import type { EncryptedStore } from './reencrypt.js';
 import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
+/** Options of {@link RedisStore.open}. */
 export interface RedisStoreOptions {
+  /** The encryption keys for the secret fields (required: this backend never stores a token in clear). */
   keyring: Keyring;
   /** Prefix of every Redis key this store touches. Default `spotauth:`. */
   keyPrefix?: string;
-  /** Connection timeout. Default 5000 ms. */
+  /** How long to wait for the connection, ms. Default 5000. */
   connectTimeoutMs?: number;
 }
 
@@ -71,6 +73,11 @@ return 0`;
 /** While the subscriber connection is down, waiters look at the lock this often instead. */
 const fallbackPollMs = jitteredPoll(50, 100);
 
+/**
+ * A token store in Redis (`ioredis`), for servers with several instances. Each record is one JSON value
+ * whose secrets are envelopes; compare-and-swap, lock renewal and release run as Lua scripts (atomic),
+ * and a release is published so waiting instances wake at once. Install `ioredis`.
+ */
 export class RedisStore implements EncryptedStore {
   readonly kind = 'redis';
   readonly #redis: Redis;
@@ -94,6 +101,12 @@ export class RedisStore implements EncryptedStore {
     this.entries = new RedisEntries(prefix, new EntryCodec(this.kind, keyring), (fn) => this.#call(fn));
   }
 
+  /**
+   * Connects and checks the connection with a PING.
+   *
+   * @param url - A `redis://` or `rediss://` (TLS) URL.
+   * @throws {@link SpotauthError} `STORE_UNAVAILABLE` when Redis cannot be reached.
+   */
   static async open(url: string, options: RedisStoreOptions): Promise<RedisStore> {
     const { Redis } = await import('ioredis');
     const redis = new Redis(url, {
@@ -191,7 +204,14 @@ export class RedisStore implements EncryptedStore {
     return moved === 1 ? `Redis key ${target}` : null;
   }
 
-  async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
+  async keyIdsInUse(): Promise<
+    Array<{
+      /** The record's key. */
+      key: string;
+      /** The key ids its envelopes name. */
+      kids: string[];
+    }>
+  > {
     return (await this.#scan('')).map(({ raw }) => {
       const sealed = this.#validate(raw);
       return { key: sealed.key, kids: sealedKids(sealed) };

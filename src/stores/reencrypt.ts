@@ -7,10 +7,20 @@ import type { TokenStore } from './types.js';
 
 /** Implemented by every encrypting backend: which key ids each stored record references, read without decrypting. */
 export interface EncryptedStore extends TokenStore {
+  /** The key id new writes are encrypted with. */
   readonly activeKid: string;
-  keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>>;
+  /** For each stored record, the key ids its envelopes name (read without decrypting anything). */
+  keyIdsInUse(): Promise<
+    Array<{
+      /** The record's key. */
+      key: string;
+      /** The key ids its envelopes name. */
+      kids: string[];
+    }>
+  >;
 }
 
+/** What {@link reencryptAll} did. */
 export interface ReencryptResult {
   /** Records looked at. */
   scanned: number;
@@ -24,10 +34,19 @@ export interface ReencryptResult {
   entriesRewritten: number;
 }
 
+/** Whether a store encrypts at rest (has `keyIdsInUse`); the memory store does not. */
 export function isEncryptedStore(store: TokenStore): store is EncryptedStore {
   return typeof (store as Partial<EncryptedStore>).keyIdsInUse === 'function';
 }
 
+/**
+ * Key rotation, step 3: rewrites every record and entry not entirely under the keyring's active key.
+ * Rewrites are compare-and-swap writes, so a refresh running meanwhile is never overwritten; a record
+ * that keeps changing is skipped and counted. A store that does not encrypt reports everything current.
+ *
+ * @throws {@link SpotauthError} `KEY_UNKNOWN` / `DECRYPT_FAILED` for a record that cannot be read with
+ * the keyring given; `STORE_UNAVAILABLE`.
+ */
 export async function reencryptAll(store: TokenStore): Promise<ReencryptResult> {
   const result: ReencryptResult = { scanned: 0, rewritten: 0, current: 0, skipped: 0, entriesRewritten: 0 };
   if (!isEncryptedStore(store)) {

@@ -107,17 +107,63 @@ export interface AccessToken {
 /** The events a {@link TokenManager} emits, for metrics and logs; none carries a token in clear. */
 export interface TokenManagerEvents {
   /** A new grant was stored after a login. */
-  saved: [{ key: string; record: TokenRecord }];
+  saved: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+      /** The grant as stored now. */
+      record: TokenRecord;
+    },
+  ];
   /** An access token was refreshed; `rotated` is true when Spotify also sent a new refresh token. */
-  refreshed: [{ key: string; record: TokenRecord; rotated: boolean }];
+  refreshed: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+      /** The grant as stored now. */
+      record: TokenRecord;
+      /** Whether a new refresh token came back. */
+      rotated: boolean;
+    },
+  ];
   /** A refresh attempt failed (transient or not); a still-valid token keeps being served. */
-  refresh_failed: [{ key: string; error: SpotauthError }];
+  refresh_failed: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+      /** Why it failed. */
+      error: SpotauthError;
+    },
+  ];
   /** The grant was found dead and marked: the user must log in again. */
-  reauth_required: [{ key: string; reason: ReauthReason; record: TokenRecord }];
+  reauth_required: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+      /** Why the user must log in again. */
+      reason: ReauthReason;
+      /** The grant as stored now. */
+      record: TokenRecord;
+    },
+  ];
   /** The grant was forgotten (logout). */
-  deleted: [{ key: string }];
+  deleted: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+    },
+  ];
   /** An unreadable record was moved aside so a fresh login could replace it; `location` says where. */
-  quarantined: [{ key: string; code: string; location: string }];
+  quarantined: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+      /** Why it was unreadable: `STORE_CORRUPT`, `DECRYPT_FAILED` or `KEY_UNKNOWN`. */
+      code: string;
+      /** Where the raw bytes were moved (secret-free). */
+      location: string;
+    },
+  ];
 }
 
 const USER_PREFIX = 'user:';
