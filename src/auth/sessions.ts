@@ -16,10 +16,13 @@ import type { EntryStore, StoredEntry } from '../stores/types.js';
 export interface Session {
   /** The session's store id (the digest of its cookie value), never the cookie value itself. */
   id: string;
+  /** The store key of the user's grant (`user:…`). */
   userKey: string;
   /** Sent with every state-changing request (form field `csrf` or header `x-csrf-token`). */
   csrfToken: string;
+  /** When the user logged in, epoch ms (the absolute timeout counts from here). */
   createdAt: number;
+  /** When the session was last used, epoch ms, written back at most hourly (the idle timeout counts from here). */
   lastSeenAt: number;
 }
 

@@ -67,7 +67,7 @@ export type {
  * `~/` in a path is the home directory. Options given in code win over those on the URL. Persistent
  * backends need `options.keyring`.
  *
- * @throws {@link SpotauthError} `INVALID_CONFIG` for a URL of no registered backend, a bad `?schema=` /
+ * @throws `SpotauthError` `INVALID_CONFIG` for a URL of no registered backend, a bad `?schema=` /
  * `?prefix=`, or a persistent backend without `options.keyring`; `STORE_UNAVAILABLE` when the database
  * cannot be reached; `STORE_CORRUPT` for a store file that is not a spotauth store.
  *
