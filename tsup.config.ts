@@ -10,6 +10,7 @@ export default defineConfig([
       'adapters/express': 'src/adapters/express.ts',
       'adapters/fetch': 'src/adapters/fetch.ts',
       'broker-client/index': 'src/broker-client/index.ts',
+      'testing/index': 'src/testing/index.ts',
       'cli/main': 'src/cli/main.ts',
     },
     format: ['esm'],
@@ -26,11 +27,13 @@ export default defineConfig([
         'adapters/express': 'src/adapters/express.ts',
         'adapters/fetch': 'src/adapters/fetch.ts',
         'broker-client/index': 'src/broker-client/index.ts',
+        'testing/index': 'src/testing/index.ts',
       },
     },
     sourcemap: false,
     // Optional native module: resolved at run time, never bundled.
-    external: ['@napi-rs/keyring'],
+    // vitest: spotauth/testing's optional peer, the test runner's own copy.
+    external: ['@napi-rs/keyring', 'vitest'],
   },
   {
     // spotauth/browser: one self-contained ES module (openapi-fetch inlined), so a page can import it with

@@ -38,8 +38,15 @@ import {
 import { assertLockArgs } from './lock-owner.js';
 import { jitteredPoll, sharedSignals, waitForRelease } from './lock-wait.js';
 import { appendTo, DocumentOutbox, type StoredOutboxEvent } from './outbox-shared.js';
-import type { EncryptedStore } from './reencrypt.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
+import type {
+  ListOptions,
+  LockHandle,
+  StoreEncryption,
+  TokenRecord,
+  TokenRecordInput,
+  TokenStore,
+  WriteOptions,
+} from './types.js';
 
 /** The `format` field of a store file; a JSON file without it is refused rather than overwritten. */
 export const FILE_FORMAT = 'spotauth-file-store';
@@ -81,7 +88,7 @@ const inProcessQueues = new Map<string, Promise<unknown>>();
  *
  * Format: `{ "format": "spotauth-file-store", "version": 1, "records": { "<key>": … } }`.
  */
-export class FileStore implements EncryptedStore {
+export class FileStore implements TokenStore {
   readonly kind = 'file';
   /** The store file, as an absolute path. */
   readonly path: string;
@@ -111,8 +118,8 @@ export class FileStore implements EncryptedStore {
     );
   }
 
-  get activeKid(): string {
-    return this.#codec.keyring.activeKid;
+  get encryption(): StoreEncryption {
+    return { activeKid: this.#codec.keyring.activeKid, keyIdsInUse: () => this.#keyIdsInUse() };
   }
 
   describe(): string {
@@ -176,14 +183,7 @@ export class FileStore implements EncryptedStore {
     });
   }
 
-  async keyIdsInUse(): Promise<
-    Array<{
-      /** The record's key. */
-      key: string;
-      /** The key ids its envelopes name. */
-      kids: string[];
-    }>
-  > {
+  async #keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
     const { records } = await this.#load();
     return Object.values(records).map((sealed) => ({ key: sealed.key, kids: sealedKids(sealed) }));
   }

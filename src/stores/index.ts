@@ -30,8 +30,8 @@ export type { PostgresStoreOptions } from './postgres.js';
 export { POSTGRES_MIGRATIONS, PostgresStore } from './postgres.js';
 export type { RedisStoreOptions } from './redis.js';
 export { RedisStore } from './redis.js';
-export type { EncryptedStore, ReencryptResult } from './reencrypt.js';
-export { isEncryptedStore, reencryptAll } from './reencrypt.js';
+export type { ReencryptResult } from './reencrypt.js';
+export { reencryptAll } from './reencrypt.js';
 export {
   type CreateStoreOptions,
   parseStoreUrl,
@@ -46,6 +46,7 @@ export type {
   GrantStatus,
   LockHandle,
   ReauthReason,
+  StoreEncryption,
   TokenRecord,
   TokenRecordInput,
   TokenStore,

@@ -2,23 +2,8 @@
  * Key rotation, step 3 of: add a key, make it active (it is the last one listed), re-encrypt, retire the old key.
  * Rewrites go through the normal CAS `put`, so a token refresh running at the same time is never overwritten.
  */
-import { isSpotauthError } from '../core/errors.js';
+import { isSpotauthError, SpotauthError } from '../core/errors.js';
 import type { TokenStore } from './types.js';
-
-/** Implemented by every encrypting backend: which key ids each stored record references, read without decrypting. */
-export interface EncryptedStore extends TokenStore {
-  /** The key id new writes are encrypted with. */
-  readonly activeKid: string;
-  /** For each stored record, the key ids its envelopes name (read without decrypting anything). */
-  keyIdsInUse(): Promise<
-    Array<{
-      /** The record's key. */
-      key: string;
-      /** The key ids its envelopes name. */
-      kids: string[];
-    }>
-  >;
-}
 
 /** What {@link reencryptAll} did. */
 export interface ReencryptResult {
@@ -34,31 +19,37 @@ export interface ReencryptResult {
   entriesRewritten: number;
 }
 
-/** Whether a store encrypts at rest (has `keyIdsInUse`); the memory store does not. */
-export function isEncryptedStore(store: TokenStore): store is EncryptedStore {
-  return typeof (store as Partial<EncryptedStore>).keyIdsInUse === 'function';
-}
-
 /**
  * Key rotation, step 3: rewrites every record and entry not entirely under the keyring's active key.
  * Rewrites are compare-and-swap writes, so a refresh running meanwhile is never overwritten; a record
- * that keeps changing is skipped and counted. A store that does not encrypt reports everything current.
+ * that keeps changing is skipped and counted. A store that does not encrypt (`encryption: null`)
+ * reports everything current.
  *
- * @throws {@link SpotauthError} `KEY_UNKNOWN` / `DECRYPT_FAILED` for a record that cannot be read with
- * the keyring given; `STORE_UNAVAILABLE`.
+ * @throws {@link SpotauthError} `INVALID_CONFIG` for a store without an `encryption` property;
+ * `KEY_UNKNOWN` / `DECRYPT_FAILED` for a record that cannot be read with the keyring given;
+ * `STORE_UNAVAILABLE`.
  */
 export async function reencryptAll(store: TokenStore): Promise<ReencryptResult> {
   const result: ReencryptResult = { scanned: 0, rewritten: 0, current: 0, skipped: 0, entriesRewritten: 0 };
-  if (!isEncryptedStore(store)) {
+  const encryption = store.encryption;
+  // A store written in plain JavaScript can still leave the capability out; saying nothing about it must not
+  // read as "every record is under the active key".
+  if (encryption === undefined) {
+    throw new SpotauthError(
+      'INVALID_CONFIG',
+      `The ${store.kind} store does not say whether it encrypts (its 'encryption' property is missing), so its records cannot be checked for retired keys.`,
+    );
+  }
+  if (encryption === null) {
     result.scanned = (await store.list()).length;
     result.current = result.scanned;
     return result;
   }
   // Entries first: broker keys live there, and a retired key must not break them.
   result.entriesRewritten = await store.entries.reencrypt();
-  for (const { key, kids } of await store.keyIdsInUse()) {
+  for (const { key, kids } of await encryption.keyIdsInUse()) {
     result.scanned++;
-    if (kids.every((kid) => kid === store.activeKid)) {
+    if (kids.every((kid) => kid === encryption.activeKid)) {
       result.current++;
       continue;
     }

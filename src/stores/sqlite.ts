@@ -22,10 +22,17 @@ import type { Keyring } from './encryption.js';
 import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, type ReleaseSignals, sharedSignals, waitForRelease } from './lock-wait.js';
-import type { EncryptedStore } from './reencrypt.js';
 import { SqliteEntries } from './sqlite-entries.js';
 import { SqliteOutbox } from './sqlite-outbox.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
+import type {
+  ListOptions,
+  LockHandle,
+  StoreEncryption,
+  TokenRecord,
+  TokenRecordInput,
+  TokenStore,
+  WriteOptions,
+} from './types.js';
 
 /** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
@@ -129,7 +136,7 @@ interface DbRow {
  * A token store in a SQLite database (better-sqlite3, WAL mode), for one machine with several processes.
  * Secrets are encrypted with the keyring. Open it with {@link SqliteStore.open}; install `better-sqlite3`.
  */
-export class SqliteStore implements EncryptedStore {
+export class SqliteStore implements TokenStore {
   readonly kind = 'sqlite';
   /** The database file, as an absolute path. */
   readonly path: string;
@@ -185,8 +192,8 @@ export class SqliteStore implements EncryptedStore {
     return new SqliteStore(full, db, options.keyring);
   }
 
-  get activeKid(): string {
-    return this.#codec.keyring.activeKid;
+  get encryption(): StoreEncryption {
+    return { activeKid: this.#codec.keyring.activeKid, keyIdsInUse: () => this.#keyIdsInUse() };
   }
 
   describe(): string {
@@ -291,14 +298,7 @@ export class SqliteStore implements EncryptedStore {
     return id === null ? null : `table spotauth_quarantine (id ${id}) of SQLite database ${this.path}`;
   }
 
-  async keyIdsInUse(): Promise<
-    Array<{
-      /** The record's key. */
-      key: string;
-      /** The key ids its envelopes name. */
-      kids: string[];
-    }>
-  > {
+  async #keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
     const rows = this.#run(() =>
       this.#db
         .prepare<[], Pick<DbRow, 'key' | 'access_token' | 'refresh_token'>>(

@@ -175,6 +175,27 @@ export interface TokenStore {
   readonly entries: EntryStore;
   /** Webhook events, appended atomically with the writes that cause them (WriteOptions.events). */
   readonly outbox: Outbox;
+  /**
+   * How this store encrypts at rest: `null` for a store that keeps nothing beyond the process (memory), or
+   * one that leaves encryption to its backend. Required, so that a backend cannot forget it: key rotation
+   * (`spotauth keys reencrypt`, `reencryptAll`) reads it to find records under retired keys.
+   */
+  readonly encryption: StoreEncryption | null;
   /** Releases connections, subscribers and file handles; the store cannot be used afterwards. */
   close(): Promise<void>;
+}
+
+/** The encryption capability of a store that seals its records with a {@link Keyring}. */
+export interface StoreEncryption {
+  /** The key id new writes are sealed under (the keyring's active key). */
+  readonly activeKid: string;
+  /** Every record's key, with the key ids its stored bytes reference, read without decrypting. */
+  keyIdsInUse(): Promise<
+    Array<{
+      /** The record's key. */
+      key: string;
+      /** The key ids its envelopes name. */
+      kids: string[];
+    }>
+  >;
 }

@@ -7,7 +7,7 @@ import {
   parseEnvelope,
   serializeEnvelope,
 } from '../../src/stores/encryption.js';
-import { expectCode } from './contract.js';
+import { expectCode } from '../../src/testing/store-contract.js';
 import { canary } from './helpers.js';
 
 const ctx: EnvelopeContext = { storeKind: 'sqlite', recordKey: 'user:ada', field: 'accessToken' };

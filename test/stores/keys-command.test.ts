@@ -43,7 +43,7 @@ describe('spotauth keys', () => {
       const out = capture();
       await runKeysReencrypt({ store: `file:${path}` });
       expect(out.join('')).toContain("1 records, 1 re-encrypted under key 'k2'");
-      expect(await old.keyIdsInUse()).toEqual([{ key: 'user:ada', kids: ['k2'] }]);
+      expect(await old.encryption.keyIdsInUse()).toEqual([{ key: 'user:ada', kids: ['k2'] }]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

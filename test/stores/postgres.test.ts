@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { POSTGRES_MIGRATIONS, PostgresStore } from '../../src/stores/postgres.js';
-import { expectCode, storeContract } from './contract.js';
+import { expectCode, storeContract } from '../../src/testing/store-contract.js';
 import { keyringOf, sampleRecord, serviceGate, sleep, uniqueSuffix } from './helpers.js';
 
 const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';

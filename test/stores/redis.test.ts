@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/stores/redis.js';
-import { expectCode, storeContract } from './contract.js';
+import { expectCode, storeContract } from '../../src/testing/store-contract.js';
 import { keyringOf, sampleRecord, serviceGate, sleep, uniqueSuffix } from './helpers.js';
 
 const url = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';

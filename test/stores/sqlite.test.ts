@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SQLITE_MIGRATIONS, SqliteStore } from '../../src/stores/sqlite.js';
-import { expectCode, storeContract } from './contract.js';
+import { expectCode, storeContract } from '../../src/testing/store-contract.js';
 import { keyringOf, sampleRecord } from './helpers.js';
 
 /** The database as it sits on disk: main file plus WAL (committed pages may live only in the WAL). */

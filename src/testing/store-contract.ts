@@ -1,13 +1,14 @@
 /**
- * The behaviour every TokenStore must have. Each backend's test file calls `storeContract` with a harness that
- * opens stores on a fresh, isolated namespace (a temp file, a schema, a key prefix) for every test.
+ * The behaviour every TokenStore must have, as a vitest suite. Each backend's test file (ours, and a
+ * third-party backend's through `spotauth/testing`) calls `storeContract` with a harness that opens stores on
+ * a fresh, isolated namespace (a temp file, a schema, a key prefix) for every test.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isSpotauthError, SpotauthError } from '../../src/core/errors.js';
-import type { Keyring } from '../../src/stores/encryption.js';
-import { reencryptAll } from '../../src/stores/reencrypt.js';
-import type { TokenRecordInput, TokenStore } from '../../src/stores/types.js';
-import { canary, keyringOf, sampleRecord, sleep } from './helpers.js';
+import { isSpotauthError, SpotauthError } from '../core/errors.js';
+import type { Keyring } from '../stores/encryption.js';
+import { reencryptAll } from '../stores/reencrypt.js';
+import type { TokenRecordInput, TokenStore } from '../stores/types.js';
+import { canary, keyringOf, sampleRecord, sleep } from './fixtures.js';
 
 export interface StoreHarness {
   /** Opens a store on this test's backend namespace. Calling it again = another process sharing the data. */
@@ -527,6 +528,20 @@ export function storeContract(
       expect(store.describe()).not.toMatch(/:[^:@/]+@/);
     });
 
+    it('declares its encryption capability', async () => {
+      const keyring = keyringOf('k1', 'k2');
+      const store = await open(keyring);
+      if (options.encrypted === false) {
+        expect(store.encryption).toBeNull();
+        return;
+      }
+      // Key rotation trusts this: a store that left it out would report every record as current.
+      expect(store.encryption, 'an encrypting store must expose `encryption`').toBeTruthy();
+      expect(store.encryption?.activeKid).toBe(keyring.activeKid);
+      await store.put(sampleRecord('user:ada'), null);
+      expect(await store.encryption?.keyIdsInUse()).toEqual([{ key: 'user:ada', kids: ['k2'] }]);
+    });
+
     if (options.encrypted !== false)
       describe('encryption at rest', () => {
         it('never persists a token in plaintext', async () => {
@@ -581,9 +596,7 @@ export function storeContract(
             skipped: 0,
             entriesRewritten: 0,
           });
-          const kids = await (
-            rotated as unknown as { keyIdsInUse(): Promise<Array<{ kids: string[] }>> }
-          ).keyIdsInUse();
+          const kids = (await rotated.encryption?.keyIdsInUse()) ?? [];
           expect(kids.map((k) => k.kids)).toEqual([['k2'], ['k2'], ['k2']]);
           await rotated.close();
 
