@@ -46,7 +46,7 @@ export interface ExpressSpotauth {
  * The login handler as Express 5 middleware (also plain `node:http`: it needs only `req` and `res`).
  *
  * @param options - The handler's options, or `{ handler }` to share one made with `createSpotauth`.
- * @throws {@link SpotauthError} `INVALID_CONFIG` / `INVALID_SCOPE` for bad options.
+ * @throws `SpotauthError` `INVALID_CONFIG` / `INVALID_SCOPE` for bad options.
  */
 export function spotauthExpress(options: SpotauthOptions | { handler: SpotauthHandler }): ExpressSpotauth {
   const handler = 'handler' in options ? options.handler : createSpotauth(options);

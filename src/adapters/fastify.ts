@@ -92,6 +92,7 @@ export function sendToFastify(reply: FastifyReply, response: AuthResponse): Fast
   return reply.send(response.body);
 }
 
+/** The plugin function itself (see {@link spotauthFastify}). */
 async function plugin(app: FastifyInstance, options: FastifySpotauthOptions): Promise<void> {
   const handler = 'handler' in options ? options.handler : createSpotauth(options);
   const spotauth: FastifySpotauth = {
@@ -150,7 +151,7 @@ async function plugin(app: FastifyInstance, options: FastifySpotauthOptions): Pr
  * instance with {@link FastifySpotauth} and the request with `spotauthSession`, and stops the handler's
  * cleanup on close.
  *
- * @throws {@link SpotauthError} `INVALID_CONFIG` / `INVALID_SCOPE` at registration, for bad options.
+ * @throws `SpotauthError` `INVALID_CONFIG` / `INVALID_SCOPE` at registration, for bad options.
  */
 export const spotauthFastify = plugin;
 export default plugin;

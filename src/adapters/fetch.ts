@@ -113,7 +113,7 @@ function pathAndQuery(url: string): string {
  * Bun.serve, Deno.serve and anything else on Web-standard requests.
  *
  * @param options - The handler's options (or `{ handler }`), plus {@link FetchSpotauthOptions}.
- * @throws {@link SpotauthError} `INVALID_CONFIG` / `INVALID_SCOPE` for bad options.
+ * @throws `SpotauthError` `INVALID_CONFIG` / `INVALID_SCOPE` for bad options.
  */
 export function spotauthFetch(
   options: (SpotauthOptions | { handler: SpotauthHandler }) & FetchSpotauthOptions,

@@ -52,7 +52,7 @@ const ANY_HOST_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
  * app's pages, `/healthz`, `/readyz`, `/metrics` and the token broker (`/api/…`). For embedding or
  * testing it (`app.inject`); {@link startServer} also listens.
  *
- * @throws {@link SpotauthError} `INVALID_CONFIG` for inconsistent settings (see `createSpotauth`).
+ * @throws `SpotauthError` `INVALID_CONFIG` for inconsistent settings (see `createSpotauth`).
  */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config, auth, tokens, store, metrics } = deps;

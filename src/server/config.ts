@@ -54,7 +54,7 @@ const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 
  * `options.sandbox`) the server runs in sandbox mode, against an embedded emulator.
  *
  * @param options - Command-line overrides: `sandbox`, `port` (as typed), `host`.
- * @throws {@link SpotauthError} `INVALID_CONFIG` naming the variable at fault: a missing redirect URI or
+ * @throws `SpotauthError` `INVALID_CONFIG` naming the variable at fault: a missing redirect URI or
  * secret, a redirect URI that breaks Spotify's rules or is not on SPOTAUTH_PUBLIC_URL's origin, a bad
  * port, log level, scope, broker key or metrics token.
  */

@@ -44,7 +44,7 @@ export async function runServe(options: ServeOptions): Promise<void> {
  * Starts the standalone server from an environment, as `spotauth serve` does: the settings, the store,
  * the keyring, the token manager, webhooks, and in sandbox mode the emulator.
  *
- * @throws {@link SpotauthError} `INVALID_CONFIG` for bad settings, a missing encryption key, or a port
+ * @throws `SpotauthError` `INVALID_CONFIG` for bad settings, a missing encryption key, or a port
  * already in use; `STORE_UNAVAILABLE` when the store cannot be opened.
  *
  * @example
