@@ -8,7 +8,7 @@ import { ENDPOINT_SCOPES } from './endpoint-scopes.js';
 /**
  * How Web API calls are retried. Only idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) are retried
  * after a 429, a 5xx or a network failure; a 401 is answered by one token refresh and one retry, whatever
- * the method. Durations in milliseconds; defaults in {@link DEFAULT_API_RETRY}.
+ * the method. Durations in milliseconds.
  *
  * @see [Spotify: Rate limits](https://developer.spotify.com/documentation/web-api/concepts/rate-limits)
  */

@@ -48,7 +48,9 @@ export interface BrowserAuthOptions {
   refreshSkewMs?: number | undefined;
   /** Transient refresh failures are retried (default 3 attempts, Retry-After up to 5 s). */
   retry?: Partial<RetryPolicy> | undefined;
-  /** Web API calls through `fetch`: 429 and 5xx handling; unset fields keep `DEFAULT_API_RETRY`'s. */
+  /**
+   * Web API calls through `fetch`: 429 and 5xx handling, per field. Defaults: 3 attempts, backoff from 250 ms up to 4 s, a Retry-After of up to 5 s waited out.
+   */
   apiRetry?: Partial<ApiRetryOptions> | undefined;
   /** How long to wait for another tab's refresh, ms. Default `timeoutMs` + 5000 (35 000). */
   lockTimeoutMs?: number | undefined;

@@ -17,7 +17,7 @@ export const DEFAULT_API_URL = 'https://api.spotify.com/v1';
 
 /**
  * The Spotify app as {@link SpotifyAuth} is given it. Only `clientId` is required; the rest have defaults
- * fit for production against Spotify itself. Checked by {@link resolveConfig}.
+ * fit for production against Spotify itself. Checked when {@link SpotifyAuth} is constructed.
  */
 export interface SpotifyAuthConfig {
   /** The app's client id from the Spotify Developer Dashboard (letters, digits, `_`, `-`, `.`; at most 128). */
@@ -30,9 +30,9 @@ export interface SpotifyAuthConfig {
   clientSecret?: string | undefined;
   /** The redirect URI as registered with Spotify. Optional for apps that only use client credentials. */
   redirectUri?: string | undefined;
-  /** Base URL of the accounts service. Default {@link DEFAULT_ACCOUNTS_URL}; a local emulator's URL in tests. */
+  /** Base URL of the accounts service. Default `https://accounts.spotify.com`; a local emulator's URL in tests. */
   accountsUrl?: string | undefined;
-  /** Base URL of the Web API. Default {@link DEFAULT_API_URL}. */
+  /** Base URL of the Web API. Default `https://api.spotify.com/v1`. */
   apiUrl?: string | undefined;
   /**
    * Allow plain-http accounts/API URLs. Only for the local emulator: tokens and secrets would otherwise
@@ -47,7 +47,7 @@ export interface SpotifyAuthConfig {
   now?: (() => number) | undefined;
 }
 
-/** A {@link SpotifyAuthConfig} after {@link resolveConfig}: checked, with every default filled in. */
+/** A {@link SpotifyAuthConfig} after `resolveConfig`: checked, with every default filled in. */
 export interface ResolvedConfig {
   /** The app's client id. */
   clientId: string;

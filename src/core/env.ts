@@ -28,7 +28,8 @@ function isLoopbackHttp(url: string): boolean {
 }
 
 /**
- * The app configuration from the environment ({@link ENV} names the variables); `overrides` win over it.
+ * The app configuration from the environment — SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET,
+ * SPOTIFY_REDIRECT_URI, SPOTAUTH_ACCOUNTS_URL, SPOTAUTH_API_URL; `overrides` win over it.
  * Plain http is allowed only when a service URL is loopback http — that is, pointed at a local emulator —
  * never for a remote host. Nothing is checked here: pass the result to {@link SpotifyAuth}, which is
  * where a missing client id throws `INVALID_CONFIG`.

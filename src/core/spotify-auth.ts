@@ -80,7 +80,7 @@ export class SpotifyAuth {
 
   /**
    * @throws {@link SpotauthError} `INVALID_CONFIG`, `INSECURE_URL` or `INVALID_REDIRECT_URI` for a bad
-   * configuration (see {@link resolveConfig}).
+   * configuration (client id, secret, URLs, redirect URI or timeout).
    */
   constructor(config: SpotifyAuthConfig) {
     this.config = resolveConfig(config);

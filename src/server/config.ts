@@ -27,7 +27,7 @@ export interface ServerConfig {
   storeUrl: string;
   /** SPOTAUTH_DATA_DIR: folder for the default SQLite file and the sandbox's generated key. Default `.data`. */
   dataDir: string;
-  /** SPOTAUTH_SCOPE: scopes requested by "Log in with Spotify". Default {@link DEFAULT_SCOPE}. */
+  /** SPOTAUTH_SCOPE: scopes requested by "Log in with Spotify". Default: `user-read-private user-read-email user-top-read user-read-currently-playing user-read-recently-played`. */
   scope: string[];
   /** SPOTAUTH_BROKER_KEYS (comma-separated): shared secrets that other backend services present to the token broker API (Bearer). */
   brokerKeys: string[];

@@ -80,7 +80,7 @@ registerStoreBackend({
  * The parameter is removed before the URL reaches the driver (ioredis would take any query parameter as
  * one of its own options). Options passed in code win over the URL.
  *
- * @throws {@link SpotauthError} `INVALID_CONFIG` for a parameter given twice or empty, or a Redis prefix
+ * @throws `SpotauthError` `INVALID_CONFIG` for a parameter given twice or empty, or a Redis prefix
  * other than 1–64 letters, digits and `:_.-`.
  */
 export function storeLocation(
@@ -126,7 +126,7 @@ const REDIS_PREFIX = /^[A-Za-z0-9:_.-]{1,64}$/;
  * The path in a file-backed store URL: `sqlite:///abs.db` and `sqlite://./rel.db` both work, `~/` means the
  * home directory, and an empty path is refused. For a backend's `parseTarget`.
  *
- * @throws {@link SpotauthError} `INVALID_CONFIG` for an empty path.
+ * @throws `SpotauthError` `INVALID_CONFIG` for an empty path.
  */
 export function filePathOf(rest: string): string {
   const path = rest.startsWith('//') ? rest.slice(2) : rest;

@@ -57,7 +57,7 @@ export class RecordCodec {
   /**
    * Decrypts a sealed record's secret fields.
    *
-   * @throws {@link SpotauthError} `KEY_UNKNOWN` or `DECRYPT_FAILED` (see {@link Keyring.decrypt}).
+   * @throws `SpotauthError` `KEY_UNKNOWN` or `DECRYPT_FAILED` (see {@link Keyring.decrypt}).
    */
   open(sealed: SealedRecord): TokenRecord {
     const { accessTokenEnc, refreshTokenEnc, ...plain } = sealed;

@@ -70,7 +70,7 @@ export function serializeEnvelope(env: Envelope): string {
  * Parses the compact form. Rejects anything but v1/A256GCM explicitly rather than guessing.
  *
  * @param ctx - Where the value belongs, named in error messages.
- * @throws {@link SpotauthError} `DECRYPT_FAILED` for a value that is not a well-formed v1 envelope.
+ * @throws `SpotauthError` `DECRYPT_FAILED` for a value that is not a well-formed v1 envelope.
  */
 export function parseEnvelope(text: string, ctx?: EnvelopeContext): Envelope {
   const parts = text.split('.');
@@ -104,7 +104,7 @@ export function parseEnvelope(text: string, ctx?: EnvelopeContext): Envelope {
 /**
  * The kid of a serialised envelope, without decrypting it (for re-encryption bookkeeping).
  *
- * @throws {@link SpotauthError} `DECRYPT_FAILED` for a malformed envelope.
+ * @throws `SpotauthError` `DECRYPT_FAILED` for a malformed envelope.
  */
 export function envelopeKid(text: string): string {
   return parseEnvelope(text).kid;
@@ -124,7 +124,7 @@ export interface GeneratedKey {
  * A fresh 32-byte key from the CSPRNG. The default kid is date-based plus random (`k20260101-a1b2c3`), so
  * rotations sort by age.
  *
- * @throws {@link SpotauthError} `INVALID_CONFIG` for a kid other than 1–64 letters, digits, `_` or `-`.
+ * @throws `SpotauthError` `INVALID_CONFIG` for a kid other than 1–64 letters, digits, `_` or `-`.
  */
 export function generateKey(kid?: string): GeneratedKey {
   const id =
@@ -159,7 +159,7 @@ export class Keyring {
   /**
    * @param keys - 32-byte master keys by key id (1–64 letters, digits, `_`, `-`).
    * @param activeKid - The key new values are encrypted with. Default: the last key given.
-   * @throws {@link SpotauthError} `INVALID_CONFIG` for no keys, a bad kid, a key not 32 bytes long, or an
+   * @throws `SpotauthError` `INVALID_CONFIG` for no keys, a bad kid, a key not 32 bytes long, or an
    * active kid not among the keys.
    */
   constructor(keys: ReadonlyMap<string, Uint8Array> | Record<string, Uint8Array>, activeKid?: string) {
@@ -191,7 +191,7 @@ export class Keyring {
    * Reads `SPOTAUTH_ENCRYPTION_KEYS="kid1:<base64>,kid2:<base64>"` and optional `SPOTAUTH_ENCRYPTION_ACTIVE_KEY`.
    * Without the latter the LAST key is active, so rotating is "append a key". Returns null when no keys are set.
    *
-   * @throws {@link SpotauthError} `INVALID_CONFIG`, as {@link Keyring.parse}.
+   * @throws `SpotauthError` `INVALID_CONFIG`, as {@link Keyring.parse}.
    */
   static fromEnv(env: Record<string, string | undefined> = process.env): Keyring | null {
     const spec = env[KEYS_ENV]?.trim();
@@ -203,7 +203,7 @@ export class Keyring {
   /**
    * Parses the SPOTAUTH_ENCRYPTION_KEYS syntax (`kid:<base64>` entries, comma-separated).
    *
-   * @throws {@link SpotauthError} `INVALID_CONFIG` saying which entry is wrong and why, never its value.
+   * @throws `SpotauthError` `INVALID_CONFIG` saying which entry is wrong and why, never its value.
    */
   static parse(spec: string, activeKid?: string): Keyring {
     const keys = new Map<string, Buffer>();
@@ -282,7 +282,7 @@ export class Keyring {
   /**
    * Decrypts an envelope encrypted for the same `ctx`.
    *
-   * @throws {@link SpotauthError} `KEY_UNKNOWN` when its key is not in the keyring (add it back);
+   * @throws `SpotauthError` `KEY_UNKNOWN` when its key is not in the keyring (add it back);
    * `DECRYPT_FAILED` when the value was modified, belongs to another record or field, or is malformed.
    */
   decrypt(envelope: string | Envelope, ctx: EnvelopeContext): string {

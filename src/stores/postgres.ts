@@ -191,7 +191,7 @@ export class PostgresStore implements TokenStore {
    * Connects, creates the schema if missing, and applies pending migrations.
    *
    * @param url - A `postgres://` connection URL.
-   * @throws {@link SpotauthError} `INVALID_CONFIG` for a schema or table prefix that is not a lowercase
+   * @throws `SpotauthError` `INVALID_CONFIG` for a schema or table prefix that is not a lowercase
    * identifier (at most 41 characters); `STORE_UNAVAILABLE` when the database cannot be reached.
    */
   static async open(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {

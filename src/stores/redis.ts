@@ -112,7 +112,7 @@ export class RedisStore implements TokenStore {
    * Connects and checks the connection with a PING.
    *
    * @param url - A `redis://` or `rediss://` (TLS) URL.
-   * @throws {@link SpotauthError} `STORE_UNAVAILABLE` when Redis cannot be reached.
+   * @throws `SpotauthError` `STORE_UNAVAILABLE` when Redis cannot be reached.
    */
   static async open(url: string, options: RedisStoreOptions): Promise<RedisStore> {
     const { Redis } = await import('ioredis');

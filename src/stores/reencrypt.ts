@@ -25,7 +25,7 @@ export interface ReencryptResult {
  * that keeps changing is skipped and counted. A store that does not encrypt (`encryption: null`)
  * reports everything current.
  *
- * @throws {@link SpotauthError} `INVALID_CONFIG` for a store without an `encryption` property;
+ * @throws `SpotauthError` `INVALID_CONFIG` for a store without an `encryption` property;
  * `KEY_UNKNOWN` / `DECRYPT_FAILED` for a record that cannot be read with the keyring given;
  * `STORE_UNAVAILABLE`.
  */

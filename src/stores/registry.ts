@@ -90,7 +90,7 @@ export function registeredStoreBackends(): StoreBackend[] {
  * The backend a store URL selects, and what it is handed. Bare paths: `*.db`/`*.sqlite*` → SQLite,
  * `*.json` → file.
  *
- * @throws {@link SpotauthError} `INVALID_CONFIG` for a URL no registered backend answers (the message
+ * @throws `SpotauthError` `INVALID_CONFIG` for a URL no registered backend answers (the message
  * masks any password), or one the backend's `parseTarget` refuses.
  */
 export function parseStoreUrl(url: string): {
@@ -133,7 +133,7 @@ export function resolve(url: string): { backend: StoreBackend; target: string } 
  * The keyring a persistent backend encrypts with. `createStore` has already refused to open a persistent
  * backend without one; this narrows the type for the backend's `open`, and guards direct calls.
  *
- * @throws {@link SpotauthError} `INVALID_CONFIG` without `options.keyring`, saying how to make a key.
+ * @throws `SpotauthError` `INVALID_CONFIG` without `options.keyring`, saying how to make a key.
  */
 export function requireKeyring(options: CreateStoreOptions, backendName: string): Keyring {
   if (options.keyring) return options.keyring;

@@ -158,7 +158,7 @@ export class SqliteStore implements TokenStore {
   /**
    * Opens (creating with mode 0600 if needed) and migrates the database.
    *
-   * @throws {@link SpotauthError} `STORE_UNAVAILABLE` when the file cannot be opened or is locked;
+   * @throws `SpotauthError` `STORE_UNAVAILABLE` when the file cannot be opened or is locked;
    * `STORE_CORRUPT` when it is not a database.
    */
   static async open(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {

@@ -131,7 +131,7 @@ export interface WriteOptions {
  * implements. Records are plaintext on this interface; a persistent backend encrypts the secret fields
  * before they leave the process. Get one with `createStore`, or implement it for a backend of your own.
  *
- * Every method may throw {@link SpotauthError} `STORE_UNAVAILABLE` (transient: the backend cannot be
+ * Every method may throw `SpotauthError` `STORE_UNAVAILABLE` (transient: the backend cannot be
  * reached); reads may throw `STORE_CORRUPT`, `DECRYPT_FAILED` or `KEY_UNKNOWN` for a record that exists
  * but cannot be read — never null for it, so a damaged record is not mistaken for a logout.
  */
@@ -144,7 +144,7 @@ export interface TokenStore {
   get(key: string): Promise<TokenRecord | null>;
   /**
    * Compare-and-swap write. `expectedVersion` null → create only (fails if the key exists);
-   * a number → succeeds only if the stored version equals it. Throws {@link SpotauthError} code
+   * a number → succeeds only if the stored version equals it. Throws `SpotauthError` code
    * `STORE_CONFLICT` otherwise. Returns the stored record with its new version.
    */
   put(record: TokenRecordInput, expectedVersion: number | null, options?: WriteOptions): Promise<TokenRecord>;

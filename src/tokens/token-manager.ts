@@ -44,7 +44,7 @@ export interface TokenManagerOptions {
   refreshJitterMs?: number;
   /**
    * Lease of the refresh lock, renewed by its holder while its request is alive: a crashed holder blocks
-   * others about this long, a live one is never pre-empted. In ms; default 3000 ({@link DEFAULT_LOCK_LEASE_MS}).
+   * others about this long, a live one is never pre-empted. In ms; default 3000.
    */
   lockLeaseMs?: number;
   /** @deprecated The old name of `lockLeaseMs` (the lock was a fixed 45 s TTL); used when that is not set. */
@@ -58,13 +58,16 @@ export interface TokenManagerOptions {
    */
   lockWaitMs?: number;
   /**
-   * Refresh-token lifetime counted from the original authorization, ms. Default {@link SIX_MONTHS_MS}
-   * (182 days): Spotify's refresh tokens die 6 months after consent, refreshing does not extend them.
+   * Refresh-token lifetime counted from the original authorization, ms. Default 182 days
+   * (15 724 800 000 ms): Spotify's refresh tokens die 6 months after consent, refreshing does not extend them.
    *
    * @see [Spotify: Refreshing tokens](https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens)
    */
   refreshTokenLifetimeMs?: number;
-  /** Retries of transient refresh failures; unset fields keep {@link DEFAULT_RETRY}'s. */
+  /**
+   * Retries of transient refresh failures, per field. Defaults: 3 attempts, backoff from 200 ms up to 2 s,
+   * a Retry-After over 5 s surfaced rather than waited out.
+   */
   retry?: Partial<RetryPolicy>;
   /**
    * How long a valid token read from the store may be served from this process's memory without reading
@@ -254,7 +257,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   /**
    * Stores a fresh grant after login: a new consent, so its 6-month refresh-token clock starts now. The
-   * profile's identity becomes the key (see {@link userKey}) and goes into `meta` with `meta` given here.
+   * profile's identity becomes the key (`user:` + its account id, or id) and goes into `meta` with `meta` given here.
    *
    * @returns The stored record.
    * @throws {@link SpotauthError} `INVALID_TOKEN_RESPONSE` when the tokens carry no refresh token;
