@@ -4,6 +4,7 @@ import { randomToken, tokenKey } from './random.js';
 import { registrationProblem } from './redirect-uri.js';
 import type { AccessTokenInfo, EmulatorApp, EmulatorUser, RefreshMode } from './types.js';
 
+/** The emulator's settings once {@link createEmulatorState} has checked the options (lifetimes in seconds). */
 export interface EmulatorConfig {
   accessTokenTtl: number;
   refreshMode: RefreshMode;
@@ -148,6 +149,7 @@ export function emptyStats() {
     cors_preflights: { api: 0, token: 0 },
   };
 }
+/** Counters of what the emulator was asked (token requests, authorizations, faults, /v1 calls), for tests. */
 export type EmulatorStats = ReturnType<typeof emptyStats>;
 
 /** Caps on server-side records a hostile or runaway client could otherwise grow without bound. */
@@ -155,6 +157,10 @@ const MAX_PENDING = 1000;
 const MAX_SESSIONS = 1000;
 const PENDING_TTL_MS = 15 * 60 * 1000;
 
+/**
+ * Everything the emulator knows — apps, users, codes, grants, tokens (keyed by digest, never the token),
+ * consents, faults, counters — and the clock it runs on. Tests reach it as `RunningEmulator.state`.
+ */
 export class EmulatorState {
   readonly apps = new Map<string, EmulatorApp>();
   readonly users = new Map<string, EmulatorUser>();
