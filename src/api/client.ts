@@ -27,11 +27,20 @@ export type SpotifySchemas = components['schemas'];
  */
 export interface ApiTokenManager {
   /** Where the Web API is (`SpotifyAuthConfig.apiUrl`). */
-  readonly auth: { readonly config: { readonly apiUrl: URL } };
+  readonly auth: {
+    /** The app's configuration. */
+    readonly config: {
+      /** The Web API base URL. */
+      readonly apiUrl: URL;
+    };
+  };
   /** A valid access token for the user. */
   getAccessToken(user: string): Promise<string>;
   /** Refreshes the user's token, after the Web API answered 401 to the current one. */
-  refreshNow(user: string): Promise<{ accessToken: string }>;
+  refreshNow(user: string): Promise<{
+    /** The new access token. */
+    accessToken: string;
+  }>;
   /** The app (client-credentials) token; `force` gets a new one. */
   getAppToken(force?: boolean): Promise<string>;
 }

@@ -82,7 +82,12 @@ function sdkToken({ accessToken, expiresAt }: SdkToken): SdkAccessToken {
 /** The part of a TokenManager the SDK strategy uses (structural: this file is part of the browser build). */
 export interface SdkTokenManager {
   /** A valid token for the user, with its expiry. */
-  getToken(user: string): Promise<{ accessToken: string; expiresAt: number }>;
+  getToken(user: string): Promise<{
+    /** The bearer token. */
+    accessToken: string;
+    /** When it expires, epoch ms. */
+    expiresAt: number;
+  }>;
   /** The app (client-credentials) token. */
   getAppToken(): Promise<string>;
 }

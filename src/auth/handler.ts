@@ -43,8 +43,11 @@ import { WindowLimiter } from './window-limiter.js';
 
 /** The logging calls the handler makes (pino's shape; any pino logger fits). */
 export interface AuthLogger {
+  /** Logins, logouts, refreshes. */
   info(object: Record<string, unknown>, message: string): void;
+  /** Refused callbacks, rate limits, grants that died. */
   warn(object: Record<string, unknown>, message: string): void;
+  /** Failures the client sees as a 5xx. */
   error(object: Record<string, unknown>, message: string): void;
 }
 
@@ -261,10 +264,19 @@ export class SpotauthHandler {
    * For the host app's protected routes: the session, or the response to send instead — a redirect to
    * login that comes back to this page (or a 401 JSON for API calls).
    */
-  async requireLogin(
-    request: Pick<AuthRequest, 'header' | 'url'>,
-  ): Promise<
-    { session: SessionInfo; response?: undefined } | { session?: undefined; response: AuthResponse }
+  async requireLogin(request: Pick<AuthRequest, 'header' | 'url'>): Promise<
+    | {
+        /** The logged-in user. */
+        session: SessionInfo;
+        /** Absent: go on. */
+        response?: undefined;
+      }
+    | {
+        /** Absent: nobody is logged in. */
+        session?: undefined;
+        /** Send this instead of the page. */
+        response: AuthResponse;
+      }
   > {
     const session = await this.getSession(request);
     if (session) return { session };

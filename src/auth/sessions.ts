@@ -34,7 +34,9 @@ export interface LoginTransaction {
   returnTo: string;
 }
 
+/** Options of the session manager; `SpotauthOptions.sessions` takes all but `entries`. Durations in ms. */
 export interface SessionOptions {
+  /** Where sessions and login transactions are kept (the store's entries). */
   entries: EntryStore;
   /** A session unused this long ends. Default 24 h. */
   idleTimeoutMs?: number;
@@ -46,6 +48,7 @@ export interface SessionOptions {
   cacheMs?: number;
   /** Sessions cached by this instance at most (memory bound). Default 10,000. */
   maxCached?: number;
+  /** The clock, epoch ms. Default `Date.now`. */
   now?: () => number;
 }
 

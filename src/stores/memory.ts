@@ -16,6 +16,7 @@ import type {
   WriteOptions,
 } from './types.js';
 
+/** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /** The clock lock leases are measured on (tests make a lease run out by moving it). Default Date.now. */
   now?: () => number;

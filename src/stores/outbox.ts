@@ -39,6 +39,10 @@ export interface ClaimedEvent extends OutboxEvent {
   claim: string;
 }
 
+/**
+ * The webhook outbox of a store: grant events appended in the same atomic step as the record changes
+ * that cause them, claimed and settled by the sender.
+ */
 export interface Outbox {
   /** Appends events on their own (for events no record change carries). */
   append(events: readonly NewOutboxEvent[]): Promise<void>;
@@ -53,6 +57,7 @@ export interface Outbox {
   ): Promise<boolean>;
   /** Newest first, for the delivery log. */
   list(options?: { limit?: number; pendingOnly?: boolean }): Promise<OutboxEvent[]>;
+  /** One event, or null. */
   get(id: string): Promise<OutboxEvent | null>;
   /** Makes a failed (or pending) event due now again, deliveries reset to pending; false if unknown. */
   retry(id: string): Promise<boolean>;
