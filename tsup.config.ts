@@ -5,6 +5,7 @@ export default defineConfig([
     entry: {
       index: 'src/index.ts',
       'emulator/index': 'src/emulator/index.ts',
+      'stores/index': 'src/stores/index.ts',
       'server/index': 'src/server/index.ts',
       'adapters/fastify': 'src/adapters/fastify.ts',
       'adapters/express': 'src/adapters/express.ts',
@@ -22,6 +23,7 @@ export default defineConfig([
       entry: {
         index: 'src/index.ts',
         'emulator/index': 'src/emulator/index.ts',
+        'stores/index': 'src/stores/index.ts',
         'server/index': 'src/server/index.ts',
         'adapters/fastify': 'src/adapters/fastify.ts',
         'adapters/express': 'src/adapters/express.ts',

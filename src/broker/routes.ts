@@ -146,6 +146,13 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
     return reply;
   };
 
+  /** The key a guarded route was called with (requireKey has set it, or answered already). */
+  const principalOf = (request: FastifyRequest): Principal => {
+    const principal = request.brokerPrincipal;
+    if (principal === null) throw new Error('a broker route ran without its key check');
+    return principal;
+  };
+
   /**
    * The account of a per-user route, checked against the key: 400 or 403 otherwise. The token manager is
    * always given the full store key (`user:<account>`), so an id that itself starts with `user:` cannot
@@ -158,7 +165,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
         'bad_request',
         'The account id has unexpected characters (letters, digits, "_", ".", ":", "-").',
       );
-    if (!maySeeUser(request.brokerPrincipal!.permissions, account))
+    if (!maySeeUser(principalOf(request).permissions, account))
       throw refuse('user_forbidden', 'This key may not see this user.');
     return account;
   };
@@ -175,7 +182,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
   app.get('/api/v1/users', guarded, async (request, reply) => {
     try {
       const query = parseListQuery(request.query as Record<string, unknown>);
-      const permissions = request.brokerPrincipal!.permissions;
+      const permissions = principalOf(request).permissions;
       const unreadable: UnreadableRecord[] = [];
       const records = await tokens.listGrants({ onUnreadable: (record) => unreadable.push(record) });
       const visible = unreadable.filter((record) =>
@@ -210,6 +217,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
   app.delete<{ Params: { id: string } }>('/api/v1/users/:id', guarded, async (request, reply) => {
     try {
       const account = accountOf(request);
+      const { keyId } = principalOf(request);
       const userKey = `user:${account}`;
       let exists: boolean;
       try {
@@ -225,10 +233,10 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
       await options.hooks?.grantDeleted?.({
         account,
         userKey,
-        keyId: request.brokerPrincipal!.keyId,
+        keyId,
       });
       request.log.info(
-        { event: 'grant_deleted', user: userKey, key_id: request.brokerPrincipal!.keyId },
+        { event: 'grant_deleted', user: userKey, key_id: keyId },
         'grant deleted through the broker API',
       );
       return reply.code(204).header('cache-control', 'no-store').send();
@@ -240,7 +248,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
   app.get<{ Params: { id: string } }>('/api/v1/users/:id/token', guarded, async (request, reply) => {
     try {
       const account = accountOf(request);
-      const permissions = request.brokerPrincipal!.permissions;
+      const permissions = principalOf(request).permissions;
       const token = await tokens.getToken(`user:${account}`);
       const missing = missingScopes(permissions, token.scope);
       if (missing.length > 0)
@@ -291,7 +299,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
       ],
       handler: async (request, reply) => {
         try {
-          const permissions = request.brokerPrincipal!.permissions;
+          const permissions = principalOf(request).permissions;
           if (!permissions.proxy) throw refuse('proxy_forbidden', 'This key may not use the Web API proxy.');
           const account = accountOf(request);
           const { rawPath, rawQuery } = splitProxyUrl(request.url);

@@ -105,6 +105,7 @@ export function accountOf(record: TokenRecord): string {
  */
 export function profileScoped(store: TokenStore, profile: string): TokenStore {
   const scoped = (key: string) => (key.startsWith('user:') ? `user:${profile}:${key.slice(5)}` : key);
+  const waitForRelease = store.waitForRelease?.bind(store);
   return {
     kind: store.kind,
     describe: () => store.describe(),
@@ -118,9 +119,7 @@ export function profileScoped(store: TokenStore, profile: string): TokenStore {
     outbox: store.outbox,
     encryption: profileScopedEncryption(store.encryption, profile),
     tryLock: (name, ttlMs) => store.tryLock(name, ttlMs),
-    ...(store.waitForRelease
-      ? { waitForRelease: (name: string, timeoutMs: number) => store.waitForRelease!(name, timeoutMs) }
-      : {}),
+    ...(waitForRelease ? { waitForRelease } : {}),
     close: () => store.close(),
   };
 }

@@ -18,7 +18,7 @@ export interface ServerConfig {
   /** SPOTIFY_CLIENT_SECRET: required outside sandbox mode (the server is a confidential client). */
   clientSecret: string | undefined;
   /** SPOTIFY_REDIRECT_URI, on the server's own origin; `<publicUrl>/callback` in sandbox mode. */
-  redirectUri: string | undefined;
+  redirectUri: string;
   /** SPOTAUTH_ACCOUNTS_URL: the accounts service, when not Spotify's. */
   accountsUrl: string | undefined;
   /** SPOTAUTH_API_URL: the Web API, when not Spotify's. */
@@ -71,30 +71,27 @@ export function loadServerConfig(
       `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`,
   );
   const redirectUri = sandbox ? `${publicUrl.origin}/callback` : env[ENV.redirectUri];
-  if (!sandbox) {
-    if (!redirectUri) {
-      throw configError(
-        `${ENV.redirectUri} is required with ${ENV.clientId} (e.g. ${publicUrl.origin}/callback, registered in your Spotify app).`,
-      );
-    }
-    if (!env[ENV.clientSecret]) {
-      throw configError(
-        `${ENV.clientSecret} is required: the server is a confidential client (find it in the Spotify Developer Dashboard).`,
-      );
-    }
+  // Only a real app (not the sandbox) can be without one.
+  if (!redirectUri) {
+    throw configError(
+      `${ENV.redirectUri} is required with ${ENV.clientId} (e.g. ${publicUrl.origin}/callback, registered in your Spotify app).`,
+    );
   }
-  if (redirectUri) {
-    try {
-      assertValidRedirectUri(redirectUri);
-    } catch (error) {
-      throw configError(`${ENV.redirectUri}: ${(error as Error).message}`);
-    }
-    const callback = new URL(redirectUri);
-    if (callback.origin !== publicUrl.origin) {
-      throw configError(
-        `${ENV.redirectUri} (${callback.origin}) must be on the server's own origin ${publicUrl.origin}; set SPOTAUTH_PUBLIC_URL to the address users open.`,
-      );
-    }
+  if (!sandbox && !env[ENV.clientSecret]) {
+    throw configError(
+      `${ENV.clientSecret} is required: the server is a confidential client (find it in the Spotify Developer Dashboard).`,
+    );
+  }
+  try {
+    assertValidRedirectUri(redirectUri);
+  } catch (error) {
+    throw configError(`${ENV.redirectUri}: ${(error as Error).message}`);
+  }
+  const callback = new URL(redirectUri);
+  if (callback.origin !== publicUrl.origin) {
+    throw configError(
+      `${ENV.redirectUri} (${callback.origin}) must be on the server's own origin ${publicUrl.origin}; set SPOTAUTH_PUBLIC_URL to the address users open.`,
+    );
   }
   const dataDir = env['SPOTAUTH_DATA_DIR'] || '.data';
   const storeUrl = env['SPOTAUTH_STORE'] || `${dataDir}/spotauth.sqlite`;

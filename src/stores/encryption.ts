@@ -155,6 +155,7 @@ export class Keyring {
   /** The id of the key new values are encrypted with. */
   readonly activeKid: string;
   readonly #keys = new Map<string, Buffer>();
+  readonly #activeKey: Buffer;
 
   /**
    * @param keys - 32-byte master keys by key id (1–64 letters, digits, `_`, `-`).
@@ -164,7 +165,8 @@ export class Keyring {
    */
   constructor(keys: ReadonlyMap<string, Uint8Array> | Record<string, Uint8Array>, activeKid?: string) {
     const entries = keys instanceof Map ? [...keys.entries()] : Object.entries(keys);
-    if (entries.length === 0) {
+    const last = entries.at(-1);
+    if (last === undefined) {
       throw new SpotauthError('INVALID_CONFIG', 'The encryption keyring is empty: give at least one key.');
     }
     for (const [kid, key] of entries) {
@@ -177,14 +179,16 @@ export class Keyring {
       }
       this.#keys.set(kid, deriveTokenKey(key));
     }
-    const active = activeKid ?? entries[entries.length - 1]![0];
-    if (!this.#keys.has(active)) {
+    const active = activeKid ?? last[0];
+    const activeKey = this.#keys.get(active);
+    if (activeKey === undefined) {
       throw new SpotauthError(
         'INVALID_CONFIG',
         `The active encryption key '${active}' is not in the keyring (known: ${this.kids().join(', ')}).`,
       );
     }
     this.activeKid = active;
+    this.#activeKey = activeKey;
   }
 
   /**
@@ -264,7 +268,7 @@ export class Keyring {
 
   /** Encrypts under the active key with a fresh 96-bit IV, bound to `ctx`; returns the compact envelope. */
   encrypt(plaintext: string, ctx: EnvelopeContext): string {
-    const key = this.#keys.get(this.activeKid)!;
+    const key = this.#activeKey;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(envelopeAad(ctx), 'utf8'));

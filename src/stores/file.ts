@@ -159,13 +159,13 @@ export class FileStore implements TokenStore {
 
   async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
     const { records } = await this.#load();
-    const keys = Object.keys(records)
-      .filter((key) => key.startsWith(prefix))
-      .sort();
+    const listed = Object.entries(records)
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return openListed(
-      keys,
-      (key) => key,
-      (key) => this.#codec.open(records[key]!),
+      listed,
+      ([key]) => key,
+      ([, sealed]) => this.#codec.open(sealed),
       options,
     );
   }

@@ -8,8 +8,20 @@ import { type CreateStoreOptions, requireKeyring, resolve } from './registry.js'
 import type { TokenStore } from './types.js';
 
 export { filePathOf, storeLocation } from './backends.js';
+// The kit for backend authors: what every built-in backend uses to seal records, check writes, keep
+// entries and the webhook outbox, and hand out leases. A new backend built from these behaves like ours
+// (and `spotauth/testing` checks that it does).
 export type { SealedRecord, SealedRow } from './codec.js';
-export { RecordCodec } from './codec.js';
+export {
+  checkInput,
+  conflictError,
+  corrupt,
+  openListed,
+  RecordCodec,
+  sealedKids,
+  stamp,
+  validateSealed,
+} from './codec.js';
 export type { Envelope, EnvelopeContext, GeneratedKey } from './encryption.js';
 export {
   ACTIVE_KEY_ENV,
@@ -23,9 +35,22 @@ export {
   parseEnvelope,
   serializeEnvelope,
 } from './encryption.js';
+export {
+  checkEntry,
+  checkEntryArgs,
+  copyEntry,
+  EntryCodec,
+  entryCorrupt,
+  live,
+  MemoryEntries,
+} from './entries.js';
 export type { FileStoreOptions } from './file.js';
 export { FILE_FORMAT, FILE_FORMAT_VERSION, FileStore } from './file.js';
+export { assertLockArgs, newLockOwner } from './lock-owner.js';
+export { jitteredPoll, ReleaseSignals, type WaitOptions, waitForRelease } from './lock-wait.js';
 export { MemoryStore } from './memory.js';
+export type { ClaimedEvent, NewOutboxEvent, Outbox, OutboxDelivery, OutboxEvent } from './outbox.js';
+export { appendTo, DocumentOutbox, type StoredOutboxEvent } from './outbox-shared.js';
 export type { PostgresStoreOptions } from './postgres.js';
 export { POSTGRES_MIGRATIONS, PostgresStore } from './postgres.js';
 export type { RedisStoreOptions } from './redis.js';
@@ -43,13 +68,17 @@ export {
 export type { SqliteStoreOptions } from './sqlite.js';
 export { SQLITE_MIGRATIONS, SqliteStore } from './sqlite.js';
 export type {
+  EntryStore,
   GrantStatus,
+  ListOptions,
   LockHandle,
   ReauthReason,
+  StoredEntry,
   StoreEncryption,
   TokenRecord,
   TokenRecordInput,
   TokenStore,
+  WriteOptions,
 } from './types.js';
 
 /**
