@@ -134,6 +134,12 @@ export function validateSealed(value: unknown, where: string): SealedRecord {
   return v as unknown as SealedRecord;
 }
 
+/**
+ * The checks every `put` makes before touching the backend.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for a key that is empty or over 512 characters, a record
+ * without an access token, or an `expectedVersion` that is neither null nor an integer.
+ */
 export function checkInput(record: TokenRecordInput, expectedVersion: number | null): void {
   if (typeof record.key !== 'string' || record.key.length === 0 || record.key.length > MAX_KEY_LENGTH) {
     throw new SpotauthError('INVALID_CONFIG', `A store key must be 1 to ${MAX_KEY_LENGTH} characters long.`);
@@ -146,11 +152,16 @@ export function checkInput(record: TokenRecordInput, expectedVersion: number | n
   }
 }
 
+/** The stored form of a put: the input with the new `version` and `updatedAt` (epoch ms). */
 export function stamp(record: TokenRecordInput, version: number, updatedAt: number): TokenRecord {
   const { version: _v, updatedAt: _u, ...input } = record as TokenRecordInput & Partial<TokenRecord>;
   return { ...input, version, updatedAt };
 }
 
+/**
+ * The `STORE_CONFLICT` error a failed compare-and-swap throws, saying what was expected and what was
+ * found (`actual`: the stored version, null for no record, undefined when unknown).
+ */
 export function conflictError(
   key: string,
   expectedVersion: number | null,
@@ -170,6 +181,7 @@ export function conflictError(
   );
 }
 
+/** The `STORE_CORRUPT` error for a record that cannot be parsed; `where` names the store, never a secret. */
 export function corrupt(where: string, key: string, what: string): SpotauthError {
   return new SpotauthError('STORE_CORRUPT', `Record '${key}' in ${where} is corrupt: ${what}.`);
 }

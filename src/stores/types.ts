@@ -63,6 +63,7 @@ export interface LockHandle {
 
 /** A stored record that exists but cannot be read (corrupt, or encrypted under a key that is gone). */
 export interface UnreadableRecord {
+  /** Its store key. */
   key: string;
   /** Why: STORE_CORRUPT, DECRYPT_FAILED or KEY_UNKNOWN. */
   code: string;
