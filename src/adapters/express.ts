@@ -47,6 +47,16 @@ export interface ExpressSpotauth {
  *
  * @param options - The handler's options, or `{ handler }` to share one made with `createSpotauth`.
  * @throws `SpotauthError` `INVALID_CONFIG` / `INVALID_SCOPE` for bad options.
+ *
+ * @example
+ * ```ts
+ * const spotauth = spotauthExpress({ auth, store, scope: ['user-top-read'] });
+ * app.use(spotauth);
+ * app.get('/top', spotauth.requireLogin, async (req, res) => {
+ *   res.json(await (await spotauth.api(req)).topTracks(5));
+ * });
+ * app.use((error, req, res, next) => spotauth.sendError(req, res, error));
+ * ```
  */
 export function spotauthExpress(options: SpotauthOptions | { handler: SpotauthHandler }): ExpressSpotauth {
   const handler = 'handler' in options ? options.handler : createSpotauth(options);

@@ -152,6 +152,15 @@ async function plugin(app: FastifyInstance, options: FastifySpotauthOptions): Pr
  * cleanup on close.
  *
  * @throws `SpotauthError` `INVALID_CONFIG` / `INVALID_SCOPE` at registration, for bad options.
+ *
+ * @example
+ * ```ts
+ * const app = Fastify();
+ * await app.register(spotauthFastify, { auth, store, scope: ['user-top-read'] });
+ * app.get('/top', { preHandler: app.spotauth.requireLogin }, async (request) =>
+ *   (await app.spotauth.api(request)).topTracks(5),
+ * );
+ * ```
  */
 export const spotauthFastify = plugin;
 export default plugin;

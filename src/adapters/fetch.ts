@@ -114,6 +114,18 @@ function pathAndQuery(url: string): string {
  *
  * @param options - The handler's options (or `{ handler }`), plus {@link FetchSpotauthOptions}.
  * @throws `SpotauthError` `INVALID_CONFIG` / `INVALID_SCOPE` for bad options.
+ *
+ * @example
+ * ```ts
+ * const spotauth = spotauthFetch({ auth, store });
+ * // Hono: the auth routes, then a protected page
+ * app.all('/auth/spotify/*', (c) => spotauth.fetch(c.req.raw));
+ * app.get('/me', async (c) => {
+ *   const { response } = await spotauth.requireLogin(c.req.raw);
+ *   if (response) return response;
+ *   return c.json(await (await spotauth.api(c.req.raw)).me());
+ * });
+ * ```
  */
 export function spotauthFetch(
   options: (SpotauthOptions | { handler: SpotauthHandler }) & FetchSpotauthOptions,
