@@ -13,7 +13,10 @@ import { ENDPOINT_SCOPES } from './endpoint-scopes.js';
  * @see [Spotify: Rate limits](https://developer.spotify.com/documentation/web-api/concepts/rate-limits)
  */
 export interface ApiRetryOptions {
-  /** A Retry-After up to this long is waited out (idempotent requests only); beyond it RATE_LIMITED is thrown. Default 5000. */
+  /**
+   * A Retry-After up to this long, ms, is waited out (idempotent requests only); beyond it RATE_LIMITED is
+   * thrown. Default 5000.
+   */
   maxRetryAfterMs: number;
   /** Attempts in total for 429/5xx/network on idempotent requests. Default 3. */
   maxAttempts: number;
@@ -39,7 +42,7 @@ export const DEFAULT_API_RETRY: ApiRetryOptions = {
 export class RateLimitCooldown {
   #until = 0;
   #reason: string | undefined;
-  /** Extends the cooldown to `untilMs` (epoch ms), if that is later than it already runs; `reason` e.g. `QUOTA_EXCEEDED`. */
+  /** Extends the cooldown to `untilMs` (epoch ms) if that is later; `reason` e.g. `QUOTA_EXCEEDED`. */
   extend(untilMs: number, reason: string | undefined): void {
     if (untilMs > this.#until) {
       this.#until = untilMs;

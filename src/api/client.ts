@@ -58,7 +58,10 @@ export interface SpotifyApiOptions {
   accessToken?: AccessTokenSource | undefined;
   /** Default: the token manager's configured apiUrl (https://api.spotify.com/v1). */
   apiUrl?: string | undefined;
-  /** Retries of 429, 5xx and network failures, per field. Defaults: 3 attempts, backoff from 250 ms up to 4 s, a Retry-After of up to 5 s waited out. */
+  /**
+   * Retries of 429, 5xx and network failures, per field. Defaults: 3 attempts, backoff from 250 ms up to
+   * 4 s, a Retry-After of up to 5 s waited out.
+   */
   retry?: Partial<ApiRetryOptions> | undefined;
   /** Default: one cooldown per API URL, shared by every client in the process. */
   cooldown?: RateLimitCooldown | undefined;

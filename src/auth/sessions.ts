@@ -22,7 +22,10 @@ export interface Session {
   csrfToken: string;
   /** When the user logged in, epoch ms (the absolute timeout counts from here). */
   createdAt: number;
-  /** When the session was last used, epoch ms, written back at most hourly (the idle timeout counts from here). */
+  /**
+   * When the session was last used, epoch ms (written back at most hourly; the idle timeout counts from
+   * here).
+   */
   lastSeenAt: number;
 }
 

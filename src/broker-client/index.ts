@@ -21,7 +21,10 @@ export type BrokerUserList = components['schemas']['UserList'];
 export type BrokerToken = components['schemas']['Token'];
 /** The app's client-credentials token (catalogue calls, no user). */
 export type BrokerAppToken = components['schemas']['AppToken'];
-/** Filters and paging of {@link BrokerClient.listUsers} (`status`, `expiring_within` days, `scope`, `limit`, `cursor`). */
+/**
+ * Filters and paging of {@link BrokerClient.listUsers}: `status`, `expiring_within` (days), `scope`,
+ * `limit`, `cursor`.
+ */
 export type ListUsersQuery = NonNullable<operations['listUsers']['parameters']['query']>;
 
 /** Options of {@link createBrokerClient}. */

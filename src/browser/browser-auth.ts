@@ -49,7 +49,8 @@ export interface BrowserAuthOptions {
   /** Transient refresh failures are retried (default 3 attempts, Retry-After up to 5 s). */
   retry?: Partial<RetryPolicy> | undefined;
   /**
-   * Web API calls through `fetch`: 429 and 5xx handling, per field. Defaults: 3 attempts, backoff from 250 ms up to 4 s, a Retry-After of up to 5 s waited out.
+   * Web API calls through `fetch`: 429 and 5xx handling, per field. Defaults: 3 attempts, backoff from
+   * 250 ms up to 4 s, a Retry-After of up to 5 s waited out.
    */
   apiRetry?: Partial<ApiRetryOptions> | undefined;
   /** How long to wait for another tab's refresh, ms. Default `timeoutMs` + 5000 (35 000). */

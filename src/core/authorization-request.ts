@@ -16,7 +16,9 @@ export interface AuthorizationRequestOptions {
    * not sent (Spotify then skips the page for such a user).
    */
   showDialog?: boolean;
-  /** Default `'code'`, the only one Spotify has. `'token'` (implicit grant) throws `IMPLICIT_GRANT_REMOVED`. */
+  /**
+   * Default `'code'`, the only one Spotify has. `'token'` (implicit grant) throws `IMPLICIT_GRANT_REMOVED`.
+   */
   responseType?: string;
   /**
    * The redirect URI for this request; defaults to the configured one. It must match the configured

@@ -20,7 +20,9 @@ export const DEFAULT_API_URL = 'https://api.spotify.com/v1';
  * fit for production against Spotify itself. Checked when {@link SpotifyAuth} is constructed.
  */
 export interface SpotifyAuthConfig {
-  /** The app's client id from the Spotify Developer Dashboard (letters, digits, `_`, `-`, `.`; at most 128). */
+  /**
+   * The app's client id from the Spotify Developer Dashboard (letters, digits, `_`, `-`, `.`; at most 128).
+   */
   clientId: string;
   /**
    * Present → confidential client: token requests authenticate with HTTP Basic (client_secret_basic, RFC

@@ -23,21 +23,38 @@ export interface ServerConfig {
   accountsUrl: string | undefined;
   /** SPOTAUTH_API_URL: the Web API, when not Spotify's. */
   apiUrl: string | undefined;
-  /** SPOTAUTH_STORE: where tokens live: a SQLite path (default `<dataDir>/spotauth.sqlite`), postgres://…, redis://…, or memory:. */
+  /**
+   * SPOTAUTH_STORE: where tokens live: a SQLite path (default `<dataDir>/spotauth.sqlite`), postgres://…,
+   * redis://…, or memory:.
+   */
   storeUrl: string;
-  /** SPOTAUTH_DATA_DIR: folder for the default SQLite file and the sandbox's generated key. Default `.data`. */
+  /**
+   * SPOTAUTH_DATA_DIR: folder for the default SQLite file and the sandbox's generated key. Default `.data`.
+   */
   dataDir: string;
-  /** SPOTAUTH_SCOPE: scopes requested by "Log in with Spotify". Default: `user-read-private user-read-email user-top-read user-read-currently-playing user-read-recently-played`. */
+  /**
+   * SPOTAUTH_SCOPE: scopes requested by "Log in with Spotify". Default: `user-read-private user-read-email
+   * user-top-read user-read-currently-playing user-read-recently-played`.
+   */
   scope: string[];
-  /** SPOTAUTH_BROKER_KEYS (comma-separated): shared secrets that other backend services present to the token broker API (Bearer). */
+  /**
+   * SPOTAUTH_BROKER_KEYS (comma-separated): shared secrets that other backend services present to the token
+   * broker API (Bearer).
+   */
   brokerKeys: string[];
-  /** SPOTAUTH_TRUST_PROXY=1: take the client address and protocol from X-Forwarded-* (only behind your own proxy). Default false. */
+  /**
+   * SPOTAUTH_TRUST_PROXY=1: take the client address and protocol from X-Forwarded-* (only behind your own
+   * proxy). Default false.
+   */
   trustProxy: boolean;
   /** SPOTAUTH_METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <it>`. */
   metricsToken: string | undefined;
   /** LOG_LEVEL: a pino level (`fatal` … `trace`, `silent`). Default `info`. */
   logLevel: string;
-  /** SPOTAUTH_EMULATOR_PORT: where sandbox mode starts its emulator (another free port if taken). Default 8889. */
+  /**
+   * SPOTAUTH_EMULATOR_PORT: where sandbox mode starts its emulator (another free port if taken). Default
+   * 8889.
+   */
   emulatorPort: number;
   /** SPOTAUTH_LOGIN_RATE_LIMIT: requests per minute per client IP on /login and /callback. Default 30. */
   loginRateLimit: number;

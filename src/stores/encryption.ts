@@ -19,7 +19,10 @@ import { SpotauthError } from '../core/errors.js';
 export const ENVELOPE_VERSION = 1;
 /** The only algorithm of envelope version 1: AES-256-GCM (JOSE name). */
 export const ENVELOPE_ALG = 'A256GCM';
-/** The environment variable holding the keyring: `kid1:<base64 of 32 bytes>,kid2:…` (see {@link Keyring.fromEnv}). */
+/**
+ * The environment variable holding the keyring: `kid1:<base64 of 32 bytes>,kid2:…` (see {@link
+ * Keyring.fromEnv}).
+ */
 export const KEYS_ENV = 'SPOTAUTH_ENCRYPTION_KEYS';
 /** The environment variable naming the active key id; default the last key of {@link KEYS_ENV}. */
 export const ACTIVE_KEY_ENV = 'SPOTAUTH_ENCRYPTION_ACTIVE_KEY';
@@ -61,7 +64,10 @@ export function envelopeAad(ctx: EnvelopeContext): string {
   return `spotauth|${ctx.storeKind}|${ctx.recordKey}|${ctx.field}`;
 }
 
-/** The compact form of an envelope, `v<v>.<kid>.<iv>.<tag>.<ct>`: one ASCII string, safe in JSON, SQL and Redis. */
+/**
+ * The compact form of an envelope, `v<v>.<kid>.<iv>.<tag>.<ct>`: one ASCII string, safe in JSON, SQL and
+ * Redis.
+ */
 export function serializeEnvelope(env: Envelope): string {
   return `v${env.v}.${env.kid}.${env.iv}.${env.tag}.${env.ct}`;
 }

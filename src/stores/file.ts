@@ -57,7 +57,10 @@ export const FILE_FORMAT_VERSION = 1;
 export interface FileStoreOptions {
   /** The encryption keys for the secret fields (required: this backend never stores a token in clear). */
   keyring: Keyring;
-  /** How long put/delete wait for another process's write lock, ms. Default 15 000 (longer than the lock's lifetime). */
+  /**
+   * How long put/delete wait for another process's write lock, ms. Default 15 000 (longer than the lock's
+   * lifetime).
+   */
   lockTimeoutMs?: number;
   /** Lifetime of the write lock, ms, after which a crashed writer's lock is broken. Default 10 000. */
   writeLockTtlMs?: number;

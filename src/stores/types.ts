@@ -137,7 +137,9 @@ export interface WriteOptions {
  * but cannot be read — never null for it, so a damaged record is not mistaken for a logout.
  */
 export interface TokenStore {
-  /** The backend, e.g. `'memory'`, `'file'`, `'sqlite'`, `'postgres'`, `'redis'`; part of the encryption AAD. */
+  /**
+   * The backend, e.g. `'memory'`, `'file'`, `'sqlite'`, `'postgres'`, `'redis'`; part of the encryption AAD.
+   */
   readonly kind: string;
   /** Human-readable, secret-free description (path, host…), for status output and logs. */
   describe(): string;

@@ -17,7 +17,9 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-/** 3 attempts; backoff from 200 ms, at most 2 s; a Retry-After of more than 5 s is surfaced, not waited out. */
+/**
+ * 3 attempts; backoff from 200 ms, at most 2 s; a Retry-After of more than 5 s is surfaced, not waited out.
+ */
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 3,
   baseDelayMs: 200,

@@ -257,7 +257,8 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   /**
    * Stores a fresh grant after login: a new consent, so its 6-month refresh-token clock starts now. The
-   * profile's identity becomes the key (`user:` + its account id, or id) and goes into `meta` with `meta` given here.
+   * profile's identity becomes the key (`user:` + its account id, or id) and goes into `meta` with the
+   * `meta` given here.
    *
    * @returns The stored record.
    * @throws {@link SpotauthError} `INVALID_TOKEN_RESPONSE` when the tokens carry no refresh token;
