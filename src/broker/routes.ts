@@ -15,6 +15,7 @@
  * things are per instance by design: the failed-key limiter (so N instances allow N× the attempts) and the
  * api client's rate-limit cooldown.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SpotauthHandler } from '../auth/handler.js';
 import { tokenResponse } from '../auth/token-response.js';
@@ -325,7 +326,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
           });
           reply.code(answer.status).headers({ 'cache-control': 'no-store', ...answer.headers });
           if (answer.body === null) return reply.send();
-          if (typeof answer.body !== 'string')
+          if (answer.body instanceof Readable)
             answer.body.on('error', (error) => {
               if (error instanceof ResponseTooLarge)
                 request.log.warn(

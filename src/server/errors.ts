@@ -31,7 +31,7 @@ export function installErrorHandling(app: FastifyInstance, handler: SpotauthHand
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode;
     if (status !== undefined && status >= 400 && status < 500 && !('transient' in error)) {
-      return sendView(handler, request, reply, viewOfRefusal(status, error.code));
+      return sendView(handler, request, reply, viewOfRefusal(status));
     }
     return sendToFastify(reply, handler.errorResponse(fromFastify(request), error, wantsJson(request)));
   });

@@ -22,18 +22,13 @@ export {
   stamp,
   validateSealed,
 } from './codec.js';
-export type { Envelope, EnvelopeContext, GeneratedKey } from './encryption.js';
+export type { GeneratedKey } from './encryption.js';
 export {
   ACTIVE_KEY_ENV,
-  ENVELOPE_ALG,
-  ENVELOPE_VERSION,
-  envelopeAad,
   envelopeKid,
   generateKey,
   KEYS_ENV,
   Keyring,
-  parseEnvelope,
-  serializeEnvelope,
 } from './encryption.js';
 export {
   checkEntry,
@@ -45,14 +40,14 @@ export {
   MemoryEntries,
 } from './entries.js';
 export type { FileStoreOptions } from './file.js';
-export { FILE_FORMAT, FILE_FORMAT_VERSION, FileStore } from './file.js';
+export { FileStore } from './file.js';
 export { assertLockArgs, newLockOwner } from './lock-owner.js';
 export { jitteredPoll, ReleaseSignals, type WaitOptions, waitForRelease } from './lock-wait.js';
 export { MemoryStore } from './memory.js';
 export type { ClaimedEvent, NewOutboxEvent, Outbox, OutboxDelivery, OutboxEvent } from './outbox.js';
 export { appendTo, DocumentOutbox, type StoredOutboxEvent } from './outbox-shared.js';
 export type { PostgresStoreOptions } from './postgres.js';
-export { POSTGRES_MIGRATIONS, PostgresStore } from './postgres.js';
+export { PostgresStore } from './postgres.js';
 export type { RedisStoreOptions } from './redis.js';
 export { RedisStore } from './redis.js';
 export type { ReencryptResult } from './reencrypt.js';
@@ -66,7 +61,7 @@ export {
   type StoreBackend,
 } from './registry.js';
 export type { SqliteStoreOptions } from './sqlite.js';
-export { SQLITE_MIGRATIONS, SqliteStore } from './sqlite.js';
+export { SqliteStore } from './sqlite.js';
 export type {
   EntryStore,
   GrantStatus,

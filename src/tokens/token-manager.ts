@@ -467,10 +467,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   }
 
   #isFresh(record: TokenRecord): boolean {
-    return (
-      record.status === 'active' &&
-      record.accessTokenExpiresAt - this.#skew - jitter(0, this.#jitter) > this.#now()
-    );
+    if (record.status !== 'active') return false;
+    const margin = record.accessTokenExpiresAt - this.#skew - this.#now();
+    // Only a token inside the jitter window needs the random draw; the hot path skips it.
+    if (margin > this.#jitter) return true;
+    return margin - jitter(0, this.#jitter) > 0;
   }
 
   /** One refresh with the record's refresh token, under `lease`, then its result kept or its refusal judged. */
