@@ -15,6 +15,7 @@
  * things are per instance by design: the failed-key limiter (so N instances allow N× the attempts) and the
  * api client's rate-limit cooldown.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SpotauthHandler } from '../auth/handler.js';
 import { tokenResponse } from '../auth/token-response.js';
@@ -39,8 +40,11 @@ export interface BrokerHooks {
   grantDeleted?(event: { account: string; userKey: string; keyId: string }): Promise<void> | void;
 }
 
+/** Options of the token broker's routes (mounted by the standalone server). */
 export interface BrokerOptions {
+  /** The login handler (sessions end with a deleted grant; login URLs). */
   handler: SpotauthHandler;
+  /** The token manager handing out users' and the app's tokens. */
   tokens: TokenManager;
   /** SPOTAUTH_BROKER_KEYS: bootstrap keys with full access. Keys from `spotauth keys create` need none. */
   bootstrapKeys: readonly string[];
@@ -52,6 +56,7 @@ export interface BrokerOptions {
   keyCacheMs?: number;
   /** Failed key attempts per client per minute before 429. Default 10. */
   failedKeyLimit?: number;
+  /** Called after broker actions (the webhook outbox plugs in here). */
   hooks?: BrokerHooks;
 }
 
@@ -321,7 +326,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
           });
           reply.code(answer.status).headers({ 'cache-control': 'no-store', ...answer.headers });
           if (answer.body === null) return reply.send();
-          if (typeof answer.body !== 'string')
+          if (answer.body instanceof Readable)
             answer.body.on('error', (error) => {
               if (error instanceof ResponseTooLarge)
                 request.log.warn(

@@ -10,8 +10,9 @@ import { loadServerConfig, parsePort, type ServerConfig, startupWarnings } from 
 import { loadKeyring } from './keyring.js';
 import { ServerMetrics } from './metrics.js';
 
+/** Command-line overrides of the environment, for {@link startServer}. */
 export interface ServeOptions {
-  /** Where to listen; 0 for any free port. Default: PORT, else 8888. */
+  /** Where to listen; 0 for any free port (overrides PORT). Default 8888. */
   port?: number;
   /** Address to bind. Default: HOST, else 127.0.0.1. */
   host?: string;
@@ -19,15 +20,21 @@ export interface ServeOptions {
   sandbox?: boolean;
 }
 
-/** `spotauth serve`'s flags as the command line gives them: text, parsed here. */
+/** `spotauth serve`'s flags as the command line gives them: text, parsed in {@link runServe}. */
 export interface ServeFlags {
+  /** The port, as typed (overrides PORT). */
   port?: string;
+  /** The address to listen on (overrides HOST). */
   host?: string;
+  /** Run against the embedded emulator even with SPOTIFY_CLIENT_ID set. */
   sandbox?: boolean;
 }
 
+/** A listening server. */
 export interface RunningServer {
+  /** The public URL (SPOTAUTH_PUBLIC_URL, or where it listens). */
   url: string;
+  /** Stops listening, closes the store, and stops the sandbox's emulator. */
   close(): Promise<void>;
 }
 
@@ -45,6 +52,20 @@ export async function runServe(flags: ServeFlags): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
+/**
+ * Starts the standalone server from an environment, as `spotauth serve` does: the settings, the store,
+ * the keyring, the token manager, webhooks, and in sandbox mode the emulator.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for bad settings, a missing encryption key, or a port
+ * already in use; `STORE_UNAVAILABLE` when the store cannot be opened.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer(process.env, { port: '8888' });
+ * console.log(`Open ${server.url}`);
+ * process.once('SIGTERM', () => void server.close());
+ * ```
+ */
 export async function startServer(
   env: NodeJS.ProcessEnv,
   options: ServeOptions = {},

@@ -424,6 +424,8 @@ describe('proxy against a recording upstream', () => {
     const streamed = await fetch(`${server.url}${path('me')}`, {
       headers: { authorization: `Bearer ${KEY}` },
     });
+    // Within the limit, an answer without a length is read whole and sent in one piece, with its length.
+    expect(streamed.headers.get('content-length')).toBe('1900');
     expect((await streamed.text()).length).toBe(1900);
   });
 });
