@@ -80,7 +80,7 @@ export class BrokerError extends Error {
  * A client of one broker with one service key. Every method but `spotify` throws {@link BrokerError} for
  * a refusal: `unauthorized` (401: bad key), `user_forbidden` (403: the key may not see this user),
  * `user_not_found` (404), `grant_missing_scope` (see `missingScopes`), `reauth_required` (409: the user
- * must log in again, see `loginUrl`), `rate_limited` or a 503 (see `retryAfter`). A network failure rejects
+ * must log in again, see `loginUrl`), `rate_limited` or a 503 (see `retryAfterSeconds`). A network failure rejects
  * with fetch's own error.
  */
 export interface BrokerClient {

@@ -22,7 +22,7 @@ export interface TokenSet {
   expiresInSeconds: number;
   /** @deprecated The earlier name of `expiresInSeconds` (the same value, still set). */
   expiresIn: number;
-  /** When the access token expires: `receivedAt + expiresIn × 1000`, epoch milliseconds. */
+  /** When the access token expires: `receivedAt + expiresInSeconds × 1000`, epoch milliseconds. */
   expiresAt: number;
   /** When the response arrived, epoch milliseconds (the configured clock). */
   receivedAt: number;
