@@ -301,5 +301,5 @@ describe.skipIf(!available)('spotauth/browser login in headless Chromium', () =>
     } finally {
       await other.close();
     }
-  });
+  }, 120_000); // four storages, each a login and a reload in Chromium: slow on a loaded 2-core host
 });
