@@ -154,6 +154,17 @@ export function emptyStats() {
 }
 export type EmulatorStats = ReturnType<typeof emptyStats>;
 
+export const DEFAULT_MISSING_IDS: readonly string[] = [
+  'track',
+  'album',
+  'artist',
+  'show',
+  'episode',
+  'audiobook',
+  'chapter',
+  'playlist',
+].map((type) => `${type}:0000000000000000000000`);
+
 /** Caps on server-side records a hostile or runaway client could otherwise grow without bound. */
 const MAX_PENDING = 1000;
 const MAX_SESSIONS = 1000;
@@ -177,8 +188,11 @@ export class EmulatorState {
   readonly heldTokenRequests = new Set<() => void>();
   apiFaults: ApiFaultRecord[] = [];
   readonly nowPlaying = new Map<string, NowPlaying>();
-  /** Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). */
-  readonly missingIds = new Set<string>();
+  /**
+   * Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). Every other
+   * well-formed id resolves; the all-zero id of every type starts out missing, as a ready "unknown id".
+   */
+  readonly missingIds = new Set<string>(DEFAULT_MISSING_IDS);
   /** Seeded, loaded (--catalogue FILE) and synthetic catalogue entities. */
   readonly catalogue = new Catalogue();
   /** The emulator's start (rounded to the minute): "recently played" ends here, so cursors stay stable. */

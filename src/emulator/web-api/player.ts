@@ -2,7 +2,6 @@ import { recentlyPlayed } from '../catalogue.js';
 import type { EmulatorState } from '../state.js';
 import { type ApiContext, ApiError, endpoint, noContent, requireUser } from './endpoint.js';
 import { albumContextJson, shapeOf, trackJson } from './shapes.js';
-import { notYet } from './stub.js';
 
 /** /me/player/*: playback state, devices, commands, queue, recently played. */
 
@@ -82,56 +81,76 @@ function recentlyPlayedJson(ctx: ApiContext) {
   };
 }
 
-const READ_PLAYBACK = ['user-read-playback-state'];
+/** Placeholder: one device per user, the "Emulator Web Player" (the state work models real devices). */
+function deviceJson(userId: string, active: boolean) {
+  return {
+    id: `emulator-web-player-${userId}`.slice(0, 40),
+    is_active: active,
+    is_private_session: false,
+    is_restricted: false,
+    name: 'Emulator Web Player',
+    type: 'Computer',
+    volume_percent: 50,
+    supports_volume: true,
+  };
+}
+
+function playbackJson(ctx: ApiContext) {
+  const user = requireUser(ctx);
+  const position = playbackPosition(ctx.state, user.id);
+  if (!position) return noContent();
+  return {
+    device: deviceJson(user.id, true),
+    repeat_state: 'off',
+    shuffle_state: false,
+    context: albumContextJson(ctx.origin, position.track.albumId),
+    timestamp: ctx.now(),
+    progress_ms: position.progress,
+    is_playing: position.isPlaying,
+    item: trackJson(shapeOf(ctx), position.track),
+    currently_playing_type: 'track',
+    actions: { disallows: position.isPlaying ? { resuming: true } : { pausing: true } },
+  };
+}
+
+function queueJson(ctx: ApiContext) {
+  const user = requireUser(ctx);
+  const position = playbackPosition(ctx.state, user.id);
+  return { currently_playing: position ? trackJson(shapeOf(ctx), position.track) : null, queue: [] };
+}
+
+/** Placeholder command: accepted, changes nothing (204, the spec's success). */
+const accepted = () => noContent();
 
 export const playerEndpoints = [
   endpoint({
     operationId: 'get-information-about-the-users-current-playback',
-    scopes: READ_PLAYBACK,
-    handler: notYet('get-information-about-the-users-current-playback'),
+    handler: playbackJson,
   }),
-  endpoint({ operationId: 'transfer-a-users-playback', handler: notYet('transfer-a-users-playback') }),
+  endpoint({ operationId: 'transfer-a-users-playback', handler: accepted }),
   endpoint({
     operationId: 'get-a-users-available-devices',
-    handler: notYet('get-a-users-available-devices'),
+    handler: (ctx) => ({ devices: [deviceJson(requireUser(ctx).id, false)] }),
   }),
   endpoint({
     operationId: 'get-the-users-currently-playing-track',
     scopes: ['user-read-currently-playing', 'user-read-playback-state'],
     handler: currentlyPlayingJson,
   }),
-  endpoint({ operationId: 'start-a-users-playback', handler: notYet('start-a-users-playback') }),
-  endpoint({ operationId: 'pause-a-users-playback', handler: notYet('pause-a-users-playback') }),
-  endpoint({
-    operationId: 'skip-users-playback-to-next-track',
-    handler: notYet('skip-users-playback-to-next-track'),
-  }),
-  endpoint({
-    operationId: 'skip-users-playback-to-previous-track',
-    handler: notYet('skip-users-playback-to-previous-track'),
-  }),
-  endpoint({
-    operationId: 'seek-to-position-in-currently-playing-track',
-    handler: notYet('seek-to-position-in-currently-playing-track'),
-  }),
-  endpoint({
-    operationId: 'set-repeat-mode-on-users-playback',
-    handler: notYet('set-repeat-mode-on-users-playback'),
-  }),
-  endpoint({
-    operationId: 'set-volume-for-users-playback',
-    handler: notYet('set-volume-for-users-playback'),
-  }),
-  endpoint({
-    operationId: 'toggle-shuffle-for-users-playback',
-    handler: notYet('toggle-shuffle-for-users-playback'),
-  }),
+  endpoint({ operationId: 'start-a-users-playback', handler: accepted }),
+  endpoint({ operationId: 'pause-a-users-playback', handler: accepted }),
+  endpoint({ operationId: 'skip-users-playback-to-next-track', handler: accepted }),
+  endpoint({ operationId: 'skip-users-playback-to-previous-track', handler: accepted }),
+  endpoint({ operationId: 'seek-to-position-in-currently-playing-track', handler: accepted }),
+  endpoint({ operationId: 'set-repeat-mode-on-users-playback', handler: accepted }),
+  endpoint({ operationId: 'set-volume-for-users-playback', handler: accepted }),
+  endpoint({ operationId: 'toggle-shuffle-for-users-playback', handler: accepted }),
   endpoint({
     operationId: 'get-recently-played',
     // `recently-played/?limit=10` → 404 while the same URL without the slash → 200 (§2, jwilsson PR #289).
     trailingSlash: false,
     handler: recentlyPlayedJson,
   }),
-  endpoint({ operationId: 'get-queue', handler: notYet('get-queue') }),
-  endpoint({ operationId: 'add-to-queue', handler: notYet('add-to-queue') }),
+  endpoint({ operationId: 'get-queue', handler: queueJson }),
+  endpoint({ operationId: 'add-to-queue', handler: accepted }),
 ];
