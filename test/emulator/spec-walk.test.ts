@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ALBUMS, ARTISTS, type RunningEmulator, TRACKS } from '../../src/emulator/index.js';
 import { EMULATOR_SCOPES } from '../../src/emulator/scopes.js';
+import { must } from '../support/must.js';
 import { control, start } from './helpers.js';
 import {
   type Json,
@@ -68,7 +69,7 @@ beforeAll(async () => {
   CHAPTER.id = book.chapters.items[0].id;
   // Something playing, so that GET /me/player and currently-playing answer 200 (the spec omits the 204 of
   // the latter, FACTS §7).
-  await control(emulator, 'player', { user_id: 'alice', track_id: TRACKS[3]!.id });
+  await control(emulator, 'player', { user_id: 'alice', track_id: must(TRACKS[3], 'TRACKS[3]').id });
   playlistId = (await call('GET', '/v1/me/playlists?limit=1', 'extended')).json.items[0].id;
 });
 afterAll(() => emulator.stop());
@@ -89,16 +90,16 @@ async function call(method: string, path: string, mode: Mode, body?: { type: str
 
 /** A catalogue id of the kind the path is about. */
 function idFor(path: string): string {
-  if (/^\/(me\/)?albums/.test(path)) return ALBUMS[0]!.id;
-  if (/^\/artists|^\/me\/following/.test(path)) return ARTISTS[0]!.id;
+  if (/^\/(me\/)?albums/.test(path)) return must(ALBUMS[0], 'ALBUMS[0]').id;
+  if (/^\/artists|^\/me\/following/.test(path)) return must(ARTISTS[0], 'ARTISTS[0]').id;
   if (/^\/(me\/)?shows/.test(path)) return SHOW.id;
   if (/^\/(me\/)?episodes/.test(path)) return EPISODE.id;
   if (/^\/(me\/)?audiobooks/.test(path)) return BOOK.id;
   if (/^\/chapters/.test(path)) return CHAPTER.id;
-  return TRACKS[0]!.id;
+  return must(TRACKS[0], 'TRACKS[0]').id;
 }
 
-const TRACK_URI = () => `spotify:track:${TRACKS[1]!.id}`;
+const TRACK_URI = () => `spotify:track:${must(TRACKS[1], 'TRACKS[1]').id}`;
 
 function queryValue(op: WalkOperation, p: Json): string {
   const schema = p.schema ?? {};
@@ -111,7 +112,7 @@ function queryValue(op: WalkOperation, p: Json): string {
     case 'q':
       return 'e';
     case 'uris':
-      return `${TRACK_URI()},spotify:album:${ALBUMS[1]!.id}`;
+      return `${TRACK_URI()},spotify:album:${must(ALBUMS[1], 'ALBUMS[1]').id}`;
     case 'uri':
       return TRACK_URI();
     case 'state':
@@ -132,7 +133,7 @@ function pathFor(op: WalkOperation): string {
   });
   const query = new URLSearchParams();
   for (const p of params) if (p.in === 'query' && p.required) query.set(p.name, queryValue(op, p));
-  if (op.operationId === 'get-recommendations') query.set('seed_tracks', TRACKS[0]!.id);
+  if (op.operationId === 'get-recommendations') query.set('seed_tracks', must(TRACKS[0], 'TRACKS[0]').id);
   const qs = query.toString();
   if (qs) path += `?${qs}`;
   return `/v1${path}`;
