@@ -65,6 +65,8 @@ export interface EmulatorOptions {
    * explicit_content, followers and product. Default: by the calling app's mode (development strips them).
    */
   devModeProfile?: boolean;
+  /** Named catalogue entities (the JSON of `--catalogue FILE`; see catalogue-file.ts for the format). */
+  catalogue?: unknown;
   /** Mode of the sandbox app and of every app in `apps` that sets none (default development). */
   appMode?: AppMode;
   /** `legacy_endpoints` for the same apps (default false). */
