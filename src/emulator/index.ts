@@ -5,6 +5,7 @@
  * other party, so its rules are written independently and cross-checked by tests.
  */
 import type { AddressInfo } from 'node:net';
+import { loadCatalogue } from './catalogue-file.js';
 import { DEFAULT_CORS } from './cors.js';
 import { SANDBOX_APP, SANDBOX_APP_NAME, SEEDED_USERS } from './seed.js';
 import { createEmulatorServer } from './server.js';
@@ -19,6 +20,7 @@ export type { EmulatorConfig, EmulatorStats } from './state.js';
 export { EmulatorState } from './state.js';
 export type {
   AccessTokenInfo,
+  AppMode,
   EmulatorApp,
   EmulatorImage,
   EmulatorOptions,
@@ -86,15 +88,25 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
       autoApprove,
       tokenPrefix: options.tokenPrefix ?? '',
       quiet: options.quiet ?? false,
-      devModeProfile: options.devModeProfile ?? false,
+      devModeProfile: options.devModeProfile ?? null,
       allowlist: options.allowlist ? [...options.allowlist] : null,
       cors: { ...DEFAULT_CORS, exposeHeaders: [] },
     },
     options.now ?? Date.now,
   );
-  state.addApp({ ...SANDBOX_APP, redirectUris: [...SANDBOX_APP.redirectUris], name: SANDBOX_APP_NAME });
-  for (const app of options.apps ?? []) state.addApp(app);
+  const modes = {
+    ...(options.appMode !== undefined ? { mode: options.appMode } : {}),
+    ...(options.legacyEndpoints !== undefined ? { legacyEndpoints: options.legacyEndpoints } : {}),
+  };
+  state.addApp({
+    ...SANDBOX_APP,
+    redirectUris: [...SANDBOX_APP.redirectUris],
+    name: SANDBOX_APP_NAME,
+    ...modes,
+  });
+  for (const app of options.apps ?? []) state.addApp({ ...modes, ...app });
   for (const user of [...SEEDED_USERS, ...(options.users ?? [])]) state.addUser(user);
+  if (options.catalogue !== undefined) loadCatalogue(state.catalogue, options.catalogue);
   if (autoApprove !== null && !state.users.has(autoApprove)) {
     throw new Error(
       `Cannot auto-approve as "${autoApprove}": no such user (known: ${[...state.users.keys()].join(', ')}).`,

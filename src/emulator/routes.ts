@@ -19,8 +19,8 @@ export interface RouteContext {
 
 /** One route of the emulator's HTTP server. */
 export interface Route {
-  /** The HTTP method it answers. */
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  /** The HTTP method it answers; 'ANY': the route dispatches methods itself (the /v1 Web API). */
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'ANY';
   /** Exact pathname, or a RegExp tested against the pathname (use ^…$). */
   path: string | RegExp;
   /** Writes the response. */
@@ -41,7 +41,9 @@ export function matchRoute(routes: readonly Route[], method: string, pathname: s
       if (m) params = m.slice(1).map((p) => p ?? '');
     }
     if (params === null) continue;
-    if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { route, params };
+    if (route.method === method || route.method === 'ANY' || (method === 'HEAD' && route.method === 'GET')) {
+      return { route, params };
+    }
     allowed.push(route.method);
   }
   return allowed.length > 0 ? { allowed } : null;

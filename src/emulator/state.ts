@@ -1,3 +1,4 @@
+import { Catalogue } from './catalogue.js';
 import type { CorsConfig } from './cors.js';
 import { InvalidInput } from './errors.js';
 import { randomToken, tokenKey } from './random.js';
@@ -13,8 +14,11 @@ export interface EmulatorConfig {
   autoApprove: string | null;
   tokenPrefix: string;
   quiet: boolean;
-  /** /v1/me without country, email, explicit_content, followers and product (dev-mode apps since 2026). */
-  devModeProfile: boolean;
+  /**
+   * /v1/me without country, email, explicit_content, followers and product: true or false forces it for
+   * every app; null (default) follows the app's mode (development strips them, FACTS §7).
+   */
+  devModeProfile: boolean | null;
   /** User ids allowed to call /v1 (a dev-mode app's User Management list); null = everyone. */
   allowlist: string[] | null;
   cors: CorsConfig;
@@ -152,6 +156,17 @@ export function emptyStats() {
 /** Counters of what the emulator was asked (token requests, authorizations, faults, /v1 calls), for tests. */
 export type EmulatorStats = ReturnType<typeof emptyStats>;
 
+export const DEFAULT_MISSING_IDS: readonly string[] = [
+  'track',
+  'album',
+  'artist',
+  'show',
+  'episode',
+  'audiobook',
+  'chapter',
+  'playlist',
+].map((type) => `${type}:0000000000000000000000`);
+
 /** Caps on server-side records a hostile or runaway client could otherwise grow without bound. */
 const MAX_PENDING = 1000;
 const MAX_SESSIONS = 1000;
@@ -179,6 +194,13 @@ export class EmulatorState {
   readonly heldTokenRequests = new Set<() => void>();
   apiFaults: ApiFaultRecord[] = [];
   readonly nowPlaying = new Map<string, NowPlaying>();
+  /**
+   * Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). Every other
+   * well-formed id resolves; the all-zero id of every type starts out missing, as a ready "unknown id".
+   */
+  readonly missingIds = new Set<string>(DEFAULT_MISSING_IDS);
+  /** Seeded, loaded (--catalogue FILE) and synthetic catalogue entities. */
+  readonly catalogue = new Catalogue();
   /** The emulator's start (rounded to the minute): "recently played" ends here, so cursors stay stable. */
   readonly epoch: number;
   stats: EmulatorStats = emptyStats();
@@ -210,6 +232,12 @@ export class EmulatorState {
     }
     if (!Array.isArray(app.redirectUris))
       throw new InvalidInput(`The app ${app.clientId} needs a redirectUris list.`);
+    if (app.mode !== undefined && app.mode !== 'development' && app.mode !== 'extended') {
+      throw new InvalidInput(`The mode of ${app.clientId} must be "development" or "extended".`);
+    }
+    if (app.legacyEndpoints !== undefined && typeof app.legacyEndpoints !== 'boolean') {
+      throw new InvalidInput(`legacy_endpoints of ${app.clientId} must be a boolean.`);
+    }
     for (const uri of app.redirectUris) {
       const problem = registrationProblem(uri);
       if (problem) throw new InvalidInput(`Cannot register redirect URI ${JSON.stringify(uri)}: ${problem}.`);
@@ -219,6 +247,8 @@ export class EmulatorState {
       redirectUris: [...app.redirectUris],
       ...(app.clientSecret !== undefined ? { clientSecret: app.clientSecret } : {}),
       ...(typeof app.name === 'string' ? { name: app.name } : {}),
+      ...(app.mode !== undefined ? { mode: app.mode } : {}),
+      ...(app.legacyEndpoints !== undefined ? { legacyEndpoints: app.legacyEndpoints } : {}),
     };
     this.apps.set(stored.clientId, stored);
     return stored;

@@ -10,7 +10,19 @@ export interface EmulatorApp {
   redirectUris: string[];
   /** Shown on the consent page. */
   name?: string;
+  /**
+   * development (default): the 2026 development-mode surface (WEB-API-2026.md). extended: extended quota
+   * mode, which "is not affected" and serves everything.
+   */
+  mode?: AppMode;
+  /** Development mode only: serve the February 2026 removals anyway (older client ids, §1). */
+  legacyEndpoints?: boolean;
 }
+
+/** development: the 2026 development-mode surface; extended: extended quota mode (everything). */
+export type AppMode = 'development' | 'extended';
+/** Every app mode, for validating input. */
+export const APP_MODES: readonly AppMode[] = ['development', 'extended'];
 
 /** A profile image, as in Spotify's `ImageObject`. */
 export interface EmulatorImage {
@@ -76,9 +88,15 @@ export interface EmulatorOptions {
   quiet?: boolean;
   /**
    * Serve /v1/me as Spotify does for development-mode apps since 2026: without country, email,
-   * explicit_content, followers and product. Default false.
+   * explicit_content, followers and product. Default: by the calling app's mode (development strips them).
    */
   devModeProfile?: boolean;
+  /** Named catalogue entities (the JSON of `--catalogue FILE`; see catalogue-file.ts for the format). */
+  catalogue?: unknown;
+  /** Mode of the sandbox app and of every app in `apps` that sets none (default development). */
+  appMode?: AppMode;
+  /** `legacy_endpoints` for the same apps (default false). */
+  legacyEndpoints?: boolean;
   /** Only these user ids may call /v1 (others get the plain-text dev-mode 403); default everyone. */
   allowlist?: string[] | null;
 }

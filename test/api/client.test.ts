@@ -57,7 +57,8 @@ let user: string;
 let api: SpotifyApi;
 
 beforeAll(async () => {
-  emulator = await startTestEmulator({ autoApprove: 'alice' });
+  // The full /me (email etc.), which development-mode apps no longer get since 2026.
+  emulator = await startTestEmulator({ autoApprove: 'alice', devModeProfile: false });
   auth = emulatorAuth(emulator);
 });
 afterAll(() => emulator.stop());

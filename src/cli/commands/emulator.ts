@@ -4,6 +4,7 @@ import {
   type EmulatorApp,
   type EmulatorOptions,
   type EmulatorUser,
+  InvalidInput,
   type RunningEmulator,
   SANDBOX_APP,
   startEmulator,
@@ -21,6 +22,9 @@ export interface EmulatorCommandOptions {
   clientSecret?: string;
   redirectUri?: string[];
   config?: string;
+  appMode?: string;
+  legacyEndpoints?: boolean;
+  catalogue?: string;
 }
 
 function parseWhole(value: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -47,6 +51,18 @@ function toApp(value: unknown, where: string): EmulatorApp {
   const app: EmulatorApp = { clientId, redirectUris };
   if (clientSecret !== undefined) app.clientSecret = clientSecret;
   if (typeof raw['name'] === 'string') app.name = raw['name'];
+  const mode = raw['mode'];
+  if (mode !== undefined) {
+    if (mode !== 'development' && mode !== 'extended') {
+      throw new Error(`${where}.mode must be "development" or "extended".`);
+    }
+    app.mode = mode;
+  }
+  const legacy = raw['legacyEndpoints'] ?? raw['legacy_endpoints'];
+  if (legacy !== undefined) {
+    if (typeof legacy !== 'boolean') throw new Error(`${where}.legacy_endpoints must be a boolean.`);
+    app.legacyEndpoints = legacy;
+  }
   return app;
 }
 
@@ -66,6 +82,21 @@ function toUser(value: unknown, where: string): EmulatorUser {
   }
   if (Array.isArray(raw['images'])) user.images = raw['images'] as EmulatorUser['images'];
   return user;
+}
+
+async function readJsonFile(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new Error(`Cannot read the emulator ${what} file ${path} (${code}).`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`The emulator ${what} file ${path} is not valid JSON.`);
+  }
 }
 
 async function readConfigFile(path: string): Promise<{ apps: EmulatorApp[]; users: EmulatorUser[] }> {
@@ -117,6 +148,16 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
     }
     result.refreshMode = options.refreshMode;
   }
+  if (options.appMode !== undefined) {
+    if (options.appMode !== 'development' && options.appMode !== 'extended') {
+      throw new Error(
+        `--app-mode must be "development" or "extended" (got ${JSON.stringify(options.appMode)}).`,
+      );
+    }
+    result.appMode = options.appMode;
+  }
+  if (options.legacyEndpoints) result.legacyEndpoints = true;
+  if (options.catalogue !== undefined) result.catalogue = await readJsonFile(options.catalogue, 'catalogue');
   const autoApprove = options.autoApprove ?? process.env[AUTO_APPROVE_ENV];
   if (autoApprove) result.autoApprove = autoApprove;
 
@@ -152,7 +193,7 @@ function usage(emulator: RunningEmulator): string {
     'Registered apps:',
     ...apps.map(
       (app) =>
-        `  client id ${app.clientId}${app.clientSecret ? `, secret ${app.clientSecret}` : ' (public, PKCE only)'}\n    redirect URIs: ${app.redirectUris.join(', ')}`,
+        `  client id ${app.clientId}${app.clientSecret ? `, secret ${app.clientSecret}` : ' (public, PKCE only)'}, ${app.mode ?? 'development'} mode${app.legacyEndpoints ? ' with legacy endpoints' : ''}\n    redirect URIs: ${app.redirectUris.join(', ')}`,
     ),
     `Test users: ${[...emulator.state.users.keys()].join(', ')}${emulator.state.config.autoApprove ? ` (auto-approving as ${emulator.state.config.autoApprove})` : ''}`,
     `Authorize: ${emulator.url}/authorize    Token: ${emulator.url}/api/token`,
@@ -173,6 +214,7 @@ export async function runEmulatorCommand(options: EmulatorCommandOptions): Promi
   try {
     emulator = await startEmulator(emulatorOptions);
   } catch (error) {
+    if (error instanceof InvalidInput) throw new CliError(error.message, EXIT.USAGE);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       throw new Error(
