@@ -3,6 +3,8 @@ import { InvalidInput } from './errors.js';
 import { randomToken, tokenKey } from './random.js';
 import { registrationProblem } from './redirect-uri.js';
 import type { AccessTokenInfo, EmulatorApp, EmulatorUser, RefreshMode } from './types.js';
+import { catalogueDefaults } from './user-state/defaults.js';
+import { UserStates } from './user-state/store.js';
 
 export interface EmulatorConfig {
   accessTokenTtl: number;
@@ -177,12 +179,15 @@ export class EmulatorState {
   readonly epoch: number;
   stats: EmulatorStats = emptyStats();
   clockOffsetMs = 0;
+  /** Users' libraries, playlists and players (src/emulator/user-state). */
+  readonly userStates: UserStates;
 
   constructor(
     readonly config: EmulatorConfig,
     private readonly baseNow: () => number,
   ) {
     this.epoch = Math.floor(baseNow() / 60_000) * 60_000;
+    this.userStates = new UserStates(catalogueDefaults(this.epoch), () => this.users.keys());
   }
 
   now(): number {

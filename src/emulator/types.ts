@@ -55,6 +55,11 @@ export interface EmulatorOptions {
    * explicit_content, followers and product. Default false.
    */
   devModeProfile?: boolean;
+  /**
+   * A JSON file that keeps users' libraries, playlists and players across restarts (created when
+   * missing, rewritten atomically shortly after each change and on stop).
+   */
+  stateFile?: string;
   /** Only these user ids may call /v1 (others get the plain-text dev-mode 403); default everyone. */
   allowlist?: string[] | null;
 }
