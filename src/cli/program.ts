@@ -108,6 +108,12 @@ SPOTAUTH_ENCRYPTION_KEYS, XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/spota
     .option('--client-secret <secret>', 'client secret of the app to register')
     .option('--redirect-uri <uri>', 'redirect URI of the app to register (repeatable)', collect, [])
     .option('--config <file>', 'JSON file with apps and users to register')
+    .option(
+      '--app-mode <mode>',
+      'development (the 2026 development-mode API, default) or extended (extended quota: everything) for the sandbox app and the apps given here',
+    )
+    .option('--legacy-endpoints', 'development mode: keep serving the endpoints removed in February 2026')
+    .option('--catalogue <file>', 'JSON file with named catalogue entities (artists, albums, tracks, …)')
     .action(async (options) => {
       await (await import('./commands/emulator.js')).runEmulatorCommand(options);
     });

@@ -20,6 +20,7 @@ export type { EmulatorConfig, EmulatorStats } from './state.js';
 export { EmulatorState } from './state.js';
 export type {
   AccessTokenInfo,
+  AppMode,
   EmulatorApp,
   EmulatorImage,
   EmulatorOptions,
@@ -73,14 +74,23 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
       autoApprove,
       tokenPrefix: options.tokenPrefix ?? '',
       quiet: options.quiet ?? false,
-      devModeProfile: options.devModeProfile ?? false,
+      devModeProfile: options.devModeProfile ?? null,
       allowlist: options.allowlist ? [...options.allowlist] : null,
       cors: { ...DEFAULT_CORS, exposeHeaders: [] },
     },
     options.now ?? Date.now,
   );
-  state.addApp({ ...SANDBOX_APP, redirectUris: [...SANDBOX_APP.redirectUris], name: SANDBOX_APP_NAME });
-  for (const app of options.apps ?? []) state.addApp(app);
+  const modes = {
+    ...(options.appMode !== undefined ? { mode: options.appMode } : {}),
+    ...(options.legacyEndpoints !== undefined ? { legacyEndpoints: options.legacyEndpoints } : {}),
+  };
+  state.addApp({
+    ...SANDBOX_APP,
+    redirectUris: [...SANDBOX_APP.redirectUris],
+    name: SANDBOX_APP_NAME,
+    ...modes,
+  });
+  for (const app of options.apps ?? []) state.addApp({ ...modes, ...app });
   for (const user of [...SEEDED_USERS, ...(options.users ?? [])]) state.addUser(user);
   if (autoApprove !== null && !state.users.has(autoApprove)) {
     throw new Error(

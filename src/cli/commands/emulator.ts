@@ -21,6 +21,9 @@ export interface EmulatorCommandOptions {
   clientSecret?: string;
   redirectUri?: string[];
   config?: string;
+  appMode?: string;
+  legacyEndpoints?: boolean;
+  catalogue?: string;
 }
 
 function parseWhole(value: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -47,6 +50,18 @@ function toApp(value: unknown, where: string): EmulatorApp {
   const app: EmulatorApp = { clientId, redirectUris };
   if (clientSecret !== undefined) app.clientSecret = clientSecret;
   if (typeof raw['name'] === 'string') app.name = raw['name'];
+  const mode = raw['mode'];
+  if (mode !== undefined) {
+    if (mode !== 'development' && mode !== 'extended') {
+      throw new Error(`${where}.mode must be "development" or "extended".`);
+    }
+    app.mode = mode;
+  }
+  const legacy = raw['legacyEndpoints'] ?? raw['legacy_endpoints'];
+  if (legacy !== undefined) {
+    if (typeof legacy !== 'boolean') throw new Error(`${where}.legacy_endpoints must be a boolean.`);
+    app.legacyEndpoints = legacy;
+  }
   return app;
 }
 
@@ -117,6 +132,15 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
     }
     result.refreshMode = options.refreshMode;
   }
+  if (options.appMode !== undefined) {
+    if (options.appMode !== 'development' && options.appMode !== 'extended') {
+      throw new Error(
+        `--app-mode must be "development" or "extended" (got ${JSON.stringify(options.appMode)}).`,
+      );
+    }
+    result.appMode = options.appMode;
+  }
+  if (options.legacyEndpoints) result.legacyEndpoints = true;
   const autoApprove = options.autoApprove ?? process.env[AUTO_APPROVE_ENV];
   if (autoApprove) result.autoApprove = autoApprove;
 
@@ -152,7 +176,7 @@ function usage(emulator: RunningEmulator): string {
     'Registered apps:',
     ...apps.map(
       (app) =>
-        `  client id ${app.clientId}${app.clientSecret ? `, secret ${app.clientSecret}` : ' (public, PKCE only)'}\n    redirect URIs: ${app.redirectUris.join(', ')}`,
+        `  client id ${app.clientId}${app.clientSecret ? `, secret ${app.clientSecret}` : ' (public, PKCE only)'}, ${app.mode ?? 'development'} mode${app.legacyEndpoints ? ' with legacy endpoints' : ''}\n    redirect URIs: ${app.redirectUris.join(', ')}`,
     ),
     `Test users: ${[...emulator.state.users.keys()].join(', ')}${emulator.state.config.autoApprove ? ` (auto-approving as ${emulator.state.config.autoApprove})` : ''}`,
     `Authorize: ${emulator.url}/authorize    Token: ${emulator.url}/api/token`,
