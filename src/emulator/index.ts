@@ -11,6 +11,7 @@ import { createEmulatorServer } from './server.js';
 import { EmulatorState } from './state.js';
 import { openStateFile, type StateFile } from './state-file.js';
 import type { EmulatorOptions } from './types.js';
+import { DEFAULT_PLAYER_CONFIG } from './user-state/player-config.js';
 
 export { ALBUMS, ARTISTS, spotifyId, TRACKS } from './catalogue.js';
 export { InvalidInput } from './errors.js';
@@ -75,6 +76,7 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
       tokenPrefix: options.tokenPrefix ?? '',
       quiet: options.quiet ?? false,
       devModeProfile: options.devModeProfile ?? null,
+      player: { ...DEFAULT_PLAYER_CONFIG, ...options.player },
       allowlist: options.allowlist ? [...options.allowlist] : null,
       cors: { ...DEFAULT_CORS, exposeHeaders: [] },
     },

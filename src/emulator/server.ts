@@ -8,6 +8,7 @@ import { sendApiError, sendJson } from './http.js';
 import { matchRoute, type Route } from './routes.js';
 import type { EmulatorState } from './state.js';
 import { tokenRoutes } from './token.js';
+import { playlistImageRoutes } from './web-api/playlists.js';
 import { imageRoutes, webApiRoutes } from './web-api.js';
 
 /** Every route table: the accounts service, the control API, the /v1 Web API slice and its images. */
@@ -18,6 +19,7 @@ export const ROUTES: readonly Route[] = [
   ...controlRoutes,
   ...webApiRoutes,
   ...imageRoutes,
+  ...playlistImageRoutes,
 ];
 
 /**

@@ -4,6 +4,7 @@ import { randomToken, tokenKey } from './random.js';
 import { registrationProblem } from './redirect-uri.js';
 import type { AccessTokenInfo, EmulatorApp, EmulatorUser, RefreshMode } from './types.js';
 import { catalogueDefaults } from './user-state/defaults.js';
+import type { PlayerConfig } from './user-state/player-config.js';
 import { UserStates } from './user-state/store.js';
 
 export interface EmulatorConfig {
@@ -22,6 +23,7 @@ export interface EmulatorConfig {
   /** User ids allowed to call /v1 (a dev-mode app's User Management list); null = everyone. */
   allowlist: string[] | null;
   cors: CorsConfig;
+  player: PlayerConfig;
 }
 
 export interface AuthorizationCodeRecord {
@@ -113,16 +115,6 @@ export interface ApiFaultRecord {
   latencyMs: number;
 }
 
-/** What a user is listening to (POST /_emulator/player); absent = idle (204). */
-export interface NowPlaying {
-  trackId: string;
-  isPlaying: boolean;
-  /** Emulator time at which playback was (virtually) at position 0. */
-  startedAt: number;
-  /** Position while paused. */
-  pausedAtMs: number;
-}
-
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'other'] as const;
 export type CountedGrantType = (typeof GRANT_TYPES)[number];
 
@@ -177,7 +169,6 @@ export class EmulatorState {
   /** Token requests held by a latency fault right now; calling one lets it go on at once. */
   readonly heldTokenRequests = new Set<() => void>();
   apiFaults: ApiFaultRecord[] = [];
-  readonly nowPlaying = new Map<string, NowPlaying>();
   /** Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). */
   readonly missingIds = new Set<string>();
   /** The emulator's start (rounded to the minute): "recently played" ends here, so cursors stay stable. */

@@ -1,3 +1,4 @@
+import type { PlayerConfig } from './user-state/player-config.js';
 /** Public option and record types of the emulator (re-exported from index.ts). */
 
 export interface EmulatorApp {
@@ -70,6 +71,8 @@ export interface EmulatorOptions {
    * missing, rewritten atomically shortly after each change and on stop).
    */
   stateFile?: string;
+  /** Player answers Spotify has given both ways (see PlayerConfig); default 204 and observed reasons. */
+  player?: Partial<PlayerConfig>;
   /** Mode of the sandbox app and of every app in `apps` that sets none (default development). */
   appMode?: AppMode;
   /** `legacy_endpoints` for the same apps (default false). */
