@@ -18,7 +18,7 @@ import { playbackPosition, setNowPlaying } from './web-api/player.js';
 
 const MAX_CLOCK_ADVANCE_S = 10 * 365 * 24 * 3600;
 
-async function readJson(ctx: RouteContext): Promise<Record<string, unknown>> {
+export async function readJson(ctx: RouteContext): Promise<Record<string, unknown>> {
   const body = await readBody(ctx.req);
   if (!body.ok)
     throw new InvalidInput(body.reason === 'too_large' ? 'Request body too large' : 'Request aborted', 413);
@@ -47,7 +47,10 @@ function optionalString(value: unknown, name: string): string | undefined {
 }
 
 /** Wraps a handler so validation problems become 400s with the Web API error shape. */
-function json(handler: (ctx: RouteContext) => unknown | Promise<unknown>, status = 200): Route['handler'] {
+export function json(
+  handler: (ctx: RouteContext) => unknown | Promise<unknown>,
+  status = 200,
+): Route['handler'] {
   return async (ctx) => {
     try {
       const result = await handler(ctx);

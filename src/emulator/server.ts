@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { authorizeRoutes } from './authorize.js';
 import { controlRoutes } from './control.js';
+import { stateControlRoutes } from './control-state.js';
 import { answerPreflight, corsKind, setCorsHeaders } from './cors.js';
 import { homeRoutes } from './home-page.js';
 import { type HostPolicy, isLoopbackAddress, isTrustedHost } from './host-check.js';
@@ -17,6 +18,7 @@ export const ROUTES: readonly Route[] = [
   ...authorizeRoutes,
   ...tokenRoutes,
   ...controlRoutes,
+  ...stateControlRoutes,
   ...webApiRoutes,
   ...imageRoutes,
   ...playlistImageRoutes,

@@ -21,6 +21,7 @@ export interface EmulatorCommandOptions {
   clientSecret?: string;
   redirectUri?: string[];
   config?: string;
+  state?: string;
   appMode?: string;
   legacyEndpoints?: boolean;
   catalogue?: string;
@@ -141,6 +142,10 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
     result.appMode = options.appMode;
   }
   if (options.legacyEndpoints) result.legacyEndpoints = true;
+  if (options.state !== undefined) {
+    if (options.state.trim() === '') throw new Error('--state needs a file path.');
+    result.stateFile = options.state;
+  }
   const autoApprove = options.autoApprove ?? process.env[AUTO_APPROVE_ENV];
   if (autoApprove) result.autoApprove = autoApprove;
 
@@ -180,7 +185,7 @@ function usage(emulator: RunningEmulator): string {
     ),
     `Test users: ${[...emulator.state.users.keys()].join(', ')}${emulator.state.config.autoApprove ? ` (auto-approving as ${emulator.state.config.autoApprove})` : ''}`,
     `Authorize: ${emulator.url}/authorize    Token: ${emulator.url}/api/token`,
-    `Control API: ${emulator.url}/_emulator/{health,stats,users,apps,revoke,expire,faults,config,clock}`,
+    `Control API: ${emulator.url}/_emulator/{health,stats,users,apps,state,reset,revoke,expire,faults,config,clock}`,
     'Press Ctrl+C to stop.',
     '',
   ];

@@ -97,6 +97,17 @@ export class UserStates {
     this.playlists.set(playlist.id, playlist);
   }
 
+  removePlaylist(id: string): void {
+    this.playlists.delete(id);
+  }
+
+  /** Seeded products, to put back on the profiles after a reset or restart. */
+  products(): Map<string, string> {
+    const out = new Map<string, string>();
+    for (const [userId, data] of this.users) if (data.product !== undefined) out.set(userId, data.product);
+    return out;
+  }
+
   /** Users who follow the playlist (the owner's own follow excluded, as Spotify counts followers). */
   followers(playlist: Playlist): string[] {
     const out: string[] = [];

@@ -1,0 +1,67 @@
+import { json, readJson } from './control.js';
+import { InvalidInput } from './errors.js';
+import type { Route } from './routes.js';
+import type { EmulatorState } from './state.js';
+import { parseUserSeed } from './user-state/seed-input.js';
+
+/**
+ * Control API for users' state: GET /_emulator/state?user_id= reads a user's library, playlists,
+ * devices, player and product; POST /_emulator/state seeds them (the seed is what reset returns to);
+ * POST /_emulator/reset puts every user back to the seed (defaults where none was given).
+ */
+
+function knownUser(state: EmulatorState, value: unknown): string {
+  if (typeof value !== 'string' || !state.users.has(value)) {
+    throw new InvalidInput('user_id must be the id of a known user');
+  }
+  return value;
+}
+
+function userStateJson(state: EmulatorState, userId: string) {
+  const data = state.userStates.user(userId);
+  data.player.settle(state.now());
+  return {
+    user_id: userId,
+    product: state.users.get(userId)?.product ?? null,
+    ...state.userStates.userJson(userId),
+  };
+}
+
+/** Seeded products live on the profiles, which is where the Web API reads them. */
+function applyProducts(state: EmulatorState): void {
+  for (const [userId, product] of state.userStates.products()) {
+    const user = state.users.get(userId);
+    if (user) user.product = product;
+  }
+}
+
+export const stateControlRoutes: Route[] = [
+  {
+    method: 'GET',
+    path: '/_emulator/state',
+    handler: json((ctx) =>
+      userStateJson(ctx.state, knownUser(ctx.state, ctx.url.searchParams.get('user_id'))),
+    ),
+  },
+  {
+    method: 'POST',
+    path: '/_emulator/state',
+    handler: json(async (ctx) => {
+      const body = await readJson(ctx);
+      const userId = knownUser(ctx.state, body['user_id']);
+      const apply = parseUserSeed(ctx.state, userId, body);
+      ctx.state.userStates.seedUser(userId, apply);
+      applyProducts(ctx.state);
+      return userStateJson(ctx.state, userId);
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/_emulator/reset',
+    handler: json((ctx) => {
+      ctx.state.userStates.reset();
+      applyProducts(ctx.state);
+      return { reset: true };
+    }),
+  },
+];
