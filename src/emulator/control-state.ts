@@ -27,6 +27,28 @@ function userStateJson(state: EmulatorState, userId: string) {
   };
 }
 
+/** Each seeded user's product before its first seed, so clearing the seeds can put it back. */
+const profileProducts = new WeakMap<EmulatorState, Map<string, string | undefined>>();
+
+function rememberProduct(state: EmulatorState, userId: string): void {
+  let saved = profileProducts.get(state);
+  if (!saved) {
+    saved = new Map();
+    profileProducts.set(state, saved);
+  }
+  if (!saved.has(userId)) saved.set(userId, state.users.get(userId)?.product);
+}
+
+function restoreProducts(state: EmulatorState): void {
+  for (const [userId, product] of profileProducts.get(state) ?? []) {
+    const user = state.users.get(userId);
+    if (!user) continue;
+    if (product === undefined) delete user.product;
+    else user.product = product;
+  }
+  profileProducts.delete(state);
+}
+
 /** Seeded products live on the profiles, which is where the Web API reads them. */
 function applyProducts(state: EmulatorState): void {
   for (const [userId, product] of state.userStates.products()) {
@@ -50,6 +72,7 @@ export const stateControlRoutes: Route[] = [
       const body = await readJson(ctx);
       const userId = knownUser(ctx.state, body['user_id']);
       const apply = parseUserSeed(ctx.state, userId, body);
+      rememberProduct(ctx.state, userId);
       ctx.state.userStates.seedUser(userId, apply);
       applyProducts(ctx.state);
       return userStateJson(ctx.state, userId);
@@ -58,10 +81,18 @@ export const stateControlRoutes: Route[] = [
   {
     method: 'POST',
     path: '/_emulator/reset',
-    handler: json((ctx) => {
+    // {"clear_seed": true}: forget the seeds too, back to every user's default.
+    handler: json(async (ctx) => {
+      const body = await readJson(ctx);
+      const clear = body['clear_seed'] ?? false;
+      if (typeof clear !== 'boolean') throw new InvalidInput('clear_seed must be a boolean');
+      if (clear) {
+        ctx.state.userStates.clearSeed();
+        restoreProducts(ctx.state);
+      }
       ctx.state.userStates.reset();
       applyProducts(ctx.state);
-      return { reset: true };
+      return { reset: true, seeded_users: Object.keys(ctx.state.userStates.seedJson().users) };
     }),
   },
 ];

@@ -11,7 +11,7 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.stop());
 beforeEach(async () => {
-  await controlCall(emulator, 'POST', 'reset');
+  await controlCall(emulator, 'POST', 'reset', { clear_seed: true });
   alice = tokenFor(emulator, 'alice');
   bob = tokenFor(emulator, 'bob');
 });
@@ -350,7 +350,7 @@ describe('legacy /tracks and /users/{id}/playlists', () => {
   it('default playlists exist by id before their owner is touched, with items', async () => {
     const carols = (await controlCall(emulator, 'GET', 'state?user_id=carol')).json.playlists;
     expect(carols).toHaveLength(25);
-    await controlCall(emulator, 'POST', 'reset');
+    await controlCall(emulator, 'POST', 'reset', { clear_seed: true });
     const extended = tokenFor(emulator, 'alice', { extended: true });
     const got = await call(emulator, 'GET', `/v1/playlists/${carols[0].id}/items`, extended);
     expect(got.status).toBe(200);

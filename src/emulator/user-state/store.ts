@@ -168,6 +168,10 @@ export class UserStates {
     this.changed();
   }
 
+  clearSeed(): void {
+    this.seed = { users: {}, playlists: [] };
+  }
+
   seedJson(): StatesJson {
     return this.seed;
   }
