@@ -156,7 +156,9 @@ describe('legacy type-specific endpoints', () => {
     expect(stamped.status).toBe(200);
     const items = (await call(emulator, 'GET', '/v1/me/tracks?limit=50', alice)).json.items;
     expect(items.find((i: Json) => i.track.id === track(5)).added_at).toBe('2020-01-02T03:04:05.000Z');
-    expect((await call(emulator, 'DELETE', '/v1/me/tracks', ext, { ids: [track(0)] })).status).toBe(200);
+    // The spec makes `ids` a required query parameter here (the pipeline enforces it).
+    expect((await call(emulator, 'DELETE', '/v1/me/tracks', ext, { ids: [track(0)] })).status).toBe(400);
+    expect((await call(emulator, 'DELETE', `/v1/me/tracks?ids=${track(0)}`, ext)).status).toBe(200);
     expect((await call(emulator, 'GET', `/v1/me/tracks/contains?ids=${track(0)}`, ext)).json).toEqual([
       false,
     ]);

@@ -6,7 +6,9 @@ import { advanceClock, call, controlCall, type Json, tokenFor } from './state-he
 let emulator: RunningEmulator;
 let alice: string;
 beforeAll(async () => {
-  emulator = await start();
+  // A frozen base clock: only /_emulator/clock moves time, so progress is exact.
+  const base = Date.UTC(2026, 11, 1, 12);
+  emulator = await start({ now: () => base });
 });
 afterAll(() => emulator.stop());
 beforeEach(async () => {
@@ -102,7 +104,7 @@ describe('devices, transfer, play and progress on the simulated clock', () => {
     expect(recent.items[0].context.uri).toBe(`spotify:album:${ALBUM.id}`);
     expect(recent).not.toHaveProperty('total');
     // The whole album runs out: paused, the last track kept; all three in the history.
-    await advanceClock(emulator, 3600);
+    await advanceClock(emulator, 1200);
     const ended = (await call(emulator, 'GET', '/v1/me/player', alice)).json;
     expect(ended).toMatchObject({ is_playing: false, progress_ms: 0, item: { id: albumTracks[2]!.id } });
     const history = (await call(emulator, 'GET', '/v1/me/player/recently-played?limit=3', alice)).json.items;
