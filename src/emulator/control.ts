@@ -5,7 +5,7 @@ import { faultJson, parseFault, REDIRECT_TARGET_PATH, releaseHeld } from './faul
 import { readBody, sendApiError, sendJson } from './http.js';
 import { randomToken } from './random.js';
 import type { Route, RouteContext } from './routes.js';
-import type { EmulatorState } from './state.js';
+import { DEFAULT_MISSING_IDS, type EmulatorState } from './state.js';
 import { APP_MODES, type AppMode, type EmulatorApp, type EmulatorUser } from './types.js';
 import { parsePlayerConfig, playerConfigJson } from './user-state/player-config.js';
 import { DEFAULT_APP_MODE } from './web-api/pipeline.js';
@@ -327,6 +327,7 @@ export const controlRoutes: Route[] = [
     path: '/_emulator/catalogue/missing',
     handler: json((ctx) => {
       ctx.state.missingIds.clear();
+      for (const key of DEFAULT_MISSING_IDS) ctx.state.missingIds.add(key);
       return missingJson(ctx.state);
     }),
   },

@@ -1,3 +1,4 @@
+import { Catalogue } from './catalogue.js';
 import type { CorsConfig } from './cors.js';
 import { InvalidInput } from './errors.js';
 import { randomToken, tokenKey } from './random.js';
@@ -147,6 +148,17 @@ export function emptyStats() {
 }
 export type EmulatorStats = ReturnType<typeof emptyStats>;
 
+export const DEFAULT_MISSING_IDS: readonly string[] = [
+  'track',
+  'album',
+  'artist',
+  'show',
+  'episode',
+  'audiobook',
+  'chapter',
+  'playlist',
+].map((type) => `${type}:0000000000000000000000`);
+
 /** Caps on server-side records a hostile or runaway client could otherwise grow without bound. */
 const MAX_PENDING = 1000;
 const MAX_SESSIONS = 1000;
@@ -169,8 +181,13 @@ export class EmulatorState {
   /** Token requests held by a latency fault right now; calling one lets it go on at once. */
   readonly heldTokenRequests = new Set<() => void>();
   apiFaults: ApiFaultRecord[] = [];
-  /** Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). */
-  readonly missingIds = new Set<string>();
+  /**
+   * Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). Every other
+   * well-formed id resolves; the all-zero id of every type starts out missing, as a ready "unknown id".
+   */
+  readonly missingIds = new Set<string>(DEFAULT_MISSING_IDS);
+  /** Seeded, loaded (--catalogue FILE) and synthetic catalogue entities. */
+  readonly catalogue = new Catalogue();
   /** The emulator's start (rounded to the minute): "recently played" ends here, so cursors stay stable. */
   readonly epoch: number;
   stats: EmulatorStats = emptyStats();
@@ -183,7 +200,7 @@ export class EmulatorState {
     private readonly baseNow: () => number,
   ) {
     this.epoch = Math.floor(baseNow() / 60_000) * 60_000;
-    this.userStates = new UserStates(catalogueDefaults(this.epoch), () => this.users.keys());
+    this.userStates = new UserStates(catalogueDefaults(this.epoch, this.catalogue), () => this.users.keys());
   }
 
   now(): number {

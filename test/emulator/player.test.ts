@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ALBUMS, type RunningEmulator, TRACKS } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 import { start } from './helpers.js';
 import { advanceClock, call, controlCall, type Json, tokenFor } from './state-helpers.js';
 
@@ -17,9 +18,14 @@ beforeEach(async () => {
   alice = tokenFor(emulator, 'alice');
 });
 
-const ALBUM = ALBUMS[0]!;
-const albumTracks = ALBUM.trackIds.map((id) => TRACKS.find((t) => t.id === id)!);
-const uri = (i: number) => `spotify:track:${TRACKS[i]!.id}`;
+const ALBUM = must(ALBUMS[0], 'ALBUMS[0]');
+const albumTracks = ALBUM.trackIds.map((id) =>
+  must(
+    TRACKS.find((t) => t.id === id),
+    `track ${id}`,
+  ),
+);
+const uri = (i: number) => `spotify:track:${TRACKS[i]?.id}`;
 
 async function devices(token = alice): Promise<Json[]> {
   return (await call(emulator, 'GET', '/v1/me/player/devices', token)).json.devices;
@@ -89,24 +95,24 @@ describe('devices, transfer, play and progress on the simulated clock', () => {
       shuffle_state: false,
       currently_playing_type: 'track',
       context: { type: 'album', uri: `spotify:album:${ALBUM.id}` },
-      item: { id: albumTracks[0]!.id },
+      item: { id: albumTracks[0]?.id },
     });
     await advanceClock(emulator, 10);
     expect((await call(emulator, 'GET', '/v1/me/player/currently-playing', alice)).json.progress_ms).toBe(
       10_000,
     );
     // Past the end of the first track by 5 s.
-    await advanceClock(emulator, (albumTracks[0]!.durationMs - 10_000) / 1000 + 5);
+    await advanceClock(emulator, (must(albumTracks[0], 'first').durationMs - 10_000) / 1000 + 5);
     const now = (await call(emulator, 'GET', '/v1/me/player/currently-playing', alice)).json;
-    expect(now).toMatchObject({ item: { id: albumTracks[1]!.id }, progress_ms: 5000, is_playing: true });
+    expect(now).toMatchObject({ item: { id: albumTracks[1]?.id }, progress_ms: 5000, is_playing: true });
     const recent = (await call(emulator, 'GET', '/v1/me/player/recently-played?limit=2', alice)).json;
-    expect(recent.items[0].track.id).toBe(albumTracks[0]!.id);
+    expect(recent.items[0].track.id).toBe(albumTracks[0]?.id);
     expect(recent.items[0].context.uri).toBe(`spotify:album:${ALBUM.id}`);
     expect(recent).not.toHaveProperty('total');
     // The whole album runs out: paused, the last track kept; all three in the history.
     await advanceClock(emulator, 1200);
     const ended = (await call(emulator, 'GET', '/v1/me/player', alice)).json;
-    expect(ended).toMatchObject({ is_playing: false, progress_ms: 0, item: { id: albumTracks[2]!.id } });
+    expect(ended).toMatchObject({ is_playing: false, progress_ms: 0, item: { id: albumTracks[2]?.id } });
     const history = (await call(emulator, 'GET', '/v1/me/player/recently-played?limit=3', alice)).json.items;
     expect(history.map((h: Json) => h.track.id)).toEqual([...albumTracks].reverse().map((t) => t.id));
   });
@@ -125,33 +131,38 @@ describe('devices, transfer, play and progress on the simulated clock', () => {
     expect((await call(emulator, 'GET', '/v1/me/player', alice)).json.progress_ms).toBe(61_000);
     expect((await call(emulator, 'POST', '/v1/me/player/next', alice)).status).toBe(204);
     expect((await call(emulator, 'GET', '/v1/me/player', alice)).json).toMatchObject({
-      item: { id: albumTracks[1]!.id },
+      item: { id: albumTracks[1]?.id },
       progress_ms: 0,
     });
     // Skipped after 61 s of listening: counted as played.
     expect(
       (await call(emulator, 'GET', '/v1/me/player/recently-played?limit=1', alice)).json.items[0].track.id,
-    ).toBe(albumTracks[0]!.id);
+    ).toBe(albumTracks[0]?.id);
     expect((await call(emulator, 'POST', '/v1/me/player/previous', alice)).status).toBe(204);
-    expect((await call(emulator, 'GET', '/v1/me/player', alice)).json.item.id).toBe(albumTracks[0]!.id);
+    expect((await call(emulator, 'GET', '/v1/me/player', alice)).json.item.id).toBe(albumTracks[0]?.id);
     // Seeking past the end starts the next track.
-    await call(emulator, 'PUT', `/v1/me/player/seek?position_ms=${albumTracks[0]!.durationMs + 2000}`, alice);
+    await call(
+      emulator,
+      'PUT',
+      `/v1/me/player/seek?position_ms=${must(albumTracks[0], 'first').durationMs + 2000}`,
+      alice,
+    );
     expect((await call(emulator, 'GET', '/v1/me/player', alice)).json).toMatchObject({
-      item: { id: albumTracks[1]!.id },
+      item: { id: albumTracks[1]?.id },
       progress_ms: 2000,
     });
     expect((await call(emulator, 'PUT', '/v1/me/player/repeat?state=track', alice)).status).toBe(204);
-    await advanceClock(emulator, albumTracks[1]!.durationMs / 1000);
+    await advanceClock(emulator, must(albumTracks[1], 'second').durationMs / 1000);
     expect((await call(emulator, 'GET', '/v1/me/player', alice)).json).toMatchObject({
       repeat_state: 'track',
-      item: { id: albumTracks[1]!.id },
+      item: { id: albumTracks[1]?.id },
       progress_ms: 2000,
     });
     expect((await call(emulator, 'PUT', '/v1/me/player/repeat?state=sometimes', alice)).status).toBe(400);
     expect((await call(emulator, 'PUT', '/v1/me/player/shuffle?state=true', alice)).status).toBe(204);
     expect((await call(emulator, 'GET', '/v1/me/player', alice)).json).toMatchObject({
       shuffle_state: true,
-      item: { id: albumTracks[1]!.id },
+      item: { id: albumTracks[1]?.id },
     });
     expect((await call(emulator, 'PUT', '/v1/me/player/volume?volume_percent=20', alice)).status).toBe(204);
     expect((await devices()).find((d) => d.is_active).volume_percent).toBe(20);
@@ -159,12 +170,12 @@ describe('devices, transfer, play and progress on the simulated clock', () => {
     // The queue plays before the rest of the context.
     expect((await call(emulator, 'POST', `/v1/me/player/queue?uri=${uri(50)}`, alice)).status).toBe(204);
     const queue = (await call(emulator, 'GET', '/v1/me/player/queue', alice)).json;
-    expect(queue.currently_playing.id).toBe(albumTracks[1]!.id);
-    expect(queue.queue[0].id).toBe(TRACKS[50]!.id);
+    expect(queue.currently_playing.id).toBe(albumTracks[1]?.id);
+    expect(queue.queue[0].id).toBe(TRACKS[50]?.id);
     expect(queue.queue.length).toBeGreaterThanOrEqual(2);
     await call(emulator, 'PUT', '/v1/me/player/repeat?state=off', alice);
     await call(emulator, 'POST', '/v1/me/player/next', alice);
-    expect((await call(emulator, 'GET', '/v1/me/player', alice)).json.item.id).toBe(TRACKS[50]!.id);
+    expect((await call(emulator, 'GET', '/v1/me/player', alice)).json.item.id).toBe(TRACKS[50]?.id);
     expect((await call(emulator, 'POST', '/v1/me/player/queue?uri=spotify:album:x', alice)).status).toBe(400);
   });
 
@@ -180,7 +191,7 @@ describe('devices, transfer, play and progress on the simulated clock', () => {
     const state = (await call(emulator, 'GET', '/v1/me/player', alice)).json;
     expect(state).toMatchObject({
       device: { id: list[1].id },
-      item: { id: TRACKS[2]!.id },
+      item: { id: TRACKS[2]?.id },
       progress_ms: 1500,
       context: null,
     });
@@ -189,7 +200,7 @@ describe('devices, transfer, play and progress on the simulated clock', () => {
     expect((await call(emulator, 'GET', '/v1/me/player', alice)).json).toMatchObject({
       device: { id: list[0].id },
       is_playing: false,
-      item: { id: TRACKS[2]!.id },
+      item: { id: TRACKS[2]?.id },
     });
     await call(emulator, 'PUT', '/v1/me/player', alice, { device_ids: [list[1].id], play: true });
     expect((await call(emulator, 'GET', '/v1/me/player', alice)).json.is_playing).toBe(true);
@@ -223,7 +234,7 @@ describe('refusals and their reasons', () => {
     // With repeat on the context, next wraps around instead.
     await call(emulator, 'PUT', '/v1/me/player/repeat?state=context', alice);
     expect((await call(emulator, 'POST', '/v1/me/player/next', alice)).status).toBe(204);
-    expect((await call(emulator, 'GET', '/v1/me/player', alice)).json.item.id).toBe(albumTracks[0]!.id);
+    expect((await call(emulator, 'GET', '/v1/me/player', alice)).json.item.id).toBe(albumTracks[0]?.id);
     await expectReason('PUT', '/v1/me/player/play', 'NO_SPECIFIC_TRACK', {
       context_uri: `spotify:album:${ALBUM.id}`,
       offset: { uri: uri(100) },

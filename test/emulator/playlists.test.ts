@@ -16,7 +16,7 @@ beforeEach(async () => {
   bob = tokenFor(emulator, 'bob');
 });
 
-const uri = (i: number) => `spotify:track:${TRACKS[i]!.id}`;
+const uri = (i: number) => `spotify:track:${TRACKS[i]?.id}`;
 const FORBIDDEN_RAW = '{"error": {"status": 403, "message": "Forbidden" }}';
 
 async function createPlaylist(token: string, body: Record<string, unknown> = { name: 'Test list' }) {

@@ -10,7 +10,7 @@ import { call, controlCall, type Json, tokenFor } from './state-helpers.js';
 const dir = mkdtempSync(join(tmpdir(), 'spotauth-emu-state-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const uri = (i: number) => `spotify:track:${TRACKS[i]!.id}`;
+const uri = (i: number) => `spotify:track:${TRACKS[i]?.id}`;
 
 async function contains(emulator: RunningEmulator, token: string, uris: string[]): Promise<boolean[]> {
   return (await call(emulator, 'GET', `/v1/me/library/contains?uris=${uris.join(',')}`, token)).json;
@@ -69,7 +69,7 @@ describe('--state FILE', () => {
     expect((await call(emulator, 'GET', '/v1/me/player', alice)).status).toBe(204);
     const state = (await controlCall(emulator, 'GET', 'state?user_id=alice')).json;
     expect(state.player.devices.map((d: Json) => d.name)).toEqual(['Seed speaker']);
-    expect(state.library.track.map((t: Json) => t.id)).toEqual([TRACKS[0]!.id]);
+    expect(state.library.track.map((t: Json) => t.id)).toEqual([TRACKS[0]?.id]);
     await emulator.stop();
   });
 
@@ -89,7 +89,7 @@ describe('--state FILE', () => {
     // Polls the file (the save is debounced); no wall-clock threshold is asserted.
     for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
     const saved = JSON.parse(readFileSync(file, 'utf8')) as Json;
-    expect(saved.state.users.carol.library.track[0].id).toBe(TRACKS[7]!.id);
+    expect(saved.state.users.carol.library.track[0].id).toBe(TRACKS[7]?.id);
     await emulator.stop();
   });
 });
@@ -143,7 +143,7 @@ describe('spotauth emulator --state, across a real process restart', () => {
     await new Promise((r) => first.child.once('exit', r));
     const second = await run(file);
     const read = await seedAndRead(second.url);
-    expect(read.library.track.map((t: Json) => t.id)).toEqual([TRACKS[9]!.id]);
+    expect(read.library.track.map((t: Json) => t.id)).toEqual([TRACKS[9]?.id]);
     expect(read.playlists.map((p: Json) => p.name)).toEqual(['From the CLI']);
     second.child.kill('SIGTERM');
     await new Promise((r) => second.child.once('exit', r));

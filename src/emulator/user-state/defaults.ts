@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { recentlyPlayed, seededRandom, TRACKS, TRACKS_BY_ID, userPlaylists } from '../catalogue.js';
+import { type Catalogue, recentlyPlayed, seededRandom, TRACKS, userPlaylists } from '../catalogue.js';
 import { defaultDevices, type PlayRecord } from './player.js';
 import { newPlaylist, type Playlist } from './playlists.js';
 import type { UserDefaults } from './store.js';
@@ -13,11 +13,13 @@ import { parseUri } from './uris.js';
 /** Items of default playlists were added over the year before this date. */
 const DEFAULT_ADDED_BEFORE = Date.UTC(2025, 5, 1);
 
-/** Catalogue tracks have their duration; any other well-formed item gets a stable 2:30–5:00. */
-export function durationOf(uri: string): number {
+/** How long an item plays: the catalogue's duration of the track, episode or chapter. */
+export function durationIn(catalogue: Catalogue, uri: string): number {
   const parsed = parseUri(uri);
-  const known = parsed?.kind === 'track' ? TRACKS_BY_ID.get(parsed.id) : undefined;
-  if (known) return known.durationMs;
+  if (parsed?.kind === 'episode') return catalogue.get('episode', parsed.id).durationMs;
+  if (parsed?.kind === 'chapter') return catalogue.get('chapter', parsed.id).durationMs;
+  if (parsed?.kind === 'track') return catalogue.get('track', parsed.id).durationMs;
+  // Not playable (the player never holds these); a stable 2:30–5:00 keeps the clock arithmetic sound.
   return 150_000 + (createHash('sha256').update(`duration:${uri}`).digest().readUInt32BE(0) % 150_000);
 }
 
@@ -38,9 +40,9 @@ function defaultPlaylists(userId: string): Playlist[] {
   });
 }
 
-export function catalogueDefaults(epoch: number): UserDefaults {
+export function catalogueDefaults(epoch: number, catalogue: Catalogue): UserDefaults {
   return {
-    durationOf,
+    durationOf: (uri) => durationIn(catalogue, uri),
     devices: defaultDevices,
     playlists: defaultPlaylists,
     history: (userId): PlayRecord[] =>

@@ -99,7 +99,7 @@ function savedList(kind: Exclude<LibraryKind, 'artist' | 'user' | 'playlist'>) {
     return paging(
       ctx,
       entries,
-      (e) => ({ added_at: new Date(e.addedAt).toISOString(), [kind]: itemJson(ctx.origin, kind, e.id) }),
+      (e) => ({ added_at: new Date(e.addedAt).toISOString(), [kind]: itemJson(ctx, kind, e.id) }),
       limit,
       offset,
     );
@@ -121,7 +121,7 @@ function followedArtists(ctx: ApiContext) {
   return {
     artists: {
       href: link(after === undefined ? {} : { after }),
-      items: page.map((e) => itemJson(ctx.origin, 'artist', e.id)),
+      items: page.map((e) => itemJson(ctx, 'artist', e.id)),
       limit,
       next: more ? link({ after: last.id }) : null,
       cursors: { after: more ? last.id : null },

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { spotifyId, TRACKS_BY_ID } from '../catalogue.js';
+import { TRACKS_BY_ID } from '../catalogue.js';
 import type { EmulatorState } from '../state.js';
 import type { EmulatorUser } from '../types.js';
 import {
@@ -105,7 +105,7 @@ function deviceJson(device: Device, player: Player) {
 
 function uriJson(ctx: ApiContext, uri: string) {
   const parsed = parseUri(uri);
-  return parsed ? itemJson(ctx.origin, parsed.kind, parsed.id) : null;
+  return parsed ? itemJson(ctx, parsed.kind, parsed.id) : null;
 }
 
 /** CurrentlyPlaying(Context)Object; null when nothing is loaded on an active device. */
@@ -222,11 +222,6 @@ function bodyObject(ctx: ApiContext): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-/** Contexts the fixed catalogue does not know still play: ten stable stand-in tracks [UNCONF: content]. */
-function standInItems(uri: string): string[] {
-  return Array.from({ length: 10 }, (_, i) => `spotify:track:${spotifyId(`${uri}:${i}`)}`);
-}
-
 function contextPlay(ctx: ApiContext, contextUri: unknown): { contextUri: string; items: string[] } {
   const parsed = typeof contextUri === 'string' ? parseUri(contextUri) : null;
   if (!parsed || !['album', 'artist', 'playlist', 'show', 'audiobook'].includes(parsed.kind)) {
@@ -238,7 +233,8 @@ function contextPlay(ctx: ApiContext, contextUri: unknown): { contextUri: string
     if (!playlist) throw new ApiError(404, 'Resource not found');
     return { contextUri: parsed.uri, items: playlist.items.map((i) => i.uri) };
   }
-  return { contextUri: parsed.uri, items: contextItems(parsed.kind, parsed.id) ?? standInItems(parsed.uri) };
+  const items = contextItems(ctx.state.catalogue, parsed.kind, parsed.id) ?? [];
+  return { contextUri: parsed.uri, items };
 }
 
 function playRequest(ctx: ApiContext): PlayRequest {
@@ -411,7 +407,7 @@ export function setNowPlaying(
     const first = player.devices[0];
     if (!track || !first) return;
     if (!player.activeDevice()) player.activeDeviceId = first.id;
-    const items = contextItems('album', track.albumId) ?? [`spotify:track:${trackId}`];
+    const items = contextItems(state.catalogue, 'album', track.albumId) ?? [`spotify:track:${trackId}`];
     player.play(
       {
         contextUri: `spotify:album:${track.albumId}`,

@@ -1,4 +1,3 @@
-import { coverImages } from '../catalogue.js';
 import { sendJson } from '../http.js';
 import type { Route } from '../routes.js';
 import type { EmulatorState } from '../state.js';
@@ -21,6 +20,7 @@ import { parseUri } from '../user-state/uris.js';
 import { type ApiContext, ApiError, endpoint, pageParams, paging, reply, requireUser } from './endpoint.js';
 import { FORBIDDEN_RAW, REMOVED_2026 } from './modes.js';
 import { exists, itemJson } from './resolve.js';
+import { coverImages } from './shapes.js';
 
 /**
  * Playlists: reading, creating, editing items and covers, on the shared playlist state
@@ -46,6 +46,8 @@ function refused(error: unknown): never {
 function playlistOf(ctx: ApiContext): Playlist {
   const id = ctx.path['playlist_id'] ?? '';
   if (!BASE62_ID.test(id)) throw new ApiError(400, 'invalid id');
+  // Spotify's own editorial and algorithmic playlists (37i9…) are gone for new apps since 2024.
+  if (id.startsWith('37i9') && ctx.mode === 'development') throw new ApiError(404, 'Resource not found');
   const playlist = ctx.state.missingIds.has(`playlist:${id}`) ? undefined : ctx.state.userStates.playlist(id);
   if (!playlist) throw new ApiError(404, 'Resource not found');
   return playlist;
@@ -97,7 +99,12 @@ function imagesJson(origin: string, playlist: Playlist) {
 /** A playlist item with the fields Spotify sends beyond the spec (§3): primary_color, video_thumbnail. */
 function itemEntryJson(ctx: ApiContext, item: PlaylistItem, legacy: boolean) {
   const parsed = parseUri(item.uri);
-  const json = parsed ? itemJson(ctx.origin, parsed.kind, parsed.id) : null;
+  // Tracks inside playlist items also carry `episode: false, track: true` (WEB-API-2026 §3).
+  const json = !parsed
+    ? null
+    : parsed.kind === 'track'
+      ? { ...itemJson(ctx, parsed.kind, parsed.id), episode: false, track: true }
+      : itemJson(ctx, parsed.kind, parsed.id);
   return {
     added_at: new Date(item.addedAt).toISOString(),
     added_by: userRef(ctx.state, ctx.origin, item.addedBy),

@@ -1,67 +1,71 @@
-import {
-  ALBUMS_BY_ID,
-  ARTISTS_BY_ID,
-  artistJson,
-  coverImages,
-  simplifiedAlbumJson,
-  TRACKS,
-  TRACKS_BY_ID,
-  trackJson,
-} from '../catalogue.js';
+import type { Catalogue } from '../catalogue.js';
 import type { EmulatorState } from '../state.js';
 import type { ParsedUri, UriKind } from '../user-state/uris.js';
+import type { ApiContext } from './endpoint.js';
+import {
+  albumJson,
+  artistJson,
+  audiobookJson,
+  chapterJson,
+  episodeJson,
+  shapeOf,
+  simplifiedShowJson,
+  trackJson,
+} from './shapes.js';
 
 /**
  * What the state handlers need from the catalogue: does an item exist, its JSON, and the items of a
- * playback context. Every well-formed id exists unless declared missing (/_emulator/catalogue/missing);
- * entities the fixed catalogue does not name get a small stand-in object of their type.
+ * playback context. Every well-formed id resolves (the synthetic catalogue) unless declared missing.
  */
 
 export function exists(state: EmulatorState, item: Pick<ParsedUri, 'kind' | 'id'>): boolean {
   return !state.missingIds.has(`${item.kind}:${item.id}`);
 }
 
-function standIn(origin: string, kind: UriKind, id: string) {
-  const plural = kind === 'user' ? 'users' : `${kind}s`;
-  return {
-    external_urls: { spotify: `https://open.spotify.com/${kind}/${id}` },
-    href: `${origin}/v1/${plural}/${id}`,
-    id,
-    images: coverImages(origin, id),
-    name: `${kind[0]?.toUpperCase() ?? ''}${kind.slice(1)} ${id.slice(0, 6)}`,
-    type: kind,
-    uri: `spotify:${kind}:${id}`,
-  };
+/** The JSON of an item as the library lists and the player show it (saved shows are simplified, OAS). */
+export function itemJson(ctx: ApiContext, kind: UriKind, id: string): Record<string, unknown> {
+  const s = shapeOf(ctx);
+  const c = ctx.state.catalogue;
+  switch (kind) {
+    case 'track':
+      return trackJson(s, c.get('track', id));
+    case 'album':
+      return albumJson(s, c.get('album', id));
+    case 'artist':
+      return artistJson(s, c.get('artist', id));
+    case 'episode':
+      return episodeJson(s, c.get('episode', id));
+    case 'show':
+      return simplifiedShowJson(s, c.get('show', id));
+    case 'audiobook':
+      return audiobookJson(s, c.get('audiobook', id));
+    case 'chapter':
+      return chapterJson(s, c.get('chapter', id));
+    default:
+      return {
+        external_urls: { spotify: `https://open.spotify.com/${kind}/${id}` },
+        href: `${ctx.origin}/v1/${kind}s/${id}`,
+        id,
+        type: kind,
+        uri: `spotify:${kind}:${id}`,
+      };
+  }
 }
 
-/** Full JSON of a catalogue item (track, album, artist, episode, show, audiobook). */
-export function itemJson(origin: string, kind: UriKind, id: string): Record<string, unknown> {
-  if (kind === 'track') {
-    const track = TRACKS_BY_ID.get(id);
-    if (track) return trackJson(origin, track);
+/** The playable items (track, episode or chapter URIs) of a context, in context order. */
+export function contextItems(catalogue: Catalogue, kind: UriKind, id: string): string[] | null {
+  switch (kind) {
+    case 'album':
+      return catalogue.get('album', id).trackIds.map((t) => `spotify:track:${t}`);
+    case 'artist':
+      return catalogue.artistTopTracks(id).map((t) => `spotify:track:${t.id}`);
+    case 'show':
+      return catalogue.get('show', id).episodeIds.map((e) => `spotify:episode:${e}`);
+    case 'audiobook':
+      return catalogue.get('audiobook', id).chapterIds.map((c) => `spotify:chapter:${c}`);
+    default:
+      return null;
   }
-  if (kind === 'album') {
-    const album = ALBUMS_BY_ID.get(id);
-    if (album) return simplifiedAlbumJson(origin, album);
-  }
-  if (kind === 'artist') {
-    const artist = ARTISTS_BY_ID.get(id);
-    if (artist) return artistJson(origin, artist);
-  }
-  return standIn(origin, kind, id);
-}
-
-/** The items (track or episode URIs) a context plays, or null when it cannot be played. */
-export function contextItems(kind: UriKind, id: string): string[] | null {
-  if (kind === 'album') {
-    const album = ALBUMS_BY_ID.get(id);
-    return album ? album.trackIds.map((t) => `spotify:track:${t}`) : null;
-  }
-  if (kind === 'artist') {
-    const tracks = TRACKS.filter((t) => t.artistIds.includes(id));
-    return tracks.length > 0 ? tracks.map((t) => `spotify:track:${t.id}`) : null;
-  }
-  return null;
 }
 
 export function contextJson(origin: string, uri: string | null) {
