@@ -124,7 +124,8 @@ function followedArtists(ctx: ApiContext) {
       items: page.map((e) => itemJson(ctx, 'artist', e.id)),
       limit,
       next: more ? link({ after: last.id }) : null,
-      cursors: { after: more ? last.id : null },
+      // No more pages: no `after` (the spec's CursorObject has it as a string, never null).
+      cursors: more ? { after: last.id } : {},
       total: all.length,
     },
   };
