@@ -5,6 +5,7 @@
  * other party, so its rules are written independently and cross-checked by tests.
  */
 import type { AddressInfo } from 'node:net';
+import { loadCatalogue } from './catalogue-file.js';
 import { DEFAULT_CORS } from './cors.js';
 import { SANDBOX_APP, SANDBOX_APP_NAME, SEEDED_USERS } from './seed.js';
 import { createEmulatorServer } from './server.js';
@@ -94,6 +95,7 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
   });
   for (const app of options.apps ?? []) state.addApp({ ...modes, ...app });
   for (const user of [...SEEDED_USERS, ...(options.users ?? [])]) state.addUser(user);
+  if (options.catalogue !== undefined) loadCatalogue(state.catalogue, options.catalogue);
   if (autoApprove !== null && !state.users.has(autoApprove)) {
     throw new Error(
       `Cannot auto-approve as "${autoApprove}": no such user (known: ${[...state.users.keys()].join(', ')}).`,

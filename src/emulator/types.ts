@@ -73,6 +73,8 @@ export interface EmulatorOptions {
   stateFile?: string;
   /** Player answers Spotify has given both ways (see PlayerConfig); default 204 and observed reasons. */
   player?: Partial<PlayerConfig>;
+  /** Named catalogue entities (the JSON of `--catalogue FILE`; see catalogue-file.ts for the format). */
+  catalogue?: unknown;
   /** Mode of the sandbox app and of every app in `apps` that sets none (default development). */
   appMode?: AppMode;
   /** `legacy_endpoints` for the same apps (default false). */
