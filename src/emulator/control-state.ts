@@ -57,6 +57,9 @@ function applyProducts(state: EmulatorState): void {
   }
 }
 
+/** A seed may hold a big library (50 playlists × 100 items is about 0.3 MB); http.ts drops anything past 8 MB. */
+const SEED_BODY_LIMIT = 4 * 1024 * 1024;
+
 export const stateControlRoutes: Route[] = [
   {
     method: 'GET',
@@ -69,7 +72,7 @@ export const stateControlRoutes: Route[] = [
     method: 'POST',
     path: '/_emulator/state',
     handler: json(async (ctx) => {
-      const body = await readJson(ctx);
+      const body = await readJson(ctx, SEED_BODY_LIMIT);
       const userId = knownUser(ctx.state, body['user_id']);
       const apply = parseUserSeed(ctx.state, userId, body);
       rememberProduct(ctx.state, userId);

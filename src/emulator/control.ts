@@ -19,8 +19,8 @@ import { playbackPosition, setNowPlaying } from './web-api/player.js';
 
 const MAX_CLOCK_ADVANCE_S = 10 * 365 * 24 * 3600;
 
-export async function readJson(ctx: RouteContext): Promise<Record<string, unknown>> {
-  const body = await readBody(ctx.req);
+export async function readJson(ctx: RouteContext, limit?: number): Promise<Record<string, unknown>> {
+  const body = await readBody(ctx.req, limit);
   if (!body.ok)
     throw new InvalidInput(body.reason === 'too_large' ? 'Request body too large' : 'Request aborted', 413);
   const text = body.body.toString('utf8').trim();

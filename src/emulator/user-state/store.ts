@@ -152,13 +152,10 @@ export class UserStates {
     this.forget(userId);
     const data = this.user(userId);
     make(data);
-    const snapshot = this.toJSON();
-    const own = snapshot.users[userId];
-    if (own) this.seed.users[userId] = own;
-    this.seed.playlists = [
-      ...this.seed.playlists.filter((p) => p.owner_id !== userId),
-      ...snapshot.playlists.filter((p) => p.owner_id === userId),
-    ];
+    // Only this user's part is copied: seeding many users stays linear.
+    const { playlists, ...own } = structuredClone(this.userJson(userId));
+    this.seed.users[userId] = own;
+    this.seed.playlists = [...this.seed.playlists.filter((p) => p.owner_id !== userId), ...playlists];
     this.changed();
     return data;
   }
