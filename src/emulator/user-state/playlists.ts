@@ -71,6 +71,21 @@ export function randomSpotifyId(): string {
   return out;
 }
 
+/**
+ * One string per distinct URI across all playlists: a 5M-item state holds a few thousand distinct tracks,
+ * and a copy per item was most of its memory. Cleared when it grows past a bound (copies are still correct).
+ */
+const URIS = new Map<string, string>();
+const MAX_INTERNED = 1_000_000;
+
+function intern(uri: string): string {
+  const known = URIS.get(uri);
+  if (known !== undefined) return known;
+  if (URIS.size >= MAX_INTERNED) URIS.clear();
+  URIS.set(uri, uri);
+  return uri;
+}
+
 function snapshotTag(id: string, version: number): string {
   return createHash('sha256').update(`${id}:${version}`).digest('hex').slice(0, 32);
 }
@@ -100,7 +115,12 @@ export function newPlaylist(
     ownerId,
     ...details,
     version: 1,
-    items: items.map((item, key) => ({ ...item, key })),
+    items: items.map((item, key) => ({
+      key,
+      uri: intern(item.uri),
+      addedAt: item.addedAt,
+      addedBy: intern(item.addedBy),
+    })),
     cover: null,
     nextKey: items.length,
     history: [],
@@ -152,7 +172,7 @@ export function addItems(
   if (playlist.items.length + uris.length > MAX_PLAYLIST_ITEMS) {
     throw new StateRefusal('too_many_items', `A playlist holds at most ${MAX_PLAYLIST_ITEMS} items`);
   }
-  const added = uris.map((uri) => ({ key: playlist.nextKey++, uri, addedAt: now, addedBy }));
+  const added = uris.map((uri) => ({ key: playlist.nextKey++, uri: intern(uri), addedAt: now, addedBy }));
   bump(playlist);
   playlist.items.splice(at, 0, ...added);
 }
@@ -167,7 +187,7 @@ export function replaceItems(
     throw new StateRefusal('too_many_items', `A playlist holds at most ${MAX_PLAYLIST_ITEMS} items`);
   }
   bump(playlist);
-  playlist.items = uris.map((uri) => ({ key: playlist.nextKey++, uri, addedAt: now, addedBy }));
+  playlist.items = uris.map((uri) => ({ key: playlist.nextKey++, uri: intern(uri), addedAt: now, addedBy }));
 }
 
 export interface Reorder {
