@@ -108,6 +108,7 @@ SPOTAUTH_ENCRYPTION_KEYS, XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/spota
     .option('--client-secret <secret>', 'client secret of the app to register')
     .option('--redirect-uri <uri>', 'redirect URI of the app to register (repeatable)', collect, [])
     .option('--config <file>', 'JSON file with apps and users to register')
+    .option('--state <file>', "JSON file that keeps users' libraries, playlists and players across restarts")
     .option(
       '--app-mode <mode>',
       'development (the 2026 development-mode API, default) or extended (extended quota: everything) for the sandbox app and the apps given here',

@@ -8,8 +8,9 @@ import { randomToken } from './random.js';
 import type { Route, RouteContext } from './routes.js';
 import { DEFAULT_MISSING_IDS, type EmulatorState } from './state.js';
 import { APP_MODES, type AppMode, type EmulatorApp, type EmulatorUser } from './types.js';
+import { parsePlayerConfig, playerConfigJson } from './user-state/player-config.js';
 import { DEFAULT_APP_MODE } from './web-api/pipeline.js';
-import { playbackPosition } from './web-api.js';
+import { playbackPosition, setNowPlaying } from './web-api/player.js';
 
 /**
  * The /_emulator/ control API: JSON in and out, snake_case like Spotify's own JSON. It is for tests and
@@ -18,8 +19,8 @@ import { playbackPosition } from './web-api.js';
 
 const MAX_CLOCK_ADVANCE_S = 10 * 365 * 24 * 3600;
 
-async function readJson(ctx: RouteContext): Promise<Record<string, unknown>> {
-  const body = await readBody(ctx.req);
+export async function readJson(ctx: RouteContext, limit?: number): Promise<Record<string, unknown>> {
+  const body = await readBody(ctx.req, limit);
   if (!body.ok)
     throw new InvalidInput(body.reason === 'too_large' ? 'Request body too large' : 'Request aborted', 413);
   const text = body.body.toString('utf8').trim();
@@ -47,7 +48,10 @@ function optionalString(value: unknown, name: string): string | undefined {
 }
 
 /** Wraps a handler so validation problems become 400s with the Web API error shape. */
-function json(handler: (ctx: RouteContext) => unknown | Promise<unknown>, status = 200): Route['handler'] {
+export function json(
+  handler: (ctx: RouteContext) => unknown | Promise<unknown>,
+  status = 200,
+): Route['handler'] {
   return async (ctx) => {
     try {
       const result = await handler(ctx);
@@ -91,6 +95,7 @@ function configJson(state: EmulatorState) {
     authorization_code_ttl: c.authorizationCodeTtl,
     auto_approve: c.autoApprove,
     dev_mode_profile: c.devModeProfile,
+    ...playerConfigJson(c.player),
     allowlist: c.allowlist,
     cors_expose_headers: c.cors.exposeHeaders,
     token_cors_origin: c.cors.tokenOrigin,
@@ -101,7 +106,7 @@ function playerJson(state: EmulatorState, userId: string) {
   const position = playbackPosition(state, userId);
   return {
     user_id: userId,
-    track_id: position?.track.id ?? null,
+    track_id: position?.trackId ?? null,
     is_playing: position?.isPlaying ?? false,
     progress_ms: position?.progress ?? null,
   };
@@ -224,6 +229,7 @@ function applyConfig(state: EmulatorState, body: Record<string, unknown>) {
     }
     next.autoApprove = user;
   }
+  next.player = parsePlayerConfig(body, c.player);
   if (body['dev_mode_profile'] !== undefined) {
     if (typeof body['dev_mode_profile'] !== 'boolean' && body['dev_mode_profile'] !== null)
       throw new InvalidInput('dev_mode_profile must be a boolean, or null to follow each app’s mode');
@@ -432,16 +438,7 @@ export const controlRoutes: Route[] = [
       if (typeof progress !== 'number' || !Number.isInteger(progress) || progress < 0) {
         throw new InvalidInput('progress_ms must be a non-negative integer');
       }
-      if (trackId === null) ctx.state.nowPlaying.delete(userId);
-      else {
-        const now = ctx.state.now();
-        ctx.state.nowPlaying.set(userId, {
-          trackId,
-          isPlaying,
-          startedAt: now - progress,
-          pausedAtMs: progress,
-        });
-      }
+      setNowPlaying(ctx.state, userId, trackId, isPlaying, progress);
       return playerJson(ctx.state, userId);
     }),
   },

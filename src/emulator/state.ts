@@ -4,6 +4,9 @@ import { InvalidInput } from './errors.js';
 import { randomToken, tokenKey } from './random.js';
 import { registrationProblem } from './redirect-uri.js';
 import type { AccessTokenInfo, EmulatorApp, EmulatorUser, RefreshMode } from './types.js';
+import { catalogueDefaults } from './user-state/defaults.js';
+import type { PlayerConfig } from './user-state/player-config.js';
+import { UserStates } from './user-state/store.js';
 
 /** The emulator's settings once {@link createEmulatorState} has checked the options (lifetimes in seconds). */
 export interface EmulatorConfig {
@@ -22,6 +25,7 @@ export interface EmulatorConfig {
   /** User ids allowed to call /v1 (a dev-mode app's User Management list); null = everyone. */
   allowlist: string[] | null;
   cors: CorsConfig;
+  player: PlayerConfig;
 }
 
 export interface AuthorizationCodeRecord {
@@ -113,16 +117,6 @@ export interface ApiFaultRecord {
   latencyMs: number;
 }
 
-/** What a user is listening to (POST /_emulator/player); absent = idle (204). */
-export interface NowPlaying {
-  trackId: string;
-  isPlaying: boolean;
-  /** Emulator time at which playback was (virtually) at position 0. */
-  startedAt: number;
-  /** Position while paused. */
-  pausedAtMs: number;
-}
-
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'other'] as const;
 export type CountedGrantType = (typeof GRANT_TYPES)[number];
 
@@ -193,7 +187,6 @@ export class EmulatorState {
   /** Token requests held by a latency fault right now; calling one lets it go on at once. */
   readonly heldTokenRequests = new Set<() => void>();
   apiFaults: ApiFaultRecord[] = [];
-  readonly nowPlaying = new Map<string, NowPlaying>();
   /**
    * Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). Every other
    * well-formed id resolves; the all-zero id of every type starts out missing, as a ready "unknown id".
@@ -205,12 +198,15 @@ export class EmulatorState {
   readonly epoch: number;
   stats: EmulatorStats = emptyStats();
   clockOffsetMs = 0;
+  /** Users' libraries, playlists and players (src/emulator/user-state). */
+  readonly userStates: UserStates;
 
   constructor(
     readonly config: EmulatorConfig,
     private readonly baseNow: () => number,
   ) {
     this.epoch = Math.floor(baseNow() / 60_000) * 60_000;
+    this.userStates = new UserStates(catalogueDefaults(this.epoch, this.catalogue), () => this.users.keys());
   }
 
   /** The emulator's clock, epoch ms: the configured clock plus `clockOffsetMs` (moved by the control API). */

@@ -1,3 +1,4 @@
+import type { PlayerConfig } from './user-state/player-config.js';
 /** Public option and record types of the emulator (re-exported from index.ts). */
 
 /** A Spotify app registered with the emulator, as in Spotify's Developer Dashboard. */
@@ -91,6 +92,13 @@ export interface EmulatorOptions {
    * explicit_content, followers and product. Default: by the calling app's mode (development strips them).
    */
   devModeProfile?: boolean;
+  /**
+   * A JSON file that keeps users' libraries, playlists and players across restarts (created when
+   * missing, rewritten atomically shortly after each change and on stop).
+   */
+  stateFile?: string;
+  /** Player answers Spotify has given both ways (see PlayerConfig); default 204 and observed reasons. */
+  player?: Partial<PlayerConfig>;
   /** Named catalogue entities (the JSON of `--catalogue FILE`; see catalogue-file.ts for the format). */
   catalogue?: unknown;
   /** Mode of the sandbox app and of every app in `apps` that sets none (default development). */

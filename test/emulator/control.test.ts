@@ -301,6 +301,8 @@ describe('users, apps, config, clock, revoke, expire', () => {
       authorization_code_ttl: 300,
       auto_approve: 'alice',
       dev_mode_profile: null,
+      player_success: 'no_content',
+      player_reasons: 'observed',
       allowlist: null,
       cors_expose_headers: [],
       token_cors_origin: '*',

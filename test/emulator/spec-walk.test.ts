@@ -158,7 +158,8 @@ function bodyFor(op: WalkOperation): { type: string; data: string } | undefined 
     'reorder-or-replace-playlists-items': { range_start: 0, insert_before: 1 },
     'remove-tracks-playlist': { tracks: [{ uri: TRACK_URI() }] },
     'remove-items-playlist': { items: [{ uri: TRACK_URI() }] },
-    'start-a-users-playback': { uris: [TRACK_URI()] },
+    // A whole album, so that the next and previous that follow in the walk have somewhere to go.
+    'start-a-users-playback': { context_uri: `spotify:album:${must(ALBUMS[1], 'ALBUMS[1]').id}` },
   };
   const body = overrides[op.operationId] ?? example;
   for (const name of schema.required ?? []) {

@@ -22,6 +22,7 @@ export interface EmulatorCommandOptions {
   clientSecret?: string;
   redirectUri?: string[];
   config?: string;
+  state?: string;
   appMode?: string;
   legacyEndpoints?: boolean;
   catalogue?: string;
@@ -157,6 +158,10 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
     result.appMode = options.appMode;
   }
   if (options.legacyEndpoints) result.legacyEndpoints = true;
+  if (options.state !== undefined) {
+    if (options.state.trim() === '') throw new Error('--state needs a file path.');
+    result.stateFile = options.state;
+  }
   if (options.catalogue !== undefined) result.catalogue = await readJsonFile(options.catalogue, 'catalogue');
   const autoApprove = options.autoApprove ?? process.env[AUTO_APPROVE_ENV];
   if (autoApprove) result.autoApprove = autoApprove;
@@ -197,7 +202,7 @@ function usage(emulator: RunningEmulator): string {
     ),
     `Test users: ${[...emulator.state.users.keys()].join(', ')}${emulator.state.config.autoApprove ? ` (auto-approving as ${emulator.state.config.autoApprove})` : ''}`,
     `Authorize: ${emulator.url}/authorize    Token: ${emulator.url}/api/token`,
-    `Control API: ${emulator.url}/_emulator/{health,stats,users,apps,revoke,expire,faults,config,clock}`,
+    `Control API: ${emulator.url}/_emulator/{health,stats,users,apps,state,reset,revoke,expire,faults,config,clock}`,
     'Press Ctrl+C to stop.',
     '',
   ];
