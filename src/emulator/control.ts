@@ -3,6 +3,7 @@ import { TRACKS_BY_ID } from './catalogue.js';
 import { InvalidInput } from './errors.js';
 import { faultJson, parseFault, REDIRECT_TARGET_PATH, releaseHeld } from './faults.js';
 import { readBody, sendApiError, sendJson } from './http.js';
+import { parseAppQuota } from './quotas.js';
 import { randomToken } from './random.js';
 import type { Route, RouteContext } from './routes.js';
 import type { EmulatorState } from './state.js';
@@ -16,7 +17,7 @@ import { playbackPosition } from './web-api.js';
 
 const MAX_CLOCK_ADVANCE_S = 10 * 365 * 24 * 3600;
 
-async function readJson(ctx: RouteContext): Promise<Record<string, unknown>> {
+export async function readJson(ctx: RouteContext): Promise<Record<string, unknown>> {
   const body = await readBody(ctx.req);
   if (!body.ok)
     throw new InvalidInput(body.reason === 'too_large' ? 'Request body too large' : 'Request aborted', 413);
@@ -45,7 +46,10 @@ function optionalString(value: unknown, name: string): string | undefined {
 }
 
 /** Wraps a handler so validation problems become 400s with the Web API error shape. */
-function json(handler: (ctx: RouteContext) => unknown | Promise<unknown>, status = 200): Route['handler'] {
+export function json(
+  handler: (ctx: RouteContext) => unknown | Promise<unknown>,
+  status = 200,
+): Route['handler'] {
   return async (ctx) => {
     try {
       const result = await handler(ctx);
@@ -247,7 +251,13 @@ export const controlRoutes: Route[] = [
   {
     method: 'POST',
     path: '/_emulator/apps',
-    handler: json(async (ctx) => appJson(ctx.state.addApp(parseApp(await readJson(ctx)))), 201),
+    handler: json(async (ctx) => {
+      const body = await readJson(ctx);
+      const quota = body['quota'] === undefined ? undefined : parseAppQuota(body['quota']);
+      const app = ctx.state.addApp(parseApp(body));
+      if (quota !== undefined) ctx.state.quotas.setApp(app.clientId, quota);
+      return appJson(app);
+    }, 201),
   },
   {
     method: 'POST',

@@ -6,6 +6,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { DEFAULT_CORS } from './cors.js';
+import { parseQuotaBudget } from './quotas.js';
 import { SANDBOX_APP, SANDBOX_APP_NAME, SEEDED_USERS } from './seed.js';
 import { createEmulatorServer } from './server.js';
 import { EmulatorState } from './state.js';
@@ -13,6 +14,7 @@ import type { EmulatorOptions } from './types.js';
 
 export { ALBUMS, ARTISTS, spotifyId, TRACKS } from './catalogue.js';
 export { InvalidInput } from './errors.js';
+export type { QuotaBuckets, QuotaBudget, RateLimitBody } from './quotas.js';
 export type { Route, RouteContext } from './routes.js';
 export { SANDBOX_APP, SEEDED_USERS } from './seed.js';
 export type { EmulatorConfig, EmulatorStats } from './state.js';
@@ -79,7 +81,11 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
     options.now ?? Date.now,
   );
   state.addApp({ ...SANDBOX_APP, redirectUris: [...SANDBOX_APP.redirectUris], name: SANDBOX_APP_NAME });
-  for (const app of options.apps ?? []) state.addApp(app);
+  if (options.quota !== undefined) state.quotas.setDefault(parseQuotaBudget(options.quota, 'quota'));
+  for (const app of options.apps ?? []) {
+    state.addApp(app);
+    if (app.quota !== undefined) state.quotas.setApp(app.clientId, parseQuotaBudget(app.quota, 'quota'));
+  }
   for (const user of [...SEEDED_USERS, ...(options.users ?? [])]) state.addUser(user);
   if (autoApprove !== null && !state.users.has(autoApprove)) {
     throw new Error(

@@ -5,6 +5,7 @@ import { answerPreflight, corsKind, setCorsHeaders } from './cors.js';
 import { homeRoutes } from './home-page.js';
 import { type HostPolicy, isLoopbackAddress, isTrustedHost } from './host-check.js';
 import { sendApiError, sendJson } from './http.js';
+import { quotaRoutes } from './quota-control.js';
 import { matchRoute, type Route } from './routes.js';
 import type { EmulatorState } from './state.js';
 import { tokenRoutes } from './token.js';
@@ -16,6 +17,7 @@ export const ROUTES: readonly Route[] = [
   ...authorizeRoutes,
   ...tokenRoutes,
   ...controlRoutes,
+  ...quotaRoutes,
   ...webApiRoutes,
   ...imageRoutes,
 ];

@@ -1,3 +1,5 @@
+import type { QuotaBudget } from './quotas.js';
+
 /** Public option and record types of the emulator (re-exported from index.ts). */
 
 export interface EmulatorApp {
@@ -6,6 +8,8 @@ export interface EmulatorApp {
   clientSecret?: string;
   redirectUris: string[];
   name?: string;
+  /** This app's own /v1 rate limits, replacing the emulator-wide `quota`. */
+  quota?: QuotaBudget;
 }
 
 export interface EmulatorImage {
@@ -57,6 +61,11 @@ export interface EmulatorOptions {
   devModeProfile?: boolean;
   /** Only these user ids may call /v1 (others get the plain-text dev-mode 403); default everyone. */
   allowlist?: string[] | null;
+  /**
+   * Default /v1 rate limits of every app without its own `quota`: requests per rolling 30 s
+   * (`rateLimit`) and per rolling 24 h (`dailyQuota`). Default: none.
+   */
+  quota?: QuotaBudget;
 }
 
 export interface AccessTokenInfo {
