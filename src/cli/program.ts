@@ -113,6 +113,12 @@ SPOTAUTH_ENCRYPTION_KEYS, XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/spota
       '--daily-quota <n>',
       'per app: at most n /v1 requests per rolling 24 h (429 QUOTA_EXCEEDED, default no limit)',
     )
+    .option(
+      '--app-mode <mode>',
+      'development (the 2026 development-mode API, default) or extended (extended quota: everything) for the sandbox app and the apps given here',
+    )
+    .option('--legacy-endpoints', 'development mode: keep serving the endpoints removed in February 2026')
+    .option('--catalogue <file>', 'JSON file with named catalogue entities (artists, albums, tracks, …)')
     .action(async (options) => {
       await (await import('./commands/emulator.js')).runEmulatorCommand(options);
     });

@@ -7,7 +7,8 @@ import { parseAppQuota } from './quotas.js';
 import { randomToken } from './random.js';
 import type { Route, RouteContext } from './routes.js';
 import type { EmulatorState } from './state.js';
-import type { EmulatorApp, EmulatorUser } from './types.js';
+import { APP_MODES, type AppMode, type EmulatorApp, type EmulatorUser } from './types.js';
+import { DEFAULT_APP_MODE } from './web-api/pipeline.js';
 import { playbackPosition } from './web-api.js';
 
 /**
@@ -79,6 +80,8 @@ export function appJson(app: EmulatorApp) {
     client_secret: app.clientSecret ?? null,
     redirect_uris: app.redirectUris,
     name: app.name ?? null,
+    mode: app.mode ?? DEFAULT_APP_MODE,
+    legacy_endpoints: app.legacyEndpoints ?? false,
   };
 }
 
@@ -145,7 +148,46 @@ function parseApp(body: Record<string, unknown>): EmulatorApp {
   const name = optionalString(body['name'], 'name');
   if (secret !== undefined) app.clientSecret = secret;
   if (name !== undefined) app.name = name;
+  Object.assign(app, parseAppMode(body));
   return app;
+}
+
+/** `mode` and `legacy_endpoints` of an app registration or POST /_emulator/apps/mode. */
+function parseAppMode(body: Record<string, unknown>): Pick<EmulatorApp, 'mode' | 'legacyEndpoints'> {
+  const out: Pick<EmulatorApp, 'mode' | 'legacyEndpoints'> = {};
+  const mode = body['mode'];
+  if (mode !== undefined) {
+    if (!(APP_MODES as readonly unknown[]).includes(mode)) {
+      throw new InvalidInput(`mode must be one of ${APP_MODES.join(', ')}`);
+    }
+    out.mode = mode as AppMode;
+  }
+  const legacy = pick(body, 'legacy_endpoints', 'legacyEndpoints');
+  if (legacy !== undefined) {
+    if (typeof legacy !== 'boolean') throw new InvalidInput('legacy_endpoints must be a boolean');
+    out.legacyEndpoints = legacy;
+  }
+  return out;
+}
+
+const MISSING_URI =
+  /^spotify:(track|album|artist|show|episode|audiobook|chapter|playlist|user):([A-Za-z0-9_.-]{1,64})$/;
+
+/** Spotify URIs → "type:id" keys of state.missingIds. */
+function parseMissing(body: Record<string, unknown>): string[] {
+  const uris = body['uris'];
+  if (!Array.isArray(uris) || uris.length > 10_000) {
+    throw new InvalidInput('uris must be an array of Spotify URIs such as "spotify:track:<id>"');
+  }
+  return uris.map((uri) => {
+    const m = typeof uri === 'string' ? MISSING_URI.exec(uri) : null;
+    if (!m) throw new InvalidInput(`Not a Spotify URI: ${JSON.stringify(uri).slice(0, 80)}`);
+    return `${m[1]}:${m[2]}`;
+  });
+}
+
+function missingJson(state: EmulatorState) {
+  return { uris: [...state.missingIds].map((key) => `spotify:${key}`) };
 }
 
 function positiveInt(value: unknown, name: string, max: number): number {
@@ -186,8 +228,8 @@ function applyConfig(state: EmulatorState, body: Record<string, unknown>) {
     next.autoApprove = user;
   }
   if (body['dev_mode_profile'] !== undefined) {
-    if (typeof body['dev_mode_profile'] !== 'boolean')
-      throw new InvalidInput('dev_mode_profile must be a boolean');
+    if (typeof body['dev_mode_profile'] !== 'boolean' && body['dev_mode_profile'] !== null)
+      throw new InvalidInput('dev_mode_profile must be a boolean, or null to follow each app’s mode');
     next.devModeProfile = body['dev_mode_profile'];
   }
   if (Object.hasOwn(body, 'allowlist')) {
@@ -258,6 +300,39 @@ export const controlRoutes: Route[] = [
       if (quota !== undefined) ctx.state.quotas.setApp(app.clientId, quota);
       return appJson(app);
     }, 201),
+  },
+  {
+    method: 'POST',
+    path: '/_emulator/apps/mode',
+    handler: json(async (ctx) => {
+      const body = await readJson(ctx);
+      const clientId = optionalString(pick(body, 'client_id', 'clientId'), 'client_id');
+      const app = clientId === undefined ? undefined : ctx.state.apps.get(clientId);
+      if (!app) throw new InvalidInput('client_id must be the id of a registered app');
+      Object.assign(app, parseAppMode(body));
+      return appJson(app);
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/_emulator/catalogue/missing',
+    handler: json((ctx) => missingJson(ctx.state)),
+  },
+  {
+    method: 'POST',
+    path: '/_emulator/catalogue/missing',
+    handler: json(async (ctx) => {
+      for (const key of parseMissing(await readJson(ctx))) ctx.state.missingIds.add(key);
+      return missingJson(ctx.state);
+    }),
+  },
+  {
+    method: 'DELETE',
+    path: '/_emulator/catalogue/missing',
+    handler: json((ctx) => {
+      ctx.state.missingIds.clear();
+      return missingJson(ctx.state);
+    }),
   },
   {
     method: 'POST',

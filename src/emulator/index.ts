@@ -21,6 +21,7 @@ export type { EmulatorConfig, EmulatorStats } from './state.js';
 export { EmulatorState } from './state.js';
 export type {
   AccessTokenInfo,
+  AppMode,
   EmulatorApp,
   EmulatorImage,
   EmulatorOptions,
@@ -74,16 +75,25 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
       autoApprove,
       tokenPrefix: options.tokenPrefix ?? '',
       quiet: options.quiet ?? false,
-      devModeProfile: options.devModeProfile ?? false,
+      devModeProfile: options.devModeProfile ?? null,
       allowlist: options.allowlist ? [...options.allowlist] : null,
       cors: { ...DEFAULT_CORS, exposeHeaders: [] },
     },
     options.now ?? Date.now,
   );
-  state.addApp({ ...SANDBOX_APP, redirectUris: [...SANDBOX_APP.redirectUris], name: SANDBOX_APP_NAME });
+  const modes = {
+    ...(options.appMode !== undefined ? { mode: options.appMode } : {}),
+    ...(options.legacyEndpoints !== undefined ? { legacyEndpoints: options.legacyEndpoints } : {}),
+  };
+  state.addApp({
+    ...SANDBOX_APP,
+    redirectUris: [...SANDBOX_APP.redirectUris],
+    name: SANDBOX_APP_NAME,
+    ...modes,
+  });
   if (options.quota !== undefined) state.quotas.setDefault(parseQuotaBudget(options.quota, 'quota'));
   for (const app of options.apps ?? []) {
-    state.addApp(app);
+    state.addApp({ ...modes, ...app });
     if (app.quota !== undefined) state.quotas.setApp(app.clientId, parseQuotaBudget(app.quota, 'quota'));
   }
   for (const user of [...SEEDED_USERS, ...(options.users ?? [])]) state.addUser(user);

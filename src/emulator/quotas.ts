@@ -1,6 +1,6 @@
-import type { ServerResponse } from 'node:http';
 import { InvalidInput } from './errors.js';
-import { send, sendJson } from './http.js';
+import { ApiError } from './web-api/endpoint.js';
+import type { QuotaRequest } from './web-api/pipeline.js';
 
 /**
  * Per-app rate limits of the /v1 Web API, on the emulator's clock (FACTS §6, WEB-API-2026 §9):
@@ -271,13 +271,26 @@ export class QuotaLedger {
   }
 }
 
-/** Sends a refusal. No x-ratelimit-* headers: none were seen in 2026 (WEB-API-2026 §9). */
-export function sendQuotaRefusal(res: ServerResponse, refusal: QuotaRefusal): void {
-  const headers = { 'Retry-After': String(refusal.retryAfter), 'Cache-Control': 'private, max-age=0' };
-  if (refusal.kind === 'quota_exceeded') sendJson(res, 429, QUOTA_EXCEEDED_BODY, headers);
-  else if (refusal.body === 'text') {
-    send(res, 429, RATE_LIMIT_TEXT_BODY, { 'Content-Type': 'text/plain', ...headers });
-  } else sendJson(res, 429, RATE_LIMIT_JSON_BODY, headers);
+/**
+ * The pipeline's quota hook (web-api/pipeline.ts: after the token, before the allowlist and scopes):
+ * charges the request to the token's app, or refuses it. No x-ratelimit-* headers: none were seen in
+ * 2026 (WEB-API-2026 §9).
+ */
+export function quotaHook({ state, token, endpoint }: QuotaRequest): ApiError | undefined {
+  const refusal = state.quotas.charge(token.clientId, endpoint.route);
+  return refusal === null ? undefined : refusalError(refusal);
+}
+
+export function refusalError(refusal: QuotaRefusal): ApiError {
+  const headers = { 'Retry-After': String(refusal.retryAfter) };
+  if (refusal.kind === 'quota_exceeded') {
+    const { message, reason } = QUOTA_EXCEEDED_BODY.error;
+    return new ApiError(429, message, { reason, headers });
+  }
+  if (refusal.body === 'text') {
+    return new ApiError(429, null, { raw: RATE_LIMIT_TEXT_BODY, contentType: 'text/plain', headers });
+  }
+  return new ApiError(429, RATE_LIMIT_JSON_BODY.error.message, { headers });
 }
 
 export function budgetJson(budget: ResolvedBudget) {

@@ -13,7 +13,8 @@ export interface RouteContext {
 }
 
 export interface Route {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+  /** 'ANY': the route dispatches methods itself (the /v1 Web API). */
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'ANY';
   /** Exact pathname, or a RegExp tested against the pathname (use ^…$). */
   path: string | RegExp;
   handler: (ctx: RouteContext) => void | Promise<void>;
@@ -33,7 +34,9 @@ export function matchRoute(routes: readonly Route[], method: string, pathname: s
       if (m) params = m.slice(1).map((p) => p ?? '');
     }
     if (params === null) continue;
-    if (route.method === method || (method === 'HEAD' && route.method === 'GET')) return { route, params };
+    if (route.method === method || route.method === 'ANY' || (method === 'HEAD' && route.method === 'GET')) {
+      return { route, params };
+    }
     allowed.push(route.method);
   }
   return allowed.length > 0 ? { allowed } : null;

@@ -13,8 +13,11 @@ export interface EmulatorConfig {
   autoApprove: string | null;
   tokenPrefix: string;
   quiet: boolean;
-  /** /v1/me without country, email, explicit_content, followers and product (dev-mode apps since 2026). */
-  devModeProfile: boolean;
+  /**
+   * /v1/me without country, email, explicit_content, followers and product: true or false forces it for
+   * every app; null (default) follows the app's mode (development strips them, FACTS §7).
+   */
+  devModeProfile: boolean | null;
   /** User ids allowed to call /v1 (a dev-mode app's User Management list); null = everyone. */
   allowlist: string[] | null;
   cors: CorsConfig;
@@ -174,6 +177,8 @@ export class EmulatorState {
   readonly heldTokenRequests = new Set<() => void>();
   apiFaults: ApiFaultRecord[] = [];
   readonly nowPlaying = new Map<string, NowPlaying>();
+  /** Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). */
+  readonly missingIds = new Set<string>();
   /** The emulator's start (rounded to the minute): "recently played" ends here, so cursors stay stable. */
   readonly epoch: number;
   stats: EmulatorStats = emptyStats();
@@ -201,6 +206,12 @@ export class EmulatorState {
     }
     if (!Array.isArray(app.redirectUris))
       throw new InvalidInput(`The app ${app.clientId} needs a redirectUris list.`);
+    if (app.mode !== undefined && app.mode !== 'development' && app.mode !== 'extended') {
+      throw new InvalidInput(`The mode of ${app.clientId} must be "development" or "extended".`);
+    }
+    if (app.legacyEndpoints !== undefined && typeof app.legacyEndpoints !== 'boolean') {
+      throw new InvalidInput(`legacy_endpoints of ${app.clientId} must be a boolean.`);
+    }
     for (const uri of app.redirectUris) {
       const problem = registrationProblem(uri);
       if (problem) throw new InvalidInput(`Cannot register redirect URI ${JSON.stringify(uri)}: ${problem}.`);
@@ -210,6 +221,8 @@ export class EmulatorState {
       redirectUris: [...app.redirectUris],
       ...(app.clientSecret !== undefined ? { clientSecret: app.clientSecret } : {}),
       ...(typeof app.name === 'string' ? { name: app.name } : {}),
+      ...(app.mode !== undefined ? { mode: app.mode } : {}),
+      ...(app.legacyEndpoints !== undefined ? { legacyEndpoints: app.legacyEndpoints } : {}),
     };
     this.apps.set(stored.clientId, stored);
     return stored;

@@ -10,7 +10,17 @@ export interface EmulatorApp {
   name?: string;
   /** This app's own /v1 rate limits, replacing the emulator-wide `quota`. */
   quota?: QuotaBudget;
+  /**
+   * development (default): the 2026 development-mode surface (WEB-API-2026.md). extended: extended quota
+   * mode, which "is not affected" and serves everything.
+   */
+  mode?: AppMode;
+  /** Development mode only: serve the February 2026 removals anyway (older client ids, §1). */
+  legacyEndpoints?: boolean;
 }
+
+export type AppMode = 'development' | 'extended';
+export const APP_MODES: readonly AppMode[] = ['development', 'extended'];
 
 export interface EmulatorImage {
   url: string;
@@ -56,9 +66,13 @@ export interface EmulatorOptions {
   quiet?: boolean;
   /**
    * Serve /v1/me as Spotify does for development-mode apps since 2026: without country, email,
-   * explicit_content, followers and product. Default false.
+   * explicit_content, followers and product. Default: by the calling app's mode (development strips them).
    */
   devModeProfile?: boolean;
+  /** Mode of the sandbox app and of every app in `apps` that sets none (default development). */
+  appMode?: AppMode;
+  /** `legacy_endpoints` for the same apps (default false). */
+  legacyEndpoints?: boolean;
   /** Only these user ids may call /v1 (others get the plain-text dev-mode 403); default everyone. */
   allowlist?: string[] | null;
   /**

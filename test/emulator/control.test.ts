@@ -284,7 +284,7 @@ describe('users, apps, config, clock, revoke, expire', () => {
       refresh_token_lifetime: 15_768_000,
       authorization_code_ttl: 300,
       auto_approve: 'alice',
-      dev_mode_profile: false,
+      dev_mode_profile: null,
       allowlist: null,
       cors_expose_headers: [],
       token_cors_origin: '*',

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
+import { emulatorOptionsFrom } from '../../src/cli/commands/emulator.js';
 import { InvalidInput } from '../../src/emulator/errors.js';
+import { type EmulatorOptions, type RunningEmulator, TRACKS } from '../../src/emulator/index.js';
 import { parseQuotaBudget, QuotaLedger, type QuotaRefusal, quotaBucket } from '../../src/emulator/quotas.js';
+import {
+  authorizeCode,
+  basic,
+  CLIENT_ID,
+  CLIENT_SECRET,
+  control,
+  exchange,
+  postToken,
+  REDIRECT_URI,
+  start,
+} from './helpers.js';
 
 const APP = 'app-one';
 const HOUR = 3600_000;
@@ -229,5 +242,198 @@ describe('parseQuotaBudget', () => {
     expect(error).toBeInstanceOf(InvalidInput);
     expect((error as InvalidInput).status).toBe(400);
     expect((error as InvalidInput).message).toContain(message);
+  });
+});
+
+// ---- Over real HTTP: the quota hook in the /v1 pipeline, the control API, the simulated clock. ----
+
+const TRACK = `/v1/tracks/${TRACKS[0]?.id ?? ''}`;
+const OTHER_APP = {
+  client_id: 'quota-app-2',
+  client_secret: 'quota-secret-2',
+  redirect_uris: [REDIRECT_URI],
+};
+
+async function appToken(emulator: RunningEmulator, id = CLIENT_ID, secret = CLIENT_SECRET): Promise<string> {
+  const result = await postToken(emulator, { grant_type: 'client_credentials' }, { auth: basic(id, secret) });
+  if (result.status !== 200) throw new Error(`client_credentials for ${id}: ${result.status} ${result.text}`);
+  return String(result.json?.['access_token']);
+}
+
+async function get(emulator: RunningEmulator, token: string, path = TRACK, origin?: string) {
+  const response = await fetch(`${emulator.url}${path}`, {
+    headers: { authorization: `Bearer ${token}`, ...(origin ? { origin } : {}) },
+  });
+  return {
+    status: response.status,
+    retryAfter: response.headers.get('retry-after'),
+    contentType: response.headers.get('content-type'),
+    allowOrigin: response.headers.get('access-control-allow-origin'),
+    text: await response.text(),
+  };
+}
+
+const advance = (emulator: RunningEmulator, seconds: number) =>
+  control(emulator, 'clock', { advance_seconds: seconds });
+
+/** An emulator whose clock stands still unless the control API moves it (tokens outlive the test's days). */
+const frozen = (options: EmulatorOptions = {}) =>
+  start({ now: () => 1_800_000_000_000, accessTokenTtl: 7 * 86_400, ...options });
+
+describe('quotas over HTTP', () => {
+  it('are off by default', async () => {
+    const emulator = await frozen();
+    try {
+      const token = await appToken(emulator);
+      for (let i = 0; i < 60; i++) expect((await get(emulator, token)).status).toBe(200);
+      expect((await control(emulator, 'quotas', undefined, 'GET')).json).toMatchObject({
+        default: { rate_limit: null, daily_quota: null },
+      });
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('30-second window (startEmulator quota): 429 "API rate limit exceeded", Retry-After, moved by the clock', async () => {
+    const emulator = await frozen({ quota: { rateLimit: 3 } });
+    try {
+      const token = await appToken(emulator);
+      for (let i = 0; i < 3; i++) expect((await get(emulator, token)).status).toBe(200);
+      const refused = await get(emulator, token, TRACK, 'https://app.example');
+      expect(refused.status).toBe(429);
+      expect(refused.retryAfter).toBe('30');
+      expect(refused.contentType).toBe('application/json; charset=utf-8');
+      expect(JSON.parse(refused.text)).toEqual({
+        error: { status: 429, message: 'API rate limit exceeded' },
+      });
+      // A browser app can see the 429 (CORS headers as on every /v1 answer).
+      expect(refused.allowOrigin).toBe('*');
+      await advance(emulator, 25);
+      expect(await get(emulator, token)).toMatchObject({ status: 429, retryAfter: '5' });
+      await advance(emulator, 5);
+      expect((await get(emulator, token)).status).toBe(200);
+      const report = (await control(emulator, 'quotas', undefined, 'GET')).json as {
+        apps: Record<string, { used: { rate_window: number }; refused: Record<string, number> }>;
+      };
+      expect(report.apps[CLIENT_ID]?.refused).toEqual({ rate_limit: 2, quota_exceeded: 0 });
+      expect(report.apps[CLIENT_ID]?.used.rate_window).toBe(1);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('daily quota (set when registering an app): 429 QUOTA_EXCEEDED with an hours-long Retry-After, per app', async () => {
+    const emulator = await frozen();
+    try {
+      const registered = await control(emulator, 'apps', { ...OTHER_APP, quota: { daily_quota: 4 } });
+      expect(registered.status).toBe(201);
+      const limited = await appToken(emulator, OTHER_APP.client_id, OTHER_APP.client_secret);
+      const free = await appToken(emulator);
+      for (let i = 0; i < 3; i++) expect((await get(emulator, limited)).status).toBe(200);
+      await advance(emulator, 6 * 3600);
+      expect((await get(emulator, limited)).status).toBe(200);
+      const refused = await get(emulator, limited, '/v1/search?q=a&type=track');
+      expect(refused.status).toBe(429);
+      expect(refused.text).toBe(
+        '{"error":{"status":429,"message":"Too many requests","reason":"QUOTA_EXCEEDED"}}',
+      );
+      expect(refused.retryAfter).toBe(String(18 * 3600));
+      // The sandbox app has no budget: the other app's quota is its own.
+      expect((await get(emulator, free)).status).toBe(200);
+      await advance(emulator, 18 * 3600 - 1);
+      expect(await get(emulator, limited)).toMatchObject({ status: 429, retryAfter: '1' });
+      await advance(emulator, 1);
+      // The first three aged out together; the fourth (6 h later) still counts.
+      for (let i = 0; i < 3; i++) expect((await get(emulator, limited)).status).toBe(200);
+      expect(await get(emulator, limited)).toMatchObject({ status: 429, retryAfter: String(6 * 3600) });
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('requests refused before the quota check (no or a bad token) spend nothing', async () => {
+    const emulator = await frozen({ quota: { rateLimit: 1 } });
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect((await fetch(`${emulator.url}${TRACK}`)).status).toBe(401);
+        expect((await get(emulator, 'not-a-token')).status).toBe(401);
+      }
+      const token = await appToken(emulator);
+      expect((await get(emulator, token)).status).toBe(200);
+      expect((await get(emulator, token)).status).toBe(429);
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('/_emulator/quotas: set the default and an app budget, read usage, fall back, reset; bad input is a 4xx', async () => {
+    const emulator = await frozen();
+    try {
+      const token = await appToken(emulator);
+      const setDefault = await control(emulator, 'quotas/default', { rate_limit: 2 }, 'PUT');
+      expect(setDefault.status).toBe(200);
+      expect(setDefault.json?.['default']).toMatchObject({ rate_limit: 2, daily_quota: null });
+      expect((await get(emulator, token)).status).toBe(200);
+      expect((await get(emulator, token)).status).toBe(200);
+      expect((await get(emulator, token)).status).toBe(429);
+
+      const own = await control(
+        emulator,
+        `quotas/apps/${CLIENT_ID}`,
+        { rate_limit: 5, rate_limit_body: 'text', rate_limit_retry_after: 2 },
+        'PUT',
+      );
+      expect(own.status).toBe(200);
+      expect(own.json).toMatchObject({ own_budget: true, used: { rate_window: 2 } });
+      for (let i = 0; i < 3; i++) expect((await get(emulator, token)).status).toBe(200);
+      const text = await get(emulator, token);
+      expect(text).toMatchObject({ status: 429, retryAfter: '2', text: 'Too many requests' });
+      expect(text.contentType).toBe('text/plain');
+
+      const back = await control(emulator, `quotas/apps/${CLIENT_ID}`, undefined, 'DELETE');
+      expect(back.json).toMatchObject({ own_budget: false, budget: { rate_limit: 2 } });
+      expect((await get(emulator, token)).status).toBe(429);
+      await control(emulator, 'quotas/reset');
+      expect((await get(emulator, token)).status).toBe(200);
+
+      expect((await control(emulator, 'quotas/apps/nobody', { rate_limit: 1 }, 'PUT')).status).toBe(404);
+      const bad = await control(emulator, 'quotas/default', { rate_limit: -1 }, 'PUT');
+      expect(bad).toMatchObject({ status: 400, json: { error: { status: 400 } } });
+      const badApp = await control(emulator, 'apps', { ...OTHER_APP, quota: { daily_quota: 'lots' } });
+      expect(badApp.status).toBe(400);
+      expect((await control(emulator, 'apps', undefined, 'GET')).json).not.toContainEqual(
+        expect.objectContaining({ client_id: OTHER_APP.client_id }),
+      );
+    } finally {
+      await emulator.stop();
+    }
+  });
+
+  it('a user token counts against its app, whichever user', async () => {
+    const emulator = await frozen({ autoApprove: 'alice', quota: { rateLimit: 2 } });
+    try {
+      const tokens = await exchange(emulator, await authorizeCode(emulator));
+      const user = String(tokens.json?.['access_token']);
+      const app = await appToken(emulator);
+      expect((await get(emulator, user, '/v1/me')).status).toBe(200);
+      expect((await get(emulator, app)).status).toBe(200);
+      expect((await get(emulator, user, '/v1/me/')).status).toBe(429);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
+describe('CLI flags', () => {
+  it('--rate-limit and --daily-quota set the default budget', async () => {
+    expect((await emulatorOptionsFrom({ rateLimit: '100', dailyQuota: '2000' })).quota).toEqual({
+      rateLimit: 100,
+      dailyQuota: 2000,
+    });
+    expect((await emulatorOptionsFrom({})).quota).toBeUndefined();
+    await expect(emulatorOptionsFrom({ rateLimit: '0' })).rejects.toThrow(
+      '--rate-limit must be a whole number from 1 to 100000',
+    );
+    await expect(emulatorOptionsFrom({ dailyQuota: 'many' })).rejects.toThrow('--daily-quota must be');
   });
 });

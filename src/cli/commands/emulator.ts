@@ -24,6 +24,9 @@ export interface EmulatorCommandOptions {
   config?: string;
   rateLimit?: string;
   dailyQuota?: string;
+  appMode?: string;
+  legacyEndpoints?: boolean;
+  catalogue?: string;
 }
 
 function parseWhole(value: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -52,6 +55,18 @@ function toApp(value: unknown, where: string): EmulatorApp {
   if (typeof raw['name'] === 'string') app.name = raw['name'];
   // Checked field by field when the emulator starts (parseQuotaBudget).
   if (raw['quota'] !== undefined) app.quota = raw['quota'] as EmulatorApp['quota'];
+  const mode = raw['mode'];
+  if (mode !== undefined) {
+    if (mode !== 'development' && mode !== 'extended') {
+      throw new Error(`${where}.mode must be "development" or "extended".`);
+    }
+    app.mode = mode;
+  }
+  const legacy = raw['legacyEndpoints'] ?? raw['legacy_endpoints'];
+  if (legacy !== undefined) {
+    if (typeof legacy !== 'boolean') throw new Error(`${where}.legacy_endpoints must be a boolean.`);
+    app.legacyEndpoints = legacy;
+  }
   return app;
 }
 
@@ -125,6 +140,15 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
   const rateLimit = parseWhole(options.rateLimit, '--rate-limit', 1, 100_000);
   const dailyQuota = parseWhole(options.dailyQuota, '--daily-quota', 1, 1_000_000);
   if (rateLimit !== undefined || dailyQuota !== undefined) result.quota = { rateLimit, dailyQuota };
+  if (options.appMode !== undefined) {
+    if (options.appMode !== 'development' && options.appMode !== 'extended') {
+      throw new Error(
+        `--app-mode must be "development" or "extended" (got ${JSON.stringify(options.appMode)}).`,
+      );
+    }
+    result.appMode = options.appMode;
+  }
+  if (options.legacyEndpoints) result.legacyEndpoints = true;
   const autoApprove = options.autoApprove ?? process.env[AUTO_APPROVE_ENV];
   if (autoApprove) result.autoApprove = autoApprove;
 
@@ -160,7 +184,7 @@ function usage(emulator: RunningEmulator): string {
     'Registered apps:',
     ...apps.map(
       (app) =>
-        `  client id ${app.clientId}${app.clientSecret ? `, secret ${app.clientSecret}` : ' (public, PKCE only)'}\n    redirect URIs: ${app.redirectUris.join(', ')}`,
+        `  client id ${app.clientId}${app.clientSecret ? `, secret ${app.clientSecret}` : ' (public, PKCE only)'}, ${app.mode ?? 'development'} mode${app.legacyEndpoints ? ' with legacy endpoints' : ''}\n    redirect URIs: ${app.redirectUris.join(', ')}`,
     ),
     `Test users: ${[...emulator.state.users.keys()].join(', ')}${emulator.state.config.autoApprove ? ` (auto-approving as ${emulator.state.config.autoApprove})` : ''}`,
     `Authorize: ${emulator.url}/authorize    Token: ${emulator.url}/api/token`,
