@@ -36,7 +36,7 @@ export function seededRandom(seed: string): () => number {
   };
 }
 
-function hashInt(seed: string, modulo: number): number {
+export function hashInt(seed: string, modulo: number): number {
   return digest(seed).readUInt32BE(4) % modulo;
 }
 
@@ -76,6 +76,45 @@ export interface CatalogueTrack {
   popularity: number;
   trackNumber: number;
   isrc: string;
+}
+
+export interface CatalogueShow {
+  id: string;
+  name: string;
+  publisher: string;
+  description: string;
+  explicit: boolean;
+  episodeIds: string[];
+}
+
+export interface CatalogueEpisode {
+  id: string;
+  name: string;
+  showId: string;
+  description: string;
+  durationMs: number;
+  releaseDate: string;
+  explicit: boolean;
+}
+
+export interface CatalogueAudiobook {
+  id: string;
+  name: string;
+  authors: string[];
+  narrators: string[];
+  publisher: string;
+  description: string;
+  explicit: boolean;
+  chapterIds: string[];
+}
+
+export interface CatalogueChapter {
+  id: string;
+  name: string;
+  audiobookId: string;
+  chapterNumber: number;
+  durationMs: number;
+  releaseDate: string;
 }
 
 const ARTIST_FIRST = ['Velvet', 'Neon', 'Paper', 'Silver', 'Midnight', 'Golden', 'Hollow', 'Electric'];
@@ -155,7 +194,7 @@ const PLAYLIST_NAMES = [
   'Shuffle Me',
   'Old Favourites',
 ];
-const MARKETS = ['DE', 'GB', 'SE', 'US'];
+export const MARKETS: readonly string[] = ['DE', 'GB', 'SE', 'US'];
 
 export const ARTISTS: readonly CatalogueArtist[] = ARTIST_SECOND.flatMap((second) =>
   ARTIST_FIRST.map((first) => {
@@ -216,91 +255,6 @@ export const TRACKS: readonly CatalogueTrack[] = ALBUMS.flatMap((album, index) =
 export const ARTISTS_BY_ID = new Map(ARTISTS.map((a) => [a.id, a]));
 export const ALBUMS_BY_ID = new Map(ALBUMS.map((a) => [a.id, a]));
 export const TRACKS_BY_ID = new Map(TRACKS.map((t) => [t.id, t]));
-
-// ---- JSON in the Web API's shapes (absolute URLs on the emulator's origin) ----
-
-/** Cover art served by the emulator itself, so pages showing it load nothing external. */
-export function coverImages(origin: string, id: string) {
-  return [
-    { url: `${origin}/images/cover/${id}.svg`, height: 640, width: 640 },
-    { url: `${origin}/images/cover/${id}.svg`, height: 300, width: 300 },
-    { url: `${origin}/images/cover/${id}.svg`, height: 64, width: 64 },
-  ];
-}
-
-function simplifiedArtistJson(origin: string, artist: CatalogueArtist) {
-  return {
-    external_urls: { spotify: `https://open.spotify.com/artist/${artist.id}` },
-    href: `${origin}/v1/artists/${artist.id}`,
-    id: artist.id,
-    name: artist.name,
-    type: 'artist' as const,
-    uri: `spotify:artist:${artist.id}`,
-  };
-}
-
-function artistsOf(ids: readonly string[]): CatalogueArtist[] {
-  return ids.map((id) => ARTISTS_BY_ID.get(id) as CatalogueArtist);
-}
-
-export function artistJson(origin: string, artist: CatalogueArtist) {
-  return {
-    ...simplifiedArtistJson(origin, artist),
-    followers: { href: null, total: artist.followers },
-    genres: artist.genres,
-    images: coverImages(origin, artist.id),
-    popularity: artist.popularity,
-  };
-}
-
-export function simplifiedAlbumJson(origin: string, album: CatalogueAlbum) {
-  return {
-    album_type: album.albumType,
-    total_tracks: album.trackIds.length,
-    available_markets: MARKETS,
-    external_urls: { spotify: `https://open.spotify.com/album/${album.id}` },
-    href: `${origin}/v1/albums/${album.id}`,
-    id: album.id,
-    images: coverImages(origin, album.id),
-    name: album.name,
-    release_date: album.releaseDate,
-    release_date_precision: 'day' as const,
-    type: 'album' as const,
-    uri: `spotify:album:${album.id}`,
-    artists: artistsOf(album.artistIds).map((a) => simplifiedArtistJson(origin, a)),
-  };
-}
-
-export function trackJson(origin: string, track: CatalogueTrack) {
-  return {
-    album: simplifiedAlbumJson(origin, ALBUMS_BY_ID.get(track.albumId) as CatalogueAlbum),
-    artists: artistsOf(track.artistIds).map((a) => simplifiedArtistJson(origin, a)),
-    available_markets: MARKETS,
-    disc_number: 1,
-    duration_ms: track.durationMs,
-    explicit: track.explicit,
-    external_ids: { isrc: track.isrc },
-    external_urls: { spotify: `https://open.spotify.com/track/${track.id}` },
-    href: `${origin}/v1/tracks/${track.id}`,
-    id: track.id,
-    is_local: false,
-    name: track.name,
-    popularity: track.popularity,
-    preview_url: null,
-    track_number: track.trackNumber,
-    type: 'track' as const,
-    uri: `spotify:track:${track.id}`,
-  };
-}
-
-export function albumContextJson(origin: string, albumId: string) {
-  return {
-    type: 'album',
-    href: `${origin}/v1/albums/${albumId}`,
-    external_urls: { spotify: `https://open.spotify.com/album/${albumId}` },
-    uri: `spotify:album:${albumId}`,
-  };
-}
 
 // ---- Per-user data ----
 
@@ -366,64 +320,243 @@ export function userPlaylists(userId: string): UserPlaylist[] {
   });
 }
 
-export function playlistJson(
-  origin: string,
-  playlist: UserPlaylist,
-  owner: { id: string; displayName: string | null },
-) {
-  const items = { href: `${origin}/v1/playlists/${playlist.id}/items`, total: playlist.trackCount };
-  return {
-    collaborative: playlist.collaborative,
-    description: playlist.description,
-    external_urls: { spotify: `https://open.spotify.com/playlist/${playlist.id}` },
-    href: `${origin}/v1/playlists/${playlist.id}`,
-    id: playlist.id,
-    images: coverImages(origin, playlist.id).slice(0, 1),
-    name: playlist.name,
-    owner: {
-      external_urls: { spotify: `https://open.spotify.com/user/${owner.id}` },
-      href: `${origin}/v1/users/${owner.id}`,
-      id: owner.id,
-      type: 'user' as const,
-      uri: `spotify:user:${owner.id}`,
-      display_name: owner.displayName,
-    },
-    public: playlist.public,
-    snapshot_id: playlist.snapshotId,
-    items,
-    tracks: items,
-    type: 'playlist',
-    uri: `spotify:playlist:${playlist.id}`,
-  };
-}
-
-/** Case-insensitive substring search over names (tracks also match on their artists' and album's names). */
-export function searchCatalogue(query: string) {
-  const q = query.toLowerCase();
-  const hit = (name: string) => name.toLowerCase().includes(q);
-  return {
-    artists: ARTISTS.filter((a) => hit(a.name)),
-    albums: ALBUMS.filter((a) => hit(a.name) || artistsOf(a.artistIds).some((x) => hit(x.name))),
-    tracks: TRACKS.filter(
-      (t) =>
-        hit(t.name) ||
-        hit((ALBUMS_BY_ID.get(t.albumId) as CatalogueAlbum).name) ||
-        artistsOf(t.artistIds).some((x) => hit(x.name)),
-    ),
-  };
-}
-
 /** A deterministic follower count for a user. */
 export function userFollowers(userId: string): number {
   return hashInt(`user-followers:${userId}`, 500);
 }
 
-/** The name a cover image shows: the catalogue item's initial, or "♪". */
-export function coverLabel(id: string): string {
-  const name = ARTISTS_BY_ID.get(id)?.name ?? ALBUMS_BY_ID.get(id)?.name ?? TRACKS_BY_ID.get(id)?.name;
-  return name ? name.charAt(0).toUpperCase() : '♪';
-}
-
 export function hueOf(seed: string): number {
   return hashInt(`hue:${seed}`, 360);
+}
+
+// ---- Podcasts and audiobooks (seeded, so that search finds some) ----
+
+const SHOW_NAMES = ['The Quiet Hour', 'Signal and Noise', 'Field Recordings', 'Late Shift Radio'];
+const AUDIOBOOK_NAMES = ['The Glass Harbor', 'Northern Letters', 'A Map of Small Rivers'];
+const AUTHORS = ['Ada Lindqvist', 'Tomas Reyes', 'Mira Okafor', 'Jonas Weber'];
+const EPISODES_PER_SHOW = 6;
+const CHAPTERS_PER_BOOK = 8;
+
+function isoDay(seed: string, fromYear: number, years: number): string {
+  const year = fromYear + hashInt(`year:${seed}`, years);
+  const month = 1 + hashInt(`month:${seed}`, 12);
+  const day = 1 + hashInt(`day:${seed}`, 28);
+  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+}
+
+export const SHOWS: readonly CatalogueShow[] = SHOW_NAMES.map((name) => {
+  const id = spotifyId(`show:${name}`);
+  return {
+    id,
+    name,
+    publisher: `${name.split(' ').at(-1)} Media`,
+    description: `${name}: conversations about music and the people who make it.`,
+    explicit: false,
+    episodeIds: Array.from({ length: EPISODES_PER_SHOW }, (_, i) => spotifyId(`episode:${name}:${i + 1}`)),
+  };
+});
+
+export const EPISODES: readonly CatalogueEpisode[] = SHOWS.flatMap((show) =>
+  show.episodeIds.map((id, i) => ({
+    id,
+    name: `${show.name} #${EPISODES_PER_SHOW - i}`,
+    showId: show.id,
+    description: `Episode ${EPISODES_PER_SHOW - i} of ${show.name}.`,
+    durationMs: 900_000 + hashInt(`duration:${id}`, 2_700_000),
+    // Newest first, as Spotify lists a show's episodes.
+    releaseDate: `2026-${String(10 - Math.min(i, 9)).padStart(2, '0')}-01`,
+    explicit: false,
+  })),
+);
+
+export const AUDIOBOOKS: readonly CatalogueAudiobook[] = AUDIOBOOK_NAMES.map((name, index) => {
+  const id = spotifyId(`audiobook:${name}`);
+  return {
+    id,
+    name,
+    authors: [AUTHORS[index % AUTHORS.length] as string],
+    narrators: [AUTHORS[(index + 1) % AUTHORS.length] as string],
+    publisher: 'Harbor Audio',
+    description: `${name}, unabridged.`,
+    explicit: false,
+    chapterIds: Array.from({ length: CHAPTERS_PER_BOOK }, (_, i) => spotifyId(`chapter:${name}:${i + 1}`)),
+  };
+});
+
+export const CHAPTERS: readonly CatalogueChapter[] = AUDIOBOOKS.flatMap((book) =>
+  book.chapterIds.map((id, i) => ({
+    id,
+    name: `Chapter ${i + 1}`,
+    audiobookId: book.id,
+    chapterNumber: i,
+    durationMs: 600_000 + hashInt(`duration:${id}`, 1_800_000),
+    releaseDate: isoDay(book.name, 2015, 10),
+  })),
+);
+
+// ---- Every well-formed id resolves ----
+
+export type CatalogueType = 'artist' | 'album' | 'track' | 'show' | 'episode' | 'audiobook' | 'chapter';
+
+function pickWord(words: readonly string[], seed: string): string {
+  return words[hashInt(seed, words.length)] as string;
+}
+
+/**
+ * An id nobody declared is a synthetic entity named and sized from a hash of the id. Relations must
+ * agree whichever id a client asks first, from one id alone and across restarts, so an unknown id is a
+ * family sharing that one id string: track X is the only track of album X (a single) by artist X; episode
+ * X is the only episode of show X; chapter X the only chapter of audiobook X. (Richer families would need
+ * a derived id to encode its parent, which 22 base62 characters cannot hold for every parent.)
+ */
+const synthetic = {
+  artist(id: string): CatalogueArtist {
+    return {
+      id,
+      name: `${pickWord(ARTIST_FIRST, `a1:${id}`)} ${pickWord(ARTIST_SECOND, `a2:${id}`)} ${pickWord(TRACK_SECOND, `a3:${id}`)}`,
+      genres: [pickWord(GENRES, `genre:${id}`)],
+      popularity: hashInt(`pop:${id}`, 100),
+      followers: hashInt(`followers:${id}`, 1_000_000),
+    };
+  },
+  album(id: string): CatalogueAlbum {
+    return {
+      id,
+      name: `${pickWord(ALBUM_WORDS, `al:${id}`)} (${pickWord(TRACK_FIRST, `al2:${id}`)})`,
+      artistIds: [id],
+      albumType: 'single',
+      releaseDate: isoDay(id, 1970, 56),
+      trackIds: [id],
+    };
+  },
+  track(id: string): CatalogueTrack {
+    return {
+      id,
+      name: `${pickWord(TRACK_FIRST, `t1:${id}`)} ${pickWord(TRACK_SECOND, `t2:${id}`)}`,
+      albumId: id,
+      artistIds: [id],
+      durationMs: 120_000 + hashInt(`duration:${id}`, 240_000),
+      explicit: hashInt(`explicit:${id}`, 5) === 0,
+      popularity: hashInt(`pop:${id}`, 100),
+      trackNumber: 1,
+      isrc: `QZ${String(hashInt(`isrc:${id}`, 1_000_000_000)).padStart(10, '0')}`,
+    };
+  },
+  show(id: string): CatalogueShow {
+    const name = `${pickWord(TRACK_FIRST, `s1:${id}`)} ${pickWord(TRACK_SECOND, `s2:${id}`)} Podcast`;
+    return {
+      id,
+      name,
+      publisher: `${pickWord(ARTIST_FIRST, `sp:${id}`)} Media`,
+      description: `${name}, a podcast.`,
+      explicit: false,
+      episodeIds: [id],
+    };
+  },
+  episode(id: string): CatalogueEpisode {
+    return {
+      id,
+      name: `Episode ${1 + hashInt(`ep:${id}`, 300)}`,
+      showId: id,
+      description: 'An episode.',
+      durationMs: 600_000 + hashInt(`duration:${id}`, 3_000_000),
+      releaseDate: isoDay(id, 2015, 11),
+      explicit: false,
+    };
+  },
+  audiobook(id: string): CatalogueAudiobook {
+    const name = `The ${pickWord(TRACK_FIRST, `b1:${id}`)} ${pickWord(TRACK_SECOND, `b2:${id}`)}`;
+    return {
+      id,
+      name,
+      authors: [pickWord(AUTHORS, `author:${id}`)],
+      narrators: [pickWord(AUTHORS, `narrator:${id}`)],
+      publisher: 'Harbor Audio',
+      description: `${name}, unabridged.`,
+      explicit: false,
+      chapterIds: [id],
+    };
+  },
+  chapter(id: string): CatalogueChapter {
+    return {
+      id,
+      name: 'Chapter 1',
+      audiobookId: id,
+      chapterNumber: 0,
+      durationMs: 600_000 + hashInt(`duration:${id}`, 1_800_000),
+      releaseDate: isoDay(id, 2015, 11),
+    };
+  },
+};
+
+export interface CatalogueEntities {
+  artist: CatalogueArtist;
+  album: CatalogueAlbum;
+  track: CatalogueTrack;
+  show: CatalogueShow;
+  episode: CatalogueEpisode;
+  audiobook: CatalogueAudiobook;
+  chapter: CatalogueChapter;
+}
+
+type Tables = { [K in CatalogueType]: Map<string, CatalogueEntities[K]> };
+
+/**
+ * One emulator's catalogue: the seeded entities, those loaded with --catalogue FILE, and a synthetic
+ * entity for every other well-formed id. Declared entities win; ids declared missing answer 404 (in the
+ * handlers, via EmulatorState.missingIds).
+ */
+export class Catalogue {
+  private readonly tables: Tables = {
+    artist: new Map(ARTISTS_BY_ID),
+    album: new Map(ALBUMS_BY_ID),
+    track: new Map(TRACKS_BY_ID),
+    show: new Map(SHOWS.map((x) => [x.id, x])),
+    episode: new Map(EPISODES.map((x) => [x.id, x])),
+    audiobook: new Map(AUDIOBOOKS.map((x) => [x.id, x])),
+    chapter: new Map(CHAPTERS.map((x) => [x.id, x])),
+  };
+  private albumsByArtist: Map<string, CatalogueAlbum[]> | null = null;
+
+  get<K extends CatalogueType>(type: K, id: string): CatalogueEntities[K] {
+    const known = this.tables[type].get(id);
+    if (known) return known;
+    return (synthetic[type] as (id: string) => CatalogueEntities[K])(id);
+  }
+
+  /** Declared (seeded or loaded) entities of a type: what search looks through. */
+  declared<K extends CatalogueType>(type: K): Iterable<CatalogueEntities[K]> {
+    return this.tables[type].values();
+  }
+
+  isDeclared(type: CatalogueType, id: string): boolean {
+    return this.tables[type].has(id);
+  }
+
+  add<K extends CatalogueType>(type: K, entity: CatalogueEntities[K]): void {
+    this.tables[type].set(entity.id, entity);
+    this.albumsByArtist = null;
+  }
+
+  artistAlbums(artistId: string): CatalogueAlbum[] {
+    if (!this.albumsByArtist) {
+      const index = new Map<string, CatalogueAlbum[]>();
+      for (const album of this.tables.album.values()) {
+        for (const artist of album.artistIds) index.set(artist, [...(index.get(artist) ?? []), album]);
+      }
+      this.albumsByArtist = index;
+    }
+    const albums = this.albumsByArtist.get(artistId);
+    if (albums) return albums;
+    return this.tables.artist.has(artistId) ? [] : [this.get('album', artistId)];
+  }
+
+  /** The artist's tracks by popularity, at most 10 (GET /artists/{id}/top-tracks). */
+  artistTopTracks(artistId: string): CatalogueTrack[] {
+    return this.artistAlbums(artistId)
+      .flatMap((album) => album.trackIds.map((id) => this.get('track', id)))
+      .filter((track) => track.artistIds.includes(artistId))
+      .sort((a, b) => b.popularity - a.popularity)
+      .slice(0, 10);
+  }
 }

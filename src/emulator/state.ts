@@ -1,3 +1,4 @@
+import { Catalogue } from './catalogue.js';
 import type { CorsConfig } from './cors.js';
 import { InvalidInput } from './errors.js';
 import { QuotaLedger } from './quotas.js';
@@ -179,6 +180,8 @@ export class EmulatorState {
   readonly nowPlaying = new Map<string, NowPlaying>();
   /** Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). */
   readonly missingIds = new Set<string>();
+  /** Seeded, loaded (--catalogue FILE) and synthetic catalogue entities. */
+  readonly catalogue = new Catalogue();
   /** The emulator's start (rounded to the minute): "recently played" ends here, so cursors stay stable. */
   readonly epoch: number;
   stats: EmulatorStats = emptyStats();

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { coverLabel, hueOf } from './catalogue.js';
+import { hueOf } from './catalogue.js';
 import { escapeHtml, send, sendJson } from './http.js';
 import type { Route } from './routes.js';
 import { browseEndpoints } from './web-api/browse.js';
@@ -10,6 +10,7 @@ import { createWebApiRoute, type WebApiHooks } from './web-api/pipeline.js';
 import { playerEndpoints } from './web-api/player.js';
 import { playlistEndpoints } from './web-api/playlists.js';
 import { searchEndpoints } from './web-api/search.js';
+import { coverLabel } from './web-api/shapes.js';
 import { userEndpoints } from './web-api/users.js';
 
 /**
@@ -65,7 +66,7 @@ export const imageRoutes: Route[] = [
     path: /^\/images\/cover\/([0-9A-Za-z]{22})\.svg$/,
     handler: (ctx) => {
       const id = ctx.params[0] ?? '';
-      sendSvg(ctx.res, coverLabel(id), hueOf(id), 640);
+      sendSvg(ctx.res, coverLabel(ctx.state.catalogue, id), hueOf(id), 640);
     },
   },
 ];

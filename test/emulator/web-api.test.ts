@@ -464,6 +464,9 @@ describe('catalogue: /v1/tracks/{id}, /v1/artists/{id}', () => {
     expect(body.artists.length).toBeGreaterThanOrEqual(1);
     const artist = (await api(`/v1/artists/${ARTISTS[3]!.id}`, token)).json as Json;
     expect(artist).toMatchObject({ id: ARTISTS[3]!.id, name: ARTISTS[3]!.name, type: 'artist' });
+    await control(emulator, 'catalogue/missing', {
+      uris: ['spotify:track:0000000000000000000000', 'spotify:artist:0000000000000000000000'],
+    });
     for (const kind of ['tracks', 'artists']) {
       const missing = await api(`/v1/${kind}/0000000000000000000000`, token);
       expect(missing.status).toBe(404);

@@ -1,12 +1,7 @@
-import {
-  albumContextJson,
-  type CatalogueTrack,
-  recentlyPlayed,
-  TRACKS_BY_ID,
-  trackJson,
-} from '../catalogue.js';
+import { recentlyPlayed } from '../catalogue.js';
 import type { EmulatorState } from '../state.js';
 import { type ApiContext, ApiError, endpoint, noContent, requireUser } from './endpoint.js';
+import { albumContextJson, shapeOf, trackJson } from './shapes.js';
 import { notYet } from './stub.js';
 
 /** /me/player/*: playback state, devices, commands, queue, recently played. */
@@ -15,7 +10,7 @@ import { notYet } from './stub.js';
 export function playbackPosition(state: EmulatorState, userId: string) {
   const playing = state.nowPlaying.get(userId);
   if (!playing) return undefined;
-  const track = TRACKS_BY_ID.get(playing.trackId) as CatalogueTrack;
+  const track = state.catalogue.get('track', playing.trackId);
   const progress = playing.isPlaying
     ? (state.now() - playing.startedAt) % track.durationMs
     : playing.pausedAtMs % track.durationMs;
@@ -30,7 +25,7 @@ function currentlyPlayingJson(ctx: ApiContext) {
     timestamp: ctx.now(),
     context: albumContextJson(ctx.origin, position.track.albumId),
     progress_ms: position.progress,
-    item: trackJson(ctx.origin, position.track),
+    item: trackJson(shapeOf(ctx), position.track),
     currently_playing_type: 'track',
     // Spotify's wire format nests the flags under `disallows`.
     actions: { disallows: position.isPlaying ? { resuming: true } : { pausing: true } },
@@ -52,6 +47,7 @@ function recentlyPlayedJson(ctx: ApiContext) {
     throw new ApiError(400, beforeMs !== undefined ? 'Invalid before' : 'Invalid after');
   }
   const history = recentlyPlayed(user.id, ctx.state.epoch);
+  const shape = shapeOf(ctx);
   let page: typeof history;
   let older: boolean;
   if (afterMs !== undefined) {
@@ -72,7 +68,7 @@ function recentlyPlayedJson(ctx: ApiContext) {
   return {
     href: `${origin}/v1/me/player/recently-played?${query}`,
     items: page.map((entry) => ({
-      track: trackJson(origin, entry.track),
+      track: trackJson(shape, entry.track),
       played_at: new Date(entry.playedAt).toISOString(),
       context: albumContextJson(origin, entry.track.albumId),
     })),

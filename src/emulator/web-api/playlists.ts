@@ -1,6 +1,7 @@
-import { playlistJson, userPlaylists } from '../catalogue.js';
+import { userPlaylists } from '../catalogue.js';
 import { type ApiContext, endpoint, pageParams, paging, requireUser } from './endpoint.js';
 import { REMOVED_2026 } from './modes.js';
+import { playlistJson } from './shapes.js';
 import { notYet } from './stub.js';
 
 /** Playlists: reading, creating, editing items and covers. The handler bodies belong to the state work. */

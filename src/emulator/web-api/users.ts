@@ -1,15 +1,8 @@
-import {
-  artistJson,
-  TIME_RANGES,
-  type TimeRange,
-  topArtists,
-  topTracks,
-  trackJson,
-  userFollowers,
-} from '../catalogue.js';
+import { TIME_RANGES, type TimeRange, topArtists, topTracks, userFollowers } from '../catalogue.js';
 import type { EmulatorUser } from '../types.js';
 import { type ApiContext, ApiError, endpoint, pageParams, paging, requireUser } from './endpoint.js';
 import { REMOVED_2026 } from './modes.js';
+import { artistJson, shapeOf, trackJson } from './shapes.js';
 
 /** Profiles: GET /me and the (2026-removed) public profile GET /users/{user_id}. */
 
@@ -84,7 +77,7 @@ function topArtistsJson(ctx: ApiContext) {
   const user = requireUser(ctx);
   const range = timeRange(ctx);
   const { limit, offset } = pageParams(ctx);
-  return paging(ctx, topArtists(user.id, range), (a) => artistJson(ctx.origin, a), limit, offset, {
+  return paging(ctx, topArtists(user.id, range), (a) => artistJson(shapeOf(ctx), a), limit, offset, {
     time_range: range,
   });
 }
@@ -93,7 +86,7 @@ function topTracksJson(ctx: ApiContext) {
   const user = requireUser(ctx);
   const range = timeRange(ctx);
   const { limit, offset } = pageParams(ctx);
-  return paging(ctx, topTracks(user.id, range), (t) => trackJson(ctx.origin, t), limit, offset, {
+  return paging(ctx, topTracks(user.id, range), (t) => trackJson(shapeOf(ctx), t), limit, offset, {
     time_range: range,
   });
 }
