@@ -75,7 +75,7 @@ try {
     { name: 'GET /tracks/{id}', steps: [['GET', `/v1/tracks/${track.id}`]] },
     { name: 'GET /artists/{id}', steps: [['GET', `/v1/artists/${artistId}`]] },
     { name: 'GET /albums/{id}', steps: [['GET', `/v1/albums/${albumId}`]] },
-    { name: 'GET /search', steps: [['GET', '/v1/search?q=love&type=track,artist&limit=10']] },
+    { name: 'GET /search', steps: [['GET', '/v1/search?q=a&type=track,artist&limit=10']] },
     { name: 'GET /me/top/tracks', steps: [['GET', '/v1/me/top/tracks?limit=20']] },
     { name: 'GET /me/playlists', steps: [['GET', '/v1/me/playlists?limit=20']] },
     { name: 'GET /me/player/recently-played', steps: [['GET', '/v1/me/player/recently-played?limit=20']] },

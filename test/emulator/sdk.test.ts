@@ -88,20 +88,20 @@ describe.each(['development', 'extended'] as const)('the official SDK, %s mode',
 
   it('search every type, with the 2026 limit', async () => {
     const types = ['album', 'artist', 'track', 'show', 'episode', 'audiobook'] as const;
-    const result = await walk.api.search('love', [...types], undefined, 10);
+    const result = await walk.api.search('a', [...types], undefined, 10);
     for (const type of types) {
       const page = result[`${type}s`];
       expect(page, type).toBeDefined();
       expect(page?.limit).toBe(10);
       expect(page?.items.length).toBeGreaterThan(0);
     }
-    const tooMany = walk.api.search('love', ['track'], undefined, 20);
+    const tooMany = walk.api.search('a', ['track'], undefined, 20);
     if (mode === 'development') expect(await failure(tooMany)).toContain('Invalid limit');
     else expect((await tooMany).tracks.limit).toBe(20);
   });
 
   it('catalogue: a track, its album and artist, consistent whichever is asked first', async () => {
-    const found = (await walk.api.search('love', ['track'], undefined, 5)).tracks.items[0];
+    const found = (await walk.api.search('a', ['track'], undefined, 5)).tracks.items[0];
     if (!found) throw new Error('no track found');
     const track = await walk.api.tracks.get(found.id);
     expect(track).toMatchObject({ id: found.id, name: found.name, type: 'track' });
@@ -116,7 +116,7 @@ describe.each(['development', 'extended'] as const)('the official SDK, %s mode',
   });
 
   it('shows and episodes', async () => {
-    const found = (await walk.api.search('news', ['show'], undefined, 5)).shows.items[0];
+    const found = (await walk.api.search('quiet', ['show'], undefined, 5)).shows.items[0];
     if (!found) throw new Error('no show found');
     const show = await walk.api.shows.get(found.id, 'SE');
     expect(show).toMatchObject({ id: found.id, name: found.name, type: 'show' });
@@ -129,7 +129,7 @@ describe.each(['development', 'extended'] as const)('the official SDK, %s mode',
   });
 
   it('audiobooks and chapters', async () => {
-    const found = (await walk.api.search('story', ['audiobook'], undefined, 5)).audiobooks.items[0];
+    const found = (await walk.api.search('harbor', ['audiobook'], undefined, 5)).audiobooks.items[0];
     if (!found) throw new Error('no audiobook found');
     const book = await walk.api.audiobooks.get(found.id, 'US');
     expect(book).toMatchObject({ id: found.id, name: found.name, type: 'audiobook' });
@@ -150,7 +150,7 @@ describe('the official SDK, development mode: library, follows and playlists thr
   afterAll(() => walk.emulator.stop());
 
   it('the SDK’s own library methods meet the 2026 removal (403 Forbidden, Spotify’s spacing)', async () => {
-    const track = (await walk.api.search('love', ['track'], undefined, 1)).tracks.items[0];
+    const track = (await walk.api.search('a', ['track'], undefined, 1)).tracks.items[0];
     expect(await failure(walk.api.currentUser.tracks.saveTracks([track?.id ?? '']))).toContain(
       FORBIDDEN_2026,
     );
@@ -158,8 +158,8 @@ describe('the official SDK, development mode: library, follows and playlists thr
 
   it('/me/library: save every type, read the lists and contains, remove; follow an artist and a playlist', async () => {
     const result = await walk.api.search(
-      'love',
-      ['track', 'album', 'show', 'episode', 'audiobook', 'artist'],
+      'a',
+      ['track', 'album', 'show', 'episode', 'audiobook', 'artist', 'playlist'],
       undefined,
       1,
     );
@@ -169,8 +169,11 @@ describe('the official SDK, development mode: library, follows and playlists thr
     const episode = result.episodes.items[0];
     const book = result.audiobooks.items[0];
     const artist = result.artists.items[0];
-    if (!track || !album || !show || !episode || !book || !artist) throw new Error('search found too little');
-    const uris = [track.uri, album.uri, show.uri, episode.uri, book.uri, artist.uri];
+    const playlist = result.playlists.items[0];
+    if (!track || !album || !show || !episode || !book || !artist || !playlist) {
+      throw new Error('search found too little');
+    }
+    const uris = [track.uri, album.uri, show.uri, episode.uri, book.uri, artist.uri, playlist.uri];
     const query = `uris=${encodeURIComponent(uris.join(','))}`;
     await walk.api.makeRequest('PUT', `me/library?${query}`);
     expect(await walk.api.makeRequest('GET', `me/library/contains?${query}`)).toEqual(uris.map(() => true));
@@ -190,6 +193,7 @@ describe('the official SDK, development mode: library, follows and playlists thr
     expect(ids((await walk.api.currentUser.followedArtists(undefined, 50)).artists.items)).toContain(
       artist.id,
     );
+    expect(ids((await walk.api.currentUser.playlists.playlists(50)).items)).toContain(playlist.id);
     await walk.api.makeRequest('DELETE', `me/library?${query}`);
     expect(await walk.api.makeRequest('GET', `me/library/contains?${query}`)).toEqual(uris.map(() => false));
     expect(ids((await walk.api.currentUser.tracks.savedTracks(50)).items.map((s) => s.track))).not.toContain(
@@ -204,7 +208,7 @@ describe('the official SDK, development mode: library, follows and playlists thr
       { name: 'SDK walk', public: false },
     );
     expect(created.owner.id).toBe('alice');
-    const tracks = (await walk.api.search('love', ['track'], undefined, 4)).tracks.items;
+    const tracks = (await walk.api.search('a', ['track'], undefined, 4)).tracks.items;
     const uris = tracks.map((t) => t.uri);
     const added = await walk.api.makeRequest<{ snapshot_id: string }>(
       'POST',
@@ -255,7 +259,7 @@ describe('the official SDK, extended mode: its own library, follow and playlist 
   afterAll(() => walk.emulator.stop());
 
   it('saves, checks and removes tracks, albums and shows; follows an artist', async () => {
-    const result = await walk.api.search('love', ['track', 'album', 'show', 'artist'], undefined, 1);
+    const result = await walk.api.search('a', ['track', 'album', 'show', 'artist'], undefined, 1);
     const track = result.tracks.items[0];
     const album = result.albums.items[0];
     const show = result.shows.items[0];
@@ -277,7 +281,7 @@ describe('the official SDK, extended mode: its own library, follow and playlist 
 
   it('playlists: createPlaylist → addItemsToPlaylist → movePlaylistItems → removeItemsFromPlaylist', async () => {
     const created = await walk.api.playlists.createPlaylist('alice', { name: 'SDK walk (extended)' });
-    const uris = (await walk.api.search('love', ['track'], undefined, 3)).tracks.items.map((t) => t.uri);
+    const uris = (await walk.api.search('a', ['track'], undefined, 3)).tracks.items.map((t) => t.uri);
     await walk.api.playlists.addItemsToPlaylist(created.id, uris);
     const order = async () =>
       (await walk.api.playlists.getPlaylistItems(created.id)).items.map((entry) => entry.track.uri);
@@ -304,7 +308,7 @@ describe('the official SDK: player', () => {
     const device = devices.devices[0];
     if (!device?.id) throw new Error('alice has no device');
     await walk.api.player.transferPlayback([device.id], false);
-    const uris = (await walk.api.search('love', ['track'], undefined, 3)).tracks.items.map((t) => t.uri);
+    const uris = (await walk.api.search('a', ['track'], undefined, 3)).tracks.items.map((t) => t.uri);
     await walk.api.player.startResumePlayback(device.id, undefined, uris);
     const playing = await walk.api.player.getPlaybackState();
     expect(playing).toMatchObject({ is_playing: true, device: { id: device.id } });
