@@ -9,7 +9,9 @@
 // remove, add then remove), so the state stays the same size however long the run.
 //
 // Then the emulator's memory: a fresh process seeded with 1,000 users × 50 playlists × 100 items through
-// the Web API, RSS and heap after a GC, against the same process before seeding.
+// the control API (POST /_emulator/state), RSS and heap after a GC, against the same process before
+// seeding. If the control API refuses the seed, part of the users are built through the Web API and the
+// heap per item gives an extrapolated figure, marked as such in the JSON line.
 import { fileURLToPath } from 'node:url';
 import { TRACKS } from '../dist/emulator/index.js';
 import { freePort, loadRound, median, startNodeProcess } from './lib.mjs';
@@ -187,10 +189,25 @@ try {
   const seeded = await startFixture(['memory'], { USERS: '1000', PLAYLISTS: '50', ITEMS: '100' });
   const { memory } = seeded.info;
   const { users, playlists: perUser, items } = memory.seeded;
+  const full = users === 1000;
+  // Heap per seeded playlist item, and the figure it gives for 1,000 users when fewer were seeded.
+  const perItemBytes =
+    users > 0
+      ? ((memory.after.heap_used_mb - memory.before.heap_used_mb) * 1048576) / (users * perUser * items)
+      : null;
+  const extrapolatedHeapMb =
+    !full && perItemBytes !== null
+      ? Math.round(memory.before.heap_used_mb + (perItemBytes * 1000 * perUser * items) / 1048576)
+      : null;
   console.log(
     `memory: ${memory.before.rss_mb} MB RSS (${memory.before.heap_used_mb} MB heap) before seeding; ` +
       `${memory.after.rss_mb} MB RSS (${memory.after.heap_used_mb} MB heap) with ${users} users × ${perUser} playlists × ${items} items` +
-      ` (seeded in ${memory.seed_s.toFixed(1)} s)${memory.error ? `; seeding failed: ${memory.error}` : ''}`,
+      ` (seeded through ${memory.via} in ${memory.seed_s.toFixed(1)} s)` +
+      (perItemBytes !== null ? `; ${perItemBytes.toFixed(0)} B of heap per item` : '') +
+      (extrapolatedHeapMb !== null
+        ? `; about ${extrapolatedHeapMb} MB of heap for 1,000 users (extrapolated)`
+        : '') +
+      (memory.notes.length ? `\n  notes: ${memory.notes.join('; ')}` : ''),
   );
   const memoryLine = JSON.stringify({
     bench: 'emulator-api',
@@ -198,10 +215,13 @@ try {
     users,
     playlists_per_user: perUser,
     items_per_playlist: items,
+    seeded_via: memory.via,
     before: memory.before,
     after: memory.after,
+    heap_bytes_per_item: perItemBytes === null ? null : Math.round(perItemBytes),
+    ...(extrapolatedHeapMb !== null ? { extrapolated_heap_mb_1000_users: extrapolatedHeapMb } : {}),
     seed_s: Number(memory.seed_s.toFixed(2)),
-    ...(memory.error ? { error: memory.error } : {}),
+    ...(memory.notes.length ? { notes: memory.notes } : {}),
   });
   console.log(workloadLine);
   console.log(memoryLine);
