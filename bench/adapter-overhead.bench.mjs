@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SANDBOX_APP, startEmulator } from '../dist/emulator/index.js';
-import { generateKey } from '../dist/index.js';
+import { generateKey } from '../dist/stores/index.js';
 import { freePort, loadRound, loginCookie, median, startNodeProcess } from './lib.mjs';
 
 const APP = fileURLToPath(new URL('./fixtures/adapter-app.mjs', import.meta.url));

@@ -6,7 +6,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SANDBOX_APP } from '../dist/emulator/index.js';
-import { MemoryStore, RateLimitCooldown, SpotifyApi, SpotifyAuth, TokenManager } from '../dist/index.js';
+import { SpotifyApi, SpotifyAuth, TokenManager } from '../dist/index.js';
+import { MemoryStore } from '../dist/stores/index.js';
 import { report, sample, stats } from './lib.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -54,7 +55,7 @@ try {
   });
   const manager = new TokenManager({ auth, store: new MemoryStore() });
   const record = await manager.saveGrant(tokens, { id: 'alice', account_id: 'acct-alice' });
-  const api = new SpotifyApi({ tokens: manager, user: record.key, cooldown: new RateLimitCooldown() });
+  const api = new SpotifyApi({ tokens: manager, user: record.key });
   const token = await manager.getAccessToken(record.key);
 
   // Same URL and token for every case: GET /v1/me.

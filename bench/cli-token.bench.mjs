@@ -14,7 +14,8 @@ import { report, stats } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const cli = join(root, 'dist/cli/main.js');
-const { FileStore, Keyring } = await import(join(root, 'dist/index.js'));
+const { Keyring } = await import(join(root, 'dist/index.js'));
+const { FileStore } = await import(join(root, 'dist/stores/index.js'));
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
 const WARMUP = 3;

@@ -8,7 +8,11 @@
 // One JSON line per store: {"bench":"crash-recovery","store",...}.
 import { randomBytes, randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_LOCK_LEASE_MS, TokenManager } from '../dist/index.js';
+import { TokenManager } from '../dist/index.js';
+
+/** TokenManager's default `lockLeaseMs` (DEFAULT_LOCK_LEASE_MS in src/tokens/token-manager.ts). */
+const DEFAULT_LOCK_LEASE_MS = 3_000;
+
 import { spawnWorker, startSession } from './fixtures/emulator-session.mjs';
 import { forEachStore, median, storeBackends } from './lib.mjs';
 

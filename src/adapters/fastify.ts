@@ -123,8 +123,8 @@ async function plugin(app: FastifyInstance, options: FastifySpotauthOptions): Pr
               throw Object.assign(new Error('too large'), { statusCode: 413 });
             throw error;
           });
-          // Every listed route is the handler's, so it always answers.
-          return sendToFastify(reply, answer!);
+          // Every listed route is the handler's, so it answers; a null would mean "not mine": Fastify's 404.
+          return answer === null ? reply.callNotFound() : sendToFastify(reply, answer);
         },
       });
     }

@@ -98,13 +98,20 @@ export class SpotifyApi {
 
   constructor(options: SpotifyApiOptions) {
     this.#options = options;
-    const apiUrl = options.apiUrl ?? options.tokens?.auth.config.apiUrl.href;
-    if (apiUrl === undefined || (options.tokens === undefined) === (options.accessToken === undefined)) {
+    const { tokens, accessToken } = options;
+    const apiUrl = options.apiUrl ?? tokens?.auth.config.apiUrl.href;
+    const source =
+      tokens === undefined
+        ? accessToken
+        : accessToken === undefined
+          ? tokenManagerSource(tokens, options.user)
+          : undefined;
+    if (apiUrl === undefined || source === undefined) {
       throw new TypeError('SpotifyApi needs either `tokens` (a TokenManager) or `accessToken` and `apiUrl`.');
     }
     this.#apiUrl = apiUrl.replace(/\/+$/, '');
     this.#fetch = createAuthorizedFetch({
-      accessToken: options.accessToken ?? tokenManagerSource(options.tokens!, options.user),
+      accessToken: source,
       apiUrl: this.#apiUrl,
       scopesFor,
       retry: { ...DEFAULT_API_RETRY, ...options.retry },

@@ -30,6 +30,12 @@ export const MAX_FORM_BYTES = 16 * 1024;
 
 export class BodyTooLarge extends Error {}
 
+/** The path of a request URL: what comes before the query. */
+export function pathOf(url: string): string {
+  const queryAt = url.indexOf('?');
+  return queryAt === -1 ? url : url.slice(0, queryAt);
+}
+
 export function response(
   status: number,
   body: string,

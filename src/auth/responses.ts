@@ -111,9 +111,10 @@ const PRESENTATION: Record<string, { title: string; action?: string }> = {
 
 /**
  * A framework's or body parser's refusal of a request (Fastify's errors, Express's http-errors, Hono's
- * HTTPException): its 4xx status, in our words (theirs may name internals).
+ * HTTPException): its 4xx status, in our words and codes (theirs may name internals, and a body's `code` is
+ * only ever a SpotauthError code).
  */
-export function viewOfRefusal(status: number, code?: string): ErrorView {
+export function viewOfRefusal(status: number): ErrorView {
   if (status === 413)
     return { status, error: 'too_large', title: 'Request rejected', message: 'The request is too large.' };
   if (status === 415)
@@ -135,7 +136,6 @@ export function viewOfRefusal(status: number, code?: string): ErrorView {
     error: 'bad_request',
     title: 'Request rejected',
     message: 'The request was malformed.',
-    ...(code ? { code } : {}),
   };
 }
 
@@ -151,10 +151,7 @@ function refusalStatus(error: unknown): number | undefined {
 export function viewOfError(error: unknown, loginHref: string): ErrorView {
   if (!isSpotauthError(error)) {
     const refused = refusalStatus(error);
-    if (refused !== undefined) {
-      const code = (error as { code?: unknown }).code;
-      return viewOfRefusal(refused, typeof code === 'string' ? code.slice(0, 64) : undefined);
-    }
+    if (refused !== undefined) return viewOfRefusal(refused);
     return {
       status: 500,
       error: 'internal_error',

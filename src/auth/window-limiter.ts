@@ -28,23 +28,28 @@ export class WindowLimiter {
 
   /** Counts one request; seconds to wait when it is over the limit (then it must be refused), else 0. */
   hit(client: string): number {
-    this.fail(client);
-    const entry = this.#counts.get(client)!;
+    const entry = this.#count(client);
     return entry.count > this.max ? Math.max(1, Math.ceil((entry.resetAt - this.now()) / 1000)) : 0;
   }
 
   fail(client: string): void {
+    this.#count(client);
+  }
+
+  #count(client: string): { count: number; resetAt: number } {
     const now = this.now();
     const entry = this.#counts.get(client);
     if (entry && entry.resetAt > now) {
       entry.count++;
-      return;
+      return entry;
     }
     while (this.#counts.size >= this.maxClients) {
       const oldest = this.#counts.keys().next().value;
       if (oldest === undefined) break;
       this.#counts.delete(oldest);
     }
-    this.#counts.set(client, { count: 1, resetAt: now + this.windowMs });
+    const fresh = { count: 1, resetAt: now + this.windowMs };
+    this.#counts.set(client, fresh);
+    return fresh;
   }
 }

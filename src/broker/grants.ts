@@ -131,5 +131,6 @@ export function pageOfGrants(
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const users = matching.slice(0, query.limit);
   const more = matching.length > query.limit;
-  return { users, nextCursor: more ? encodeCursor(accountOf(users.at(-1)!)) : null };
+  const last = users.at(-1);
+  return { users, nextCursor: more && last !== undefined ? encodeCursor(accountOf(last)) : null };
 }

@@ -69,8 +69,8 @@ function secretDigest(secret: string): Buffer {
 
 /** The id and secret of a presented `sk_<id>_<secret>` key, or null for anything else. */
 export function parseKey(presented: string): { id: string; secret: string } | null {
-  const match = KEY_SHAPE.exec(presented);
-  return match ? { id: match[1]!, secret: match[2]! } : null;
+  const [, id, secret] = KEY_SHAPE.exec(presented) ?? [];
+  return id !== undefined && secret !== undefined ? { id, secret } : null;
 }
 
 export function keyStatus(record: BrokerKeyRecord, now: number): BrokerKeyStatus {
@@ -352,6 +352,5 @@ export class KeyVerifier {
  */
 export function presentedKeyId(header: string | undefined): string {
   if (header === undefined) return 'none';
-  const match = /^bearer sk_([A-Za-z0-9]{1,32})_/i.exec(header);
-  return match ? match[1]! : 'unrecognised';
+  return /^bearer sk_([A-Za-z0-9]{1,32})_/i.exec(header)?.[1] ?? 'unrecognised';
 }

@@ -164,7 +164,7 @@ Key permissions: \`users\` — which Spotify accounts the key may see (others: 4
           ['get', 'post', 'put', 'delete', 'patch'].map((method) => [
             method,
             {
-              operationId: `proxy${method[0]!.toUpperCase()}${method.slice(1)}`,
+              operationId: `proxy${method.charAt(0).toUpperCase()}${method.slice(1)}`,
               summary: `${method.toUpperCase()} a Web API endpoint with the user's token`,
               description: `Needs the \`proxy\` permission. Spotify's status, body, Content-Type, Retry-After and ETag are passed through (\`x-spotauth-source: spotify\`); the statuses listed here are the broker's own answers (\`x-spotauth-source: broker\`). A 401 from Spotify is retried once after a refresh; a 429 is passed through and, until its Retry-After has passed, answered by the broker without calling Spotify; a 5xx on an idempotent method is retried with backoff. Request bodies up to ${DEFAULT_PROXY_LIMITS.maxRequestBytes} bytes (buffered), response bodies up to ${DEFAULT_PROXY_LIMITS.maxResponseBytes} bytes (streamed), ${DEFAULT_PROXY_LIMITS.timeoutMs / 1000} s per attempt.`,
               ...(method === 'get' || method === 'delete'

@@ -15,14 +15,15 @@
  * - Passed through: status, body, Content-Type, Retry-After, ETag. Every answer carries
  *   `x-spotauth-source: spotify` (Spotify's answer) or `broker` (the broker's own refusal).
  * - Bodies: the request body is buffered, up to `maxRequestBytes` (413 beyond), because a retry after a 401
- *   or 5xx must send it again — Spotify's request bodies are small JSON documents or a ≤ 256 KB image. The
- *   response body is streamed, and cut off past `maxResponseBytes` (502 up front when Content-Length says
- *   so; otherwise the connection is closed mid-body, since the status has been sent).
+ *   or 5xx must send it again — Spotify's request bodies are small JSON documents or a ≤ 256 KB image. A
+ *   response body of up to 64 KiB (nearly every Web API answer) is read whole and sent in one piece with its
+ *   Content-Length; a longer one is streamed. Past `maxResponseBytes` it is refused (502 up front when
+ *   Content-Length says so; otherwise the connection is closed mid-body, since the status has been sent).
  * - Every attempt has a timeout (`timeoutMs`, covering the body too), and a client that goes away aborts
  *   the upstream request.
  */
 import { Readable, Transform } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import type { ReadableStreamDefaultReader, ReadableStream as WebReadableStream } from 'node:stream/web';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type ApiRetryOptions,
@@ -76,7 +77,7 @@ export interface ProxyAnswer {
   status: number;
   headers: Record<string, string>;
   /** null: no body (HEAD, 204, 304). */
-  body: Readable | string | null;
+  body: Readable | Buffer | string | null;
 }
 
 /** pchar of RFC 3986 (unreserved, pct-encoded, sub-delims, ":" and "@"). */
@@ -90,6 +91,8 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
 const FORWARDED_REQUEST_HEADERS = ['content-type', 'accept', 'accept-language', 'if-none-match'];
 const PASSED_RESPONSE_HEADERS = ['content-type', 'retry-after', 'etag'];
 const MAX_RATE_LIMIT_BODY = 4096;
+/** Answers up to this size are read whole and sent in one piece; longer ones are streamed. */
+const BUFFERED_BYTES = 64 * 1024;
 
 export class WebApiProxy {
   readonly base: URL;
@@ -209,7 +212,7 @@ export class WebApiProxy {
         continue;
       }
       if (response.status === 429) return this.#rateLimited(response);
-      return this.#answer(response, method);
+      return this.#answer(response, method, request.signal);
     }
   }
 
@@ -223,7 +226,7 @@ export class WebApiProxy {
     return { status: 429, headers, body: text };
   }
 
-  #answer(response: Response, method: string): ProxyAnswer {
+  async #answer(response: Response, method: string, clientSignal: AbortSignal): Promise<ProxyAnswer> {
     const headers = passedHeaders(response);
     const status = response.status;
     if (!response.body || method === 'HEAD' || status === 204 || status === 304) {
@@ -239,6 +242,24 @@ export class WebApiProxy {
         `Spotify's answer (${length} bytes) is larger than the proxy's limit of ${cap} bytes.`,
       );
     }
+    // Most Web API answers are small JSON documents: read whole, each goes out in one write with its
+    // Content-Length (a stream costs a chunked encoding, its extra write and the stream machinery, which
+    // was most of the proxy's cost per request). Anything longer is streamed: what was read, then the rest.
+    const reader = (response.body as WebReadableStream<Uint8Array>).getReader();
+    const head: Buffer[] = [];
+    let read = 0;
+    const whole = Math.min(BUFFERED_BYTES, cap);
+    try {
+      while (read <= whole) {
+        const { done, value } = await reader.read();
+        if (done) return { status, headers, body: Buffer.concat(head, read) };
+        head.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+        read += value.byteLength;
+      }
+    } catch (error) {
+      if (clientSignal.aborted) throw error;
+      throw networkFailure(error);
+    }
     let seen = 0;
     const capped = new Transform({
       transform(chunk: Buffer, _encoding, done) {
@@ -247,10 +268,31 @@ export class WebApiProxy {
         else done(null, chunk);
       },
     });
-    const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    const source = Readable.from(rest(reader, head), { objectMode: false });
     source.on('error', (error) => capped.destroy(error));
     capped.on('error', () => source.destroy());
     return { status, headers, body: source.pipe(capped) };
+  }
+}
+
+/** The chunks already read, then the rest of the body; the upstream body is cancelled if we stop early. */
+async function* rest(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  head: readonly Buffer[],
+): AsyncGenerator<Buffer> {
+  let finished = false;
+  try {
+    yield* head;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        finished = true;
+        return;
+      }
+      yield Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+    }
+  } finally {
+    if (!finished) void reader.cancel().catch(() => {});
   }
 }
 

@@ -15,6 +15,7 @@
  * things are per instance by design: the failed-key limiter (so N instances allow N× the attempts) and the
  * api client's rate-limit cooldown.
  */
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { SpotauthHandler } from '../auth/handler.js';
 import { tokenResponse } from '../auth/token-response.js';
@@ -142,6 +143,13 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
     return reply;
   };
 
+  /** The key a guarded route was called with (requireKey has set it, or answered already). */
+  const principalOf = (request: FastifyRequest): Principal => {
+    const principal = request.brokerPrincipal;
+    if (principal === null) throw new Error('a broker route ran without its key check');
+    return principal;
+  };
+
   /**
    * The account of a per-user route, checked against the key: 400 or 403 otherwise. The token manager is
    * always given the full store key (`user:<account>`), so an id that itself starts with `user:` cannot
@@ -154,7 +162,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
         'bad_request',
         'The account id has unexpected characters (letters, digits, "_", ".", ":", "-").',
       );
-    if (!maySeeUser(request.brokerPrincipal!.permissions, account))
+    if (!maySeeUser(principalOf(request).permissions, account))
       throw refuse('user_forbidden', 'This key may not see this user.');
     return account;
   };
@@ -171,7 +179,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
   app.get('/api/v1/users', guarded, async (request, reply) => {
     try {
       const query = parseListQuery(request.query as Record<string, unknown>);
-      const permissions = request.brokerPrincipal!.permissions;
+      const permissions = principalOf(request).permissions;
       const unreadable: UnreadableRecord[] = [];
       const records = await tokens.listGrants({ onUnreadable: (record) => unreadable.push(record) });
       const visible = unreadable.filter((record) =>
@@ -206,6 +214,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
   app.delete<{ Params: { id: string } }>('/api/v1/users/:id', guarded, async (request, reply) => {
     try {
       const account = accountOf(request);
+      const { keyId } = principalOf(request);
       const userKey = `user:${account}`;
       let exists: boolean;
       try {
@@ -221,10 +230,10 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
       await options.hooks?.grantDeleted?.({
         account,
         userKey,
-        keyId: request.brokerPrincipal!.keyId,
+        keyId,
       });
       request.log.info(
-        { event: 'grant_deleted', user: userKey, key_id: request.brokerPrincipal!.keyId },
+        { event: 'grant_deleted', user: userKey, key_id: keyId },
         'grant deleted through the broker API',
       );
       return reply.code(204).header('cache-control', 'no-store').send();
@@ -236,7 +245,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
   app.get<{ Params: { id: string } }>('/api/v1/users/:id/token', guarded, async (request, reply) => {
     try {
       const account = accountOf(request);
-      const permissions = request.brokerPrincipal!.permissions;
+      const permissions = principalOf(request).permissions;
       const token = await tokens.getToken(`user:${account}`);
       const missing = missingScopes(permissions, token.scope);
       if (missing.length > 0)
@@ -287,7 +296,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
       ],
       handler: async (request, reply) => {
         try {
-          const permissions = request.brokerPrincipal!.permissions;
+          const permissions = principalOf(request).permissions;
           if (!permissions.proxy) throw refuse('proxy_forbidden', 'This key may not use the Web API proxy.');
           const account = accountOf(request);
           const { rawPath, rawQuery } = splitProxyUrl(request.url);
@@ -313,7 +322,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
           });
           reply.code(answer.status).headers({ 'cache-control': 'no-store', ...answer.headers });
           if (answer.body === null) return reply.send();
-          if (typeof answer.body !== 'string')
+          if (answer.body instanceof Readable)
             answer.body.on('error', (error) => {
               if (error instanceof ResponseTooLarge)
                 request.log.warn(

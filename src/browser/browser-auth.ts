@@ -16,7 +16,7 @@ import { parseScopes, type SpotifyScope } from '../core/scopes.js';
 import { requestToken, type TokenSet } from '../core/token-response.js';
 import type { TokenRecord } from '../stores/types.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetries } from '../tokens/retry.js';
-import { type BrowserSession, grantIdOf, parseRecord, sessionOf } from './grant-record.js';
+import { type BrowserGrant, type BrowserSession, grantIdOf, parseRecord, sessionOf } from './grant-record.js';
 import { LOGIN_TTL_MS, safeReturnPath, saveTransaction, takeTransaction } from './login-transaction.js';
 import { type BrowserTokenStorage, resolveStorage, type StorageChoice } from './storage.js';
 import { type TabMessage, Tabs } from './tabs.js';
@@ -104,6 +104,7 @@ export class BrowserAuth {
   readonly #listeners = new Set<SessionListener>();
   readonly #apiFetch: (input: ApiRequest) => Promise<Response>;
   readonly #apiUrl: string;
+  readonly #redirectUri: string;
   /**
    * The access-token source for the Web API fetch, SpotifyApi and the SDK adapter: a valid token, or after
    * a 401 on `rejected` a refreshed one (or a newer one another tab already got).
@@ -111,8 +112,8 @@ export class BrowserAuth {
   readonly tokenSource = (force: boolean, rejected?: string): Promise<string> =>
     force ? this.#refreshOnce(rejected ?? '').then((record) => record.accessToken) : this.getAccessToken();
   /** undefined: not read yet, or another tab changed it. */
-  #record: TokenRecord | null | undefined;
-  #refreshing: Promise<TokenRecord> | undefined;
+  #record: BrowserGrant | null | undefined;
+  #refreshing: Promise<BrowserGrant> | undefined;
   /** Called when another tab announces a changed grant (see #refreshAcrossTabs). */
   readonly #changeWaiters = new Set<() => void>();
   #redirect: Promise<LoginResult | null> | undefined;
@@ -137,6 +138,7 @@ export class BrowserAuth {
     if (this.config.redirectUri === undefined) {
       throw new SpotauthError('INVALID_CONFIG', 'A redirect URI (a page of this app) is required.');
     }
+    this.#redirectUri = this.config.redirectUri;
     this.#scope = parseScopes(options.scope);
     this.#showDialog = options.showDialog;
     this.#skew = options.refreshSkewMs ?? 60_000;
@@ -173,7 +175,7 @@ export class BrowserAuth {
    */
   async loginUrl(options: LoginOptions = {}): Promise<URL> {
     const origin = globalThis.location?.origin;
-    const redirect = new URL(this.config.redirectUri!);
+    const redirect = new URL(this.#redirectUri);
     if (origin !== undefined && redirect.origin !== origin) {
       throw new SpotauthError(
         'INVALID_CONFIG',
@@ -223,7 +225,7 @@ export class BrowserAuth {
   }
 
   #isCallback(url: URL): boolean {
-    const redirect = new URL(this.config.redirectUri!);
+    const redirect = new URL(this.#redirectUri);
     if (url.origin !== redirect.origin || url.pathname !== redirect.pathname) return false;
     return ['code', 'state', 'error'].some((name) => url.searchParams.has(name));
   }
@@ -271,8 +273,9 @@ export class BrowserAuth {
     history.replaceState(history.state, '', `${clean.pathname}${clean.search}${clean.hash}`);
   }
 
-  async #saveLogin(tokens: TokenSet): Promise<TokenRecord> {
-    if (!tokens.refreshToken) {
+  async #saveLogin(tokens: TokenSet): Promise<BrowserGrant> {
+    const { refreshToken } = tokens;
+    if (!refreshToken) {
       throw new SpotauthError(
         'INVALID_TOKEN_RESPONSE',
         'The login returned no refresh token; nothing was stored.',
@@ -281,11 +284,11 @@ export class BrowserAuth {
     const now = this.config.now();
     const record = await this.#tabs.exclusive(async () => {
       const existing = await this.#read();
-      const fresh: TokenRecord = {
+      const fresh: BrowserGrant = {
         key: this.#grantKey,
         accessToken: tokens.accessToken,
         accessTokenExpiresAt: tokens.expiresAt,
-        refreshToken: tokens.refreshToken!,
+        refreshToken,
         scope: tokens.scope,
         status: 'active',
         authorizedAt: now,
@@ -345,7 +348,7 @@ export class BrowserAuth {
    * In-tab single flight, then the cross-tab lock. `rejected`: the access token Spotify just refused
    * (401) or '' to force a refresh; a token other than that, refreshed by another tab, is used as is.
    */
-  #refreshOnce(rejected: string | undefined): Promise<TokenRecord> {
+  #refreshOnce(rejected: string | undefined): Promise<BrowserGrant> {
     this.#refreshing ??= this.#refreshAcrossTabs(rejected).finally(() => {
       this.#refreshing = undefined;
     });
@@ -357,13 +360,13 @@ export class BrowserAuth {
    * reads it (in parallel with the other waiting tabs, instead of one after another through the lock) and
    * stops waiting. Only the lock holder refreshes either way.
    */
-  async #refreshAcrossTabs(rejected: string | undefined): Promise<TokenRecord> {
+  async #refreshAcrossTabs(rejected: string | undefined): Promise<BrowserGrant> {
     if (!this.#tabs.locking || !this.#tabs.hearsOthers) {
       return this.#tabs.exclusive(() => this.#refreshLocked(rejected));
     }
     const stopWaiting = new AbortController();
     let unsubscribe = () => {};
-    const announced = new Promise<TokenRecord>((resolve) => {
+    const announced = new Promise<BrowserGrant>((resolve) => {
       const check = () => {
         this.#read().then(
           (record) => {
@@ -385,7 +388,7 @@ export class BrowserAuth {
     }
   }
 
-  async #refreshLocked(rejected: string | undefined): Promise<TokenRecord> {
+  async #refreshLocked(rejected: string | undefined): Promise<BrowserGrant> {
     const record = await this.#read();
     if (!record) throw notLoggedIn();
     if (record.status === 'reauth_required') throw reauthRequiredError(record.reauthReason);
@@ -399,7 +402,7 @@ export class BrowserAuth {
             this.config,
             {
               grant_type: 'refresh_token',
-              refresh_token: record.refreshToken!,
+              refresh_token: record.refreshToken,
               client_id: this.config.clientId,
             },
             { refreshToken: record.refreshToken, scope: record.scope },
@@ -418,13 +421,13 @@ export class BrowserAuth {
     if (!current) throw notLoggedIn();
     if (current.version !== record.version) return current;
     const now = this.config.now();
-    const next: TokenRecord = {
+    const next: BrowserGrant = {
       ...record,
       accessToken: tokens.accessToken,
       accessTokenExpiresAt: tokens.expiresAt,
       scope: tokens.scope,
       // requestToken keeps the old refresh token when the response has none.
-      refreshToken: tokens.refreshToken ?? record.refreshToken!,
+      refreshToken: tokens.refreshToken ?? record.refreshToken,
       version: record.version + 1,
       updatedAt: now,
     };
@@ -435,10 +438,10 @@ export class BrowserAuth {
   }
 
   async #refreshFailed(
-    record: TokenRecord,
+    record: BrowserGrant,
     rejected: string | undefined,
     error: unknown,
-  ): Promise<TokenRecord> {
+  ): Promise<BrowserGrant> {
     const failure = isSpotauthError(error)
       ? error
       : new SpotauthError('NETWORK', 'Refreshing the token failed unexpectedly.', { transient: true });
@@ -452,7 +455,7 @@ export class BrowserAuth {
       const now = this.config.now();
       const reason = reauthReasonFor(failure, record.refreshTokenDeadline, now);
       // As the token manager: marked, not deleted, so a mistaken mark can be inspected; never used again.
-      const marked: TokenRecord = {
+      const marked: BrowserGrant = {
         ...record,
         status: 'reauth_required',
         reauthReason: reason,
@@ -470,7 +473,7 @@ export class BrowserAuth {
     throw failure;
   }
 
-  #isFresh(record: TokenRecord): boolean {
+  #isFresh(record: BrowserGrant): boolean {
     return record.status === 'active' && record.accessTokenExpiresAt - this.#skew > this.config.now();
   }
 
@@ -532,7 +535,7 @@ export class BrowserAuth {
     );
   }
 
-  #notify(record: TokenRecord | null): void {
+  #notify(record: BrowserGrant | null): void {
     const session = record ? sessionOf(record) : null;
     for (const listener of this.#listeners) {
       try {
@@ -546,12 +549,12 @@ export class BrowserAuth {
   // ---- storage ------------------------------------------------------------------------------------
 
   /** The grant, from memory when other tabs' changes would have been heard, else from storage. */
-  async #current(): Promise<TokenRecord | null> {
+  async #current(): Promise<BrowserGrant | null> {
     if (this.#record !== undefined && (this.#tabs.hearsOthers || !this.storage.shared)) return this.#record;
     return this.#read();
   }
 
-  async #read(): Promise<TokenRecord | null> {
+  async #read(): Promise<BrowserGrant | null> {
     const text = await this.storage.get(this.#grantKey);
     const record = parseRecord(text);
     if (record === null && text !== null) await this.storage.remove(this.#grantKey);
@@ -559,7 +562,7 @@ export class BrowserAuth {
     return record;
   }
 
-  async #write(record: TokenRecord): Promise<void> {
+  async #write(record: BrowserGrant): Promise<void> {
     await this.storage.set(this.#grantKey, JSON.stringify(record));
     this.#record = record;
   }

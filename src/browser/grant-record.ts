@@ -19,6 +19,11 @@ export interface BrowserSession {
   refreshTokenDeadline: number | undefined;
 }
 
+/** A grant as the browser stores it: never without a refresh token (parseRecord drops such a value). */
+export interface BrowserGrant extends TokenRecord {
+  refreshToken: string;
+}
+
 const REAUTH_REASONS = new Set<string>(['revoked', 'expired', 'invalid_client']);
 
 /**
@@ -26,7 +31,7 @@ const REAUTH_REASONS = new Set<string>(['revoked', 'expired', 'invalid_client'])
  * a missing refresh token) is null: it cannot be used, and treating it as "not logged in" asks for a
  * fresh login instead of failing forever.
  */
-export function parseRecord(text: string | null): TokenRecord | null {
+export function parseRecord(text: string | null): BrowserGrant | null {
   if (text === null) return null;
   let value: unknown;
   try {
@@ -51,7 +56,7 @@ export function parseRecord(text: string | null): TokenRecord | null {
     (r['reauthReason'] === undefined || REAUTH_REASONS.has(r['reauthReason'] as string)) &&
     (r['refreshTokenDeadline'] === undefined || Number.isFinite(r['refreshTokenDeadline'])) &&
     (r['meta'] === undefined || (typeof r['meta'] === 'object' && r['meta'] !== null));
-  return valid ? (value as TokenRecord) : null;
+  return valid ? (value as BrowserGrant) : null;
 }
 
 export function grantIdOf(record: TokenRecord | null): string | undefined {

@@ -4,7 +4,7 @@ import { SpotauthError } from '../core/errors.js';
 import { MemoryEntries } from '../stores/entries.js';
 import { FileStore } from '../stores/file.js';
 import { MemoryStore } from '../stores/memory.js';
-import type { TokenRecord, TokenStore } from '../stores/types.js';
+import type { StoreEncryption, TokenRecord, TokenStore } from '../stores/types.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { type CliKey, loadCliKey } from './key-source.js';
 import { configDir, credentialsFile } from './paths.js';
@@ -105,6 +105,7 @@ export function accountOf(record: TokenRecord): string {
  */
 export function profileScoped(store: TokenStore, profile: string): TokenStore {
   const scoped = (key: string) => (key.startsWith('user:') ? `user:${profile}:${key.slice(5)}` : key);
+  const waitForRelease = store.waitForRelease?.bind(store);
   return {
     kind: store.kind,
     describe: () => store.describe(),
@@ -116,11 +117,30 @@ export function profileScoped(store: TokenStore, profile: string): TokenStore {
     quarantine: (key) => store.quarantine(scoped(key)),
     entries: store.entries,
     outbox: store.outbox,
+    encryption: profileScopedEncryption(store.encryption, profile),
     tryLock: (name, ttlMs) => store.tryLock(name, ttlMs),
-    ...(store.waitForRelease
-      ? { waitForRelease: (name: string, timeoutMs: number) => store.waitForRelease!(name, timeoutMs) }
-      : {}),
+    ...(waitForRelease ? { waitForRelease } : {}),
     close: () => store.close(),
+  };
+}
+
+/** The profile's own records as its scoped store names them; other profiles' logins are not its to rewrite. */
+function profileScopedEncryption(
+  encryption: StoreEncryption | null,
+  profile: string,
+): StoreEncryption | null {
+  if (!encryption) return null;
+  const own = `user:${profile}:`;
+  return {
+    activeKid: encryption.activeKid,
+    keyIdsInUse: async () =>
+      (await encryption.keyIdsInUse()).flatMap(({ key, kids }) =>
+        key.startsWith(own)
+          ? [{ key: `user:${key.slice(own.length)}`, kids }]
+          : key.startsWith('user:')
+            ? []
+            : [{ key, kids }],
+      ),
   };
 }
 
@@ -137,6 +157,7 @@ function emptyStore(): TokenStore {
     quarantine: async () => null,
     entries: new MemoryEntries(),
     outbox: new MemoryStore().outbox,
+    encryption: null,
     tryLock: async () => null,
     close: async () => {},
   };

@@ -26,12 +26,13 @@ async function main(): Promise<number> {
 function plainTokenOptions(argv: string[]): { profile?: string; json?: boolean } | null {
   if (argv[0] !== 'token') return null;
   const options: { profile?: string; json?: boolean } = {};
-  for (let i = 1; i < argv.length; i++) {
-    const arg = argv[i]!;
+  const rest = argv.slice(1);
+  for (let arg = rest.shift(); arg !== undefined; arg = rest.shift()) {
+    const next = rest[0];
     if (arg === '--json') options.json = true;
     else if (arg === '--debug') continue;
-    else if (arg === '--profile' && i + 1 < argv.length && !argv[i + 1]!.startsWith('-'))
-      options.profile = argv[++i]!;
+    else if (arg === '--profile' && next !== undefined && !next.startsWith('-'))
+      options.profile = rest.shift();
     else if (arg.startsWith('--profile=')) options.profile = arg.slice('--profile='.length);
     else return null;
   }

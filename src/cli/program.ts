@@ -113,6 +113,7 @@ SPOTAUTH_ENCRYPTION_KEYS, XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/spota
       '--daily-quota <n>',
       'per app: at most n /v1 requests per rolling 24 h (429 QUOTA_EXCEEDED, default no limit)',
     )
+    .option('--state <file>', "JSON file that keeps users' libraries, playlists and players across restarts")
     .option(
       '--app-mode <mode>',
       'development (the 2026 development-mode API, default) or extended (extended quota: everything) for the sandbox app and the apps given here',

@@ -6,10 +6,11 @@ import { readBody, sendApiError, sendJson } from './http.js';
 import { parseAppQuota } from './quotas.js';
 import { randomToken } from './random.js';
 import type { Route, RouteContext } from './routes.js';
-import type { EmulatorState } from './state.js';
+import { DEFAULT_MISSING_IDS, type EmulatorState } from './state.js';
 import { APP_MODES, type AppMode, type EmulatorApp, type EmulatorUser } from './types.js';
+import { parsePlayerConfig, playerConfigJson } from './user-state/player-config.js';
 import { DEFAULT_APP_MODE } from './web-api/pipeline.js';
-import { playbackPosition } from './web-api.js';
+import { playbackPosition, setNowPlaying } from './web-api/player.js';
 
 /**
  * The /_emulator/ control API: JSON in and out, snake_case like Spotify's own JSON. It is for tests and
@@ -94,6 +95,7 @@ function configJson(state: EmulatorState) {
     authorization_code_ttl: c.authorizationCodeTtl,
     auto_approve: c.autoApprove,
     dev_mode_profile: c.devModeProfile,
+    ...playerConfigJson(c.player),
     allowlist: c.allowlist,
     cors_expose_headers: c.cors.exposeHeaders,
     token_cors_origin: c.cors.tokenOrigin,
@@ -104,7 +106,7 @@ function playerJson(state: EmulatorState, userId: string) {
   const position = playbackPosition(state, userId);
   return {
     user_id: userId,
-    track_id: position?.track.id ?? null,
+    track_id: position?.trackId ?? null,
     is_playing: position?.isPlaying ?? false,
     progress_ms: position?.progress ?? null,
   };
@@ -227,6 +229,7 @@ function applyConfig(state: EmulatorState, body: Record<string, unknown>) {
     }
     next.autoApprove = user;
   }
+  next.player = parsePlayerConfig(body, c.player);
   if (body['dev_mode_profile'] !== undefined) {
     if (typeof body['dev_mode_profile'] !== 'boolean' && body['dev_mode_profile'] !== null)
       throw new InvalidInput('dev_mode_profile must be a boolean, or null to follow each app’s mode');
@@ -331,6 +334,7 @@ export const controlRoutes: Route[] = [
     path: '/_emulator/catalogue/missing',
     handler: json((ctx) => {
       ctx.state.missingIds.clear();
+      for (const key of DEFAULT_MISSING_IDS) ctx.state.missingIds.add(key);
       return missingJson(ctx.state);
     }),
   },
@@ -435,16 +439,7 @@ export const controlRoutes: Route[] = [
       if (typeof progress !== 'number' || !Number.isInteger(progress) || progress < 0) {
         throw new InvalidInput('progress_ms must be a non-negative integer');
       }
-      if (trackId === null) ctx.state.nowPlaying.delete(userId);
-      else {
-        const now = ctx.state.now();
-        ctx.state.nowPlaying.set(userId, {
-          trackId,
-          isPlaying,
-          startedAt: now - progress,
-          pausedAtMs: progress,
-        });
-      }
+      setNowPlaying(ctx.state, userId, trackId, isPlaying, progress);
       return playerJson(ctx.state, userId);
     }),
   },

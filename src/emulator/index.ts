@@ -10,7 +10,9 @@ import { parseQuotaBudget } from './quotas.js';
 import { SANDBOX_APP, SANDBOX_APP_NAME, SEEDED_USERS } from './seed.js';
 import { createEmulatorServer } from './server.js';
 import { EmulatorState } from './state.js';
+import { openStateFile, type StateFile } from './state-file.js';
 import type { EmulatorOptions } from './types.js';
+import { DEFAULT_PLAYER_CONFIG } from './user-state/player-config.js';
 
 export { ALBUMS, ARTISTS, spotifyId, TRACKS } from './catalogue.js';
 export { InvalidInput } from './errors.js';
@@ -76,6 +78,7 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
       tokenPrefix: options.tokenPrefix ?? '',
       quiet: options.quiet ?? false,
       devModeProfile: options.devModeProfile ?? null,
+      player: { ...DEFAULT_PLAYER_CONFIG, ...options.player },
       allowlist: options.allowlist ? [...options.allowlist] : null,
       cors: { ...DEFAULT_CORS, exposeHeaders: [] },
     },
@@ -111,6 +114,9 @@ function formatHost(host: string): string {
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const state = createEmulatorState(options);
+  const stateFile: StateFile | null = options.stateFile
+    ? await openStateFile(state, options.stateFile)
+    : null;
   const host = options.host ?? '127.0.0.1';
   const requestedPort = options.port ?? DEFAULT_PORT;
   if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
@@ -119,6 +125,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let url = '';
   const server = createEmulatorServer(state, () => url, { hostPolicy: { boundHost: host } });
   await new Promise<void>((resolve, reject) => {
+    // Not closing the state file here: another emulator on this port may be saving to the same file.
     server.once('error', reject);
     server.listen(requestedPort, host, () => {
       server.off('error', reject);
@@ -138,7 +145,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         server.closeAllConnections();
         // Requests held by a latency fault would otherwise keep their timers (and this process) alive.
         for (const release of [...state.heldTokenRequests]) release();
-      });
+      }).then(() => stateFile?.close());
       return stopping;
     },
   };

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { authorizeRoutes } from './authorize.js';
 import { controlRoutes } from './control.js';
+import { stateControlRoutes } from './control-state.js';
 import { answerPreflight, corsKind, setCorsHeaders } from './cors.js';
 import { homeRoutes } from './home-page.js';
 import { type HostPolicy, isLoopbackAddress, isTrustedHost } from './host-check.js';
@@ -10,6 +11,7 @@ import { quotaHook } from './quotas.js';
 import { matchRoute, type Route } from './routes.js';
 import type { EmulatorState } from './state.js';
 import { tokenRoutes } from './token.js';
+import { playlistImageRoutes } from './web-api/playlists.js';
 import { imageRoutes, webApiRoutesWith } from './web-api.js';
 
 /** Every route table: the accounts service, the control API, the /v1 Web API slice and its images. */
@@ -19,8 +21,10 @@ export const ROUTES: readonly Route[] = [
   ...tokenRoutes,
   ...controlRoutes,
   ...quotaRoutes,
+  ...stateControlRoutes,
   ...webApiRoutesWith({ quota: quotaHook }),
   ...imageRoutes,
+  ...playlistImageRoutes,
 ];
 
 /**

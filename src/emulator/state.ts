@@ -5,6 +5,9 @@ import { QuotaLedger } from './quotas.js';
 import { randomToken, tokenKey } from './random.js';
 import { registrationProblem } from './redirect-uri.js';
 import type { AccessTokenInfo, EmulatorApp, EmulatorUser, RefreshMode } from './types.js';
+import { catalogueDefaults } from './user-state/defaults.js';
+import type { PlayerConfig } from './user-state/player-config.js';
+import { UserStates } from './user-state/store.js';
 
 export interface EmulatorConfig {
   accessTokenTtl: number;
@@ -22,6 +25,7 @@ export interface EmulatorConfig {
   /** User ids allowed to call /v1 (a dev-mode app's User Management list); null = everyone. */
   allowlist: string[] | null;
   cors: CorsConfig;
+  player: PlayerConfig;
 }
 
 export interface AuthorizationCodeRecord {
@@ -113,16 +117,6 @@ export interface ApiFaultRecord {
   latencyMs: number;
 }
 
-/** What a user is listening to (POST /_emulator/player); absent = idle (204). */
-export interface NowPlaying {
-  trackId: string;
-  isPlaying: boolean;
-  /** Emulator time at which playback was (virtually) at position 0. */
-  startedAt: number;
-  /** Position while paused. */
-  pausedAtMs: number;
-}
-
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'other'] as const;
 export type CountedGrantType = (typeof GRANT_TYPES)[number];
 
@@ -155,6 +149,17 @@ export function emptyStats() {
 }
 export type EmulatorStats = ReturnType<typeof emptyStats>;
 
+export const DEFAULT_MISSING_IDS: readonly string[] = [
+  'track',
+  'album',
+  'artist',
+  'show',
+  'episode',
+  'audiobook',
+  'chapter',
+  'playlist',
+].map((type) => `${type}:0000000000000000000000`);
+
 /** Caps on server-side records a hostile or runaway client could otherwise grow without bound. */
 const MAX_PENDING = 1000;
 const MAX_SESSIONS = 1000;
@@ -177,9 +182,11 @@ export class EmulatorState {
   /** Token requests held by a latency fault right now; calling one lets it go on at once. */
   readonly heldTokenRequests = new Set<() => void>();
   apiFaults: ApiFaultRecord[] = [];
-  readonly nowPlaying = new Map<string, NowPlaying>();
-  /** Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). */
-  readonly missingIds = new Set<string>();
+  /**
+   * Catalogue ids declared missing (404), as "type:id" (POST /_emulator/catalogue/missing). Every other
+   * well-formed id resolves; the all-zero id of every type starts out missing, as a ready "unknown id".
+   */
+  readonly missingIds = new Set<string>(DEFAULT_MISSING_IDS);
   /** Seeded, loaded (--catalogue FILE) and synthetic catalogue entities. */
   readonly catalogue = new Catalogue();
   /** The emulator's start (rounded to the minute): "recently played" ends here, so cursors stay stable. */
@@ -188,12 +195,15 @@ export class EmulatorState {
   clockOffsetMs = 0;
   /** Per-app rate limits and daily quotas of /v1, on this clock (quotas.ts). */
   readonly quotas = new QuotaLedger(() => this.now());
+  /** Users' libraries, playlists and players (src/emulator/user-state). */
+  readonly userStates: UserStates;
 
   constructor(
     readonly config: EmulatorConfig,
     private readonly baseNow: () => number,
   ) {
     this.epoch = Math.floor(baseNow() / 60_000) * 60_000;
+    this.userStates = new UserStates(catalogueDefaults(this.epoch, this.catalogue), () => this.users.keys());
   }
 
   now(): number {

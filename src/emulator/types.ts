@@ -1,5 +1,6 @@
 import type { QuotaBudget } from './quotas.js';
 
+import type { PlayerConfig } from './user-state/player-config.js';
 /** Public option and record types of the emulator (re-exported from index.ts). */
 
 export interface EmulatorApp {
@@ -69,6 +70,13 @@ export interface EmulatorOptions {
    * explicit_content, followers and product. Default: by the calling app's mode (development strips them).
    */
   devModeProfile?: boolean;
+  /**
+   * A JSON file that keeps users' libraries, playlists and players across restarts (created when
+   * missing, rewritten atomically shortly after each change and on stop).
+   */
+  stateFile?: string;
+  /** Player answers Spotify has given both ways (see PlayerConfig); default 204 and observed reasons. */
+  player?: Partial<PlayerConfig>;
   /** Mode of the sandbox app and of every app in `apps` that sets none (default development). */
   appMode?: AppMode;
   /** `legacy_endpoints` for the same apps (default false). */

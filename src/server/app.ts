@@ -8,6 +8,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { fromFastify, sendToFastify, spotauthFastify } from '../adapters/fastify.js';
 import { createSpotauth } from '../auth/handler.js';
+import { pathOf } from '../auth/http.js';
 import { baseHeaders, isOwnHost, pageHeaderSet } from '../auth/security.js';
 import { type BrokerOptions, brokerRoutes } from '../broker/routes.js';
 import type { SpotifyAuth } from '../core/spotify-auth.js';
@@ -86,7 +87,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers);
-    if (!isOwnHost(request.host, config.publicUrl) && !ANY_HOST_ROUTES.has(request.url.split('?', 1)[0]!)) {
+    if (!isOwnHost(request.host, config.publicUrl) && !ANY_HOST_ROUTES.has(pathOf(request.url))) {
       request.log.warn({ event: 'wrong_host' }, 'security: request for another host refused');
       void sendView(spotauth, request, reply, {
         status: 421,
@@ -104,7 +105,7 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
   // The name earlier versions used for "Refresh now"; the handler's is /refresh.
   app.post('/refresh_token', async (request, reply) => {
     const answer = await spotauth.handle({ ...fromFastify(request), url: '/refresh' });
-    return sendToFastify(reply, answer!);
+    return answer === null ? reply.callNotFound() : sendToFastify(reply, answer);
   });
   registerPages(app, { handler: spotauth, scope: config.scope, sandbox: config.sandbox, htmlHeaders });
   registerHealthRoutes(app, { handler: spotauth, auth, store, metrics, metricsToken: config.metricsToken });

@@ -13,7 +13,8 @@ export interface ServerConfig {
   publicUrl: URL;
   clientId: string | undefined;
   clientSecret: string | undefined;
-  redirectUri: string | undefined;
+  /** In the sandbox, `<publicUrl>/callback`. */
+  redirectUri: string;
   accountsUrl: string | undefined;
   apiUrl: string | undefined;
   /** Where tokens live: a SQLite path (default), postgres://…, redis://…, or memory:. */
@@ -51,30 +52,27 @@ export function loadServerConfig(
       `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`,
   );
   const redirectUri = sandbox ? `${publicUrl.origin}/callback` : env[ENV.redirectUri];
-  if (!sandbox) {
-    if (!redirectUri) {
-      throw configError(
-        `${ENV.redirectUri} is required with ${ENV.clientId} (e.g. ${publicUrl.origin}/callback, registered in your Spotify app).`,
-      );
-    }
-    if (!env[ENV.clientSecret]) {
-      throw configError(
-        `${ENV.clientSecret} is required: the server is a confidential client (find it in the Spotify Developer Dashboard).`,
-      );
-    }
+  // Only a real app (not the sandbox) can be without one.
+  if (!redirectUri) {
+    throw configError(
+      `${ENV.redirectUri} is required with ${ENV.clientId} (e.g. ${publicUrl.origin}/callback, registered in your Spotify app).`,
+    );
   }
-  if (redirectUri) {
-    try {
-      assertValidRedirectUri(redirectUri);
-    } catch (error) {
-      throw configError(`${ENV.redirectUri}: ${(error as Error).message}`);
-    }
-    const callback = new URL(redirectUri);
-    if (callback.origin !== publicUrl.origin) {
-      throw configError(
-        `${ENV.redirectUri} (${callback.origin}) must be on the server's own origin ${publicUrl.origin}; set SPOTAUTH_PUBLIC_URL to the address users open.`,
-      );
-    }
+  if (!sandbox && !env[ENV.clientSecret]) {
+    throw configError(
+      `${ENV.clientSecret} is required: the server is a confidential client (find it in the Spotify Developer Dashboard).`,
+    );
+  }
+  try {
+    assertValidRedirectUri(redirectUri);
+  } catch (error) {
+    throw configError(`${ENV.redirectUri}: ${(error as Error).message}`);
+  }
+  const callback = new URL(redirectUri);
+  if (callback.origin !== publicUrl.origin) {
+    throw configError(
+      `${ENV.redirectUri} (${callback.origin}) must be on the server's own origin ${publicUrl.origin}; set SPOTAUTH_PUBLIC_URL to the address users open.`,
+    );
   }
   const dataDir = env['SPOTAUTH_DATA_DIR'] || '.data';
   const storeUrl = env['SPOTAUTH_STORE'] || `${dataDir}/spotauth.sqlite`;

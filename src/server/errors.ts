@@ -7,6 +7,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { fromFastify, sendToFastify } from '../adapters/fastify.js';
 import type { SpotauthHandler } from '../auth/handler.js';
+import { pathOf } from '../auth/http.js';
 import { type ErrorView, viewOfRefusal } from '../auth/responses.js';
 
 /** JSON for the API routes and for clients that ask for it; pages for browsers. */
@@ -30,7 +31,7 @@ export function installErrorHandling(app: FastifyInstance, handler: SpotauthHand
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const status = error.statusCode;
     if (status !== undefined && status >= 400 && status < 500 && !('transient' in error)) {
-      return sendView(handler, request, reply, viewOfRefusal(status, error.code));
+      return sendView(handler, request, reply, viewOfRefusal(status));
     }
     return sendToFastify(reply, handler.errorResponse(fromFastify(request), error, wantsJson(request)));
   });
@@ -43,7 +44,7 @@ export function installErrorHandling(app: FastifyInstance, handler: SpotauthHand
     routeMethods.set(route.url, entry);
   });
   app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?', 1)[0]!;
+    const path = pathOf(request.url);
     const allowed = new Set(
       [...routeMethods.values()]
         .filter((route) => route.pattern.test(path))

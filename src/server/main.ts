@@ -47,7 +47,7 @@ export async function startServer(
   if (config.sandbox) {
     // Only sandbox mode loads the emulator: it is the other party, not part of the client.
     const { startEmulator, SANDBOX_APP } = await import('../emulator/index.js');
-    const app = { ...SANDBOX_APP, redirectUris: [...SANDBOX_APP.redirectUris, config.redirectUri!] };
+    const app = { ...SANDBOX_APP, redirectUris: [...SANDBOX_APP.redirectUris, config.redirectUri] };
     const emulator = await startEmulator({
       port: config.emulatorPort,
       host: '127.0.0.1',

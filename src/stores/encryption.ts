@@ -107,11 +107,13 @@ export function generateKey(kid?: string): GeneratedKey {
 export class Keyring {
   readonly activeKid: string;
   readonly #keys = new Map<string, Buffer>();
+  readonly #activeKey: Buffer;
 
   /** `keys` are 32-byte master keys; `activeKid` defaults to the last key given. */
   constructor(keys: ReadonlyMap<string, Uint8Array> | Record<string, Uint8Array>, activeKid?: string) {
     const entries = keys instanceof Map ? [...keys.entries()] : Object.entries(keys);
-    if (entries.length === 0) {
+    const last = entries.at(-1);
+    if (last === undefined) {
       throw new SpotauthError('INVALID_CONFIG', 'The encryption keyring is empty: give at least one key.');
     }
     for (const [kid, key] of entries) {
@@ -124,14 +126,16 @@ export class Keyring {
       }
       this.#keys.set(kid, deriveTokenKey(key));
     }
-    const active = activeKid ?? entries[entries.length - 1]![0];
-    if (!this.#keys.has(active)) {
+    const active = activeKid ?? last[0];
+    const activeKey = this.#keys.get(active);
+    if (activeKey === undefined) {
       throw new SpotauthError(
         'INVALID_CONFIG',
         `The active encryption key '${active}' is not in the keyring (known: ${this.kids().join(', ')}).`,
       );
     }
     this.activeKid = active;
+    this.#activeKey = activeKey;
   }
 
   /**
@@ -202,7 +206,7 @@ export class Keyring {
   }
 
   encrypt(plaintext: string, ctx: EnvelopeContext): string {
-    const key = this.#keys.get(this.activeKid)!;
+    const key = this.#activeKey;
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(Buffer.from(envelopeAad(ctx), 'utf8'));

@@ -46,9 +46,10 @@ export class FileEntries implements EntryStore {
     if (entry.tag !== undefined) wire.t = entry.tag;
     if (entry.expiresAt !== undefined) wire.e = entry.expiresAt;
     return this.#modify((doc) => {
-      const current = doc[namespace]?.[entry.id];
-      if (!current || (current.e !== undefined && current.e <= Date.now())) return false;
-      doc[namespace]![entry.id] = wire;
+      const entries = doc[namespace];
+      const current = entries?.[entry.id];
+      if (!entries || !current || (current.e !== undefined && current.e <= Date.now())) return false;
+      entries[entry.id] = wire;
       return true;
     });
   }
@@ -77,9 +78,10 @@ export class FileEntries implements EntryStore {
   async take(namespace: string, id: string): Promise<StoredEntry | null> {
     checkEntryArgs(namespace, id);
     return this.#modify((doc) => {
-      const wire = doc[namespace]?.[id];
-      if (!wire) return null;
-      delete doc[namespace]![id];
+      const entries = doc[namespace];
+      const wire = entries?.[id];
+      if (!entries || !wire) return null;
+      delete entries[id];
       return live(this.#open(namespace, id, wire), Date.now());
     });
   }
@@ -87,18 +89,20 @@ export class FileEntries implements EntryStore {
   async delete(namespace: string, id: string): Promise<boolean> {
     checkEntryArgs(namespace, id);
     return this.#modify((doc) => {
-      const found = doc[namespace]?.[id] !== undefined;
-      if (found) delete doc[namespace]![id];
-      return found;
+      const entries = doc[namespace];
+      if (entries?.[id] === undefined) return false;
+      delete entries[id];
+      return true;
     });
   }
 
   async deleteByTag(namespace: string, tag: string): Promise<number> {
     return this.#modify((doc) => {
       let count = 0;
-      for (const [id, wire] of Object.entries(doc[namespace] ?? {})) {
+      const entries = doc[namespace] ?? {};
+      for (const [id, wire] of Object.entries(entries)) {
         if (wire.t === tag) {
-          delete doc[namespace]![id];
+          delete entries[id];
           count++;
         }
       }

@@ -38,8 +38,15 @@ import {
 import { assertLockArgs } from './lock-owner.js';
 import { jitteredPoll, sharedSignals, waitForRelease } from './lock-wait.js';
 import { appendTo, DocumentOutbox, type StoredOutboxEvent } from './outbox-shared.js';
-import type { EncryptedStore } from './reencrypt.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
+import type {
+  ListOptions,
+  LockHandle,
+  StoreEncryption,
+  TokenRecord,
+  TokenRecordInput,
+  TokenStore,
+  WriteOptions,
+} from './types.js';
 
 export const FILE_FORMAT = 'spotauth-file-store';
 export const FILE_FORMAT_VERSION = 1;
@@ -69,7 +76,7 @@ const releasePollMs = jitteredPoll(15, 40);
 /** Same-process writers queue here first, so they don't poll the lock file against each other. */
 const inProcessQueues = new Map<string, Promise<unknown>>();
 
-export class FileStore implements EncryptedStore {
+export class FileStore implements TokenStore {
   readonly kind = 'file';
   readonly path: string;
   readonly backupPath: string;
@@ -97,8 +104,8 @@ export class FileStore implements EncryptedStore {
     );
   }
 
-  get activeKid(): string {
-    return this.#codec.keyring.activeKid;
+  get encryption(): StoreEncryption {
+    return { activeKid: this.#codec.keyring.activeKid, keyIdsInUse: () => this.#keyIdsInUse() };
   }
 
   describe(): string {
@@ -138,13 +145,13 @@ export class FileStore implements EncryptedStore {
 
   async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
     const { records } = await this.#load();
-    const keys = Object.keys(records)
-      .filter((key) => key.startsWith(prefix))
-      .sort();
+    const listed = Object.entries(records)
+      .filter(([key]) => key.startsWith(prefix))
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return openListed(
-      keys,
-      (key) => key,
-      (key) => this.#codec.open(records[key]!),
+      listed,
+      ([key]) => key,
+      ([, sealed]) => this.#codec.open(sealed),
       options,
     );
   }
@@ -162,7 +169,7 @@ export class FileStore implements EncryptedStore {
     });
   }
 
-  async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
+  async #keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
     const { records } = await this.#load();
     return Object.values(records).map((sealed) => ({ key: sealed.key, kids: sealedKids(sealed) }));
   }

@@ -23,6 +23,8 @@ export interface MemoryStoreOptions {
 
 export class MemoryStore implements TokenStore {
   readonly kind = 'memory';
+  /** Nothing outlives the process, so nothing is encrypted. */
+  readonly encryption = null;
   readonly #records = new Map<string, TokenRecord>();
   readonly #locks = new Map<string, { owner: string; expiresAt: number }>();
   readonly #released = new ReleaseSignals();

@@ -25,8 +25,15 @@ import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, ReleaseSignals, waitForRelease } from './lock-wait.js';
 import { PostgresEntries } from './postgres-entries.js';
 import { PostgresOutbox } from './postgres-outbox.js';
-import type { EncryptedStore } from './reencrypt.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
+import type {
+  ListOptions,
+  LockHandle,
+  StoreEncryption,
+  TokenRecord,
+  TokenRecordInput,
+  TokenStore,
+  WriteOptions,
+} from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
 export interface PostgresStoreOptions {
@@ -123,7 +130,7 @@ interface DbRow {
   data: unknown;
 }
 
-export class PostgresStore implements EncryptedStore {
+export class PostgresStore implements TokenStore {
   readonly kind = 'postgres';
   readonly #pool: Pool;
   readonly #url: string;
@@ -203,8 +210,8 @@ export class PostgresStore implements EncryptedStore {
     return store;
   }
 
-  get activeKid(): string {
-    return this.#codec.keyring.activeKid;
+  get encryption(): StoreEncryption {
+    return { activeKid: this.#codec.keyring.activeKid, keyIdsInUse: () => this.#keyIdsInUse() };
   }
 
   describe(): string {
@@ -299,7 +306,7 @@ export class PostgresStore implements EncryptedStore {
     return id === undefined ? null : `table ${this.#t}quarantine (id ${id})`;
   }
 
-  async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
+  async #keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
     const { rows } = await this.#query<Pick<DbRow, 'key' | 'access_token' | 'refresh_token'>>(
       `SELECT key, access_token, refresh_token FROM ${this.#t}tokens ORDER BY key COLLATE "C"`,
     );

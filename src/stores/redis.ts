@@ -22,8 +22,15 @@ import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, ReleaseSignals, waitForRelease } from './lock-wait.js';
 import { RedisEntries } from './redis-entries.js';
 import { appendFragment, RedisOutbox } from './redis-outbox.js';
-import type { EncryptedStore } from './reencrypt.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
+import type {
+  ListOptions,
+  LockHandle,
+  StoreEncryption,
+  TokenRecord,
+  TokenRecordInput,
+  TokenStore,
+  WriteOptions,
+} from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
 export interface RedisStoreOptions {
@@ -71,7 +78,7 @@ return 0`;
 /** While the subscriber connection is down, waiters look at the lock this often instead. */
 const fallbackPollMs = jitteredPoll(50, 100);
 
-export class RedisStore implements EncryptedStore {
+export class RedisStore implements TokenStore {
   readonly kind = 'redis';
   readonly #redis: Redis;
   readonly #url: string;
@@ -114,8 +121,8 @@ export class RedisStore implements EncryptedStore {
     return store;
   }
 
-  get activeKid(): string {
-    return this.#codec.keyring.activeKid;
+  get encryption(): StoreEncryption {
+    return { activeKid: this.#codec.keyring.activeKid, keyIdsInUse: () => this.#keyIdsInUse() };
   }
 
   describe(): string {
@@ -191,7 +198,7 @@ export class RedisStore implements EncryptedStore {
     return moved === 1 ? `Redis key ${target}` : null;
   }
 
-  async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
+  async #keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
     return (await this.#scan('')).map(({ raw }) => {
       const sealed = this.#validate(raw);
       return { key: sealed.key, kids: sealedKids(sealed) };

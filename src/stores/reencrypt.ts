@@ -2,14 +2,8 @@
  * Key rotation, step 3 of: add a key, make it active (it is the last one listed), re-encrypt, retire the old key.
  * Rewrites go through the normal CAS `put`, so a token refresh running at the same time is never overwritten.
  */
-import { isSpotauthError } from '../core/errors.js';
+import { isSpotauthError, SpotauthError } from '../core/errors.js';
 import type { TokenStore } from './types.js';
-
-/** Implemented by every encrypting backend: which key ids each stored record references, read without decrypting. */
-export interface EncryptedStore extends TokenStore {
-  readonly activeKid: string;
-  keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>>;
-}
 
 export interface ReencryptResult {
   /** Records looked at. */
@@ -24,22 +18,27 @@ export interface ReencryptResult {
   entriesRewritten: number;
 }
 
-export function isEncryptedStore(store: TokenStore): store is EncryptedStore {
-  return typeof (store as Partial<EncryptedStore>).keyIdsInUse === 'function';
-}
-
 export async function reencryptAll(store: TokenStore): Promise<ReencryptResult> {
   const result: ReencryptResult = { scanned: 0, rewritten: 0, current: 0, skipped: 0, entriesRewritten: 0 };
-  if (!isEncryptedStore(store)) {
+  const encryption = store.encryption;
+  // A store written in plain JavaScript can still leave the capability out; saying nothing about it must not
+  // read as "every record is under the active key".
+  if (encryption === undefined) {
+    throw new SpotauthError(
+      'INVALID_CONFIG',
+      `The ${store.kind} store does not say whether it encrypts (its 'encryption' property is missing), so its records cannot be checked for retired keys.`,
+    );
+  }
+  if (encryption === null) {
     result.scanned = (await store.list()).length;
     result.current = result.scanned;
     return result;
   }
   // Entries first: broker keys live there, and a retired key must not break them.
   result.entriesRewritten = await store.entries.reencrypt();
-  for (const { key, kids } of await store.keyIdsInUse()) {
+  for (const { key, kids } of await encryption.keyIdsInUse()) {
     result.scanned++;
-    if (kids.every((kid) => kid === store.activeKid)) {
+    if (kids.every((kid) => kid === encryption.activeKid)) {
       result.current++;
       continue;
     }

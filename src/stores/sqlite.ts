@@ -22,10 +22,17 @@ import type { Keyring } from './encryption.js';
 import { EntryCodec } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { jitteredPoll, type ReleaseSignals, sharedSignals, waitForRelease } from './lock-wait.js';
-import type { EncryptedStore } from './reencrypt.js';
 import { SqliteEntries } from './sqlite-entries.js';
 import { SqliteOutbox } from './sqlite-outbox.js';
-import type { ListOptions, LockHandle, TokenRecord, TokenRecordInput, WriteOptions } from './types.js';
+import type {
+  ListOptions,
+  LockHandle,
+  StoreEncryption,
+  TokenRecord,
+  TokenRecordInput,
+  TokenStore,
+  WriteOptions,
+} from './types.js';
 
 export interface SqliteStoreOptions {
   keyring: Keyring;
@@ -116,7 +123,7 @@ interface DbRow {
   data: string;
 }
 
-export class SqliteStore implements EncryptedStore {
+export class SqliteStore implements TokenStore {
   readonly kind = 'sqlite';
   readonly path: string;
   readonly #db: BetterSqlite3.Database;
@@ -166,8 +173,8 @@ export class SqliteStore implements EncryptedStore {
     return new SqliteStore(full, db, options.keyring);
   }
 
-  get activeKid(): string {
-    return this.#codec.keyring.activeKid;
+  get encryption(): StoreEncryption {
+    return { activeKid: this.#codec.keyring.activeKid, keyIdsInUse: () => this.#keyIdsInUse() };
   }
 
   describe(): string {
@@ -272,7 +279,7 @@ export class SqliteStore implements EncryptedStore {
     return id === null ? null : `table spotauth_quarantine (id ${id}) of SQLite database ${this.path}`;
   }
 
-  async keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
+  async #keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>> {
     const rows = this.#run(() =>
       this.#db
         .prepare<[], Pick<DbRow, 'key' | 'access_token' | 'refresh_token'>>(

@@ -155,5 +155,19 @@ export interface TokenStore {
   readonly entries: EntryStore;
   /** Webhook events, appended atomically with the writes that cause them (WriteOptions.events). */
   readonly outbox: Outbox;
+  /**
+   * How this store encrypts at rest: `null` for a store that keeps nothing beyond the process (memory), or
+   * one that leaves encryption to its backend. Required, so that a backend cannot forget it: key rotation
+   * (`spotauth keys reencrypt`, `reencryptAll`) reads it to find records under retired keys.
+   */
+  readonly encryption: StoreEncryption | null;
   close(): Promise<void>;
+}
+
+/** The encryption capability of a store that seals its records with a {@link Keyring}. */
+export interface StoreEncryption {
+  /** The key id new writes are sealed under (the keyring's active key). */
+  readonly activeKid: string;
+  /** Every record's key, with the key ids its stored bytes reference, read without decrypting. */
+  keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>>;
 }

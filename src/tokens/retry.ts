@@ -26,9 +26,10 @@ export function jitter(min: number, max: number): number {
   const range = max - min + 1;
   const limit = 2 ** 32 - (2 ** 32 % range);
   const word = new Uint32Array(1);
-  do crypto.getRandomValues(word);
-  while (word[0]! >= limit);
-  return min + (word[0]! % range);
+  let value: number;
+  do value = crypto.getRandomValues(word)[0] ?? limit;
+  while (value >= limit);
+  return min + (value % range);
 }
 
 export function delay(ms: number): Promise<void> {

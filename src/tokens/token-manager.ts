@@ -291,7 +291,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
 
   #remember(record: TokenRecord): void {
     if (this.#cacheTtl <= 0) return;
-    if (this.#cache.size >= 10_000) this.#cache.delete(this.#cache.keys().next().value!);
+    if (this.#cache.size >= 10_000) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
     this.#cache.set(record.key, { record, until: this.#now() + this.#cacheTtl });
   }
 
@@ -345,10 +348,11 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   }
 
   #isFresh(record: TokenRecord): boolean {
-    return (
-      record.status === 'active' &&
-      record.accessTokenExpiresAt - this.#skew - jitter(0, this.#jitter) > this.#now()
-    );
+    if (record.status !== 'active') return false;
+    const margin = record.accessTokenExpiresAt - this.#skew - this.#now();
+    // Only a token inside the jitter window needs the random draw; the hot path skips it.
+    if (margin > this.#jitter) return true;
+    return margin - jitter(0, this.#jitter) > 0;
   }
 
   /** One refresh with the record's refresh token, under `lease`, then its result kept or its refusal judged. */
@@ -370,7 +374,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     // already → such a request exists; we refresh anyway (we hold the lease) but won't mark the grant lightly.
     const marker = used === undefined ? null : await this.#markInFlight(key);
     try {
-      let tokens: TokenSet | undefined;
+      let tokens: TokenSet;
       // The whole refresh, retries included, fits in one request timeout; the lease is renewed meanwhile.
       const deadline = this.#now() + this.auth.config.timeoutMs;
       try {
@@ -389,9 +393,9 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
         failure = isSpotauthError(error)
           ? error
           : new SpotauthError('NETWORK', 'Refreshing the token failed unexpectedly.', { transient: true });
+        return await this.#onRefused(key, record, used, failure, call, marker !== null);
       }
-      if (tokens) return await this.#keep(key, record, used, tokens);
-      return await this.#onRefused(key, record, used, failure!, call, marker !== null);
+      return await this.#keep(key, record, used, tokens);
     } finally {
       // Released only once the result is stored: a waiter woken by it finds the new token.
       await marker?.release().catch(() => {});
@@ -417,24 +421,26 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     for (let attempt = 0; attempt < 8; attempt++) {
       try {
         if (attempt > 0) stored = await this.store.get(key);
-        let verdict = fence(stored, used, rotated);
-        // The app token belongs to no login: a missing one is simply created.
-        if (verdict === 'gone' && (isApp || (attempt === 0 && !record))) verdict = 'write';
-        if (verdict === 'reauth') {
-          this.#unsaved.delete(key);
-          throw this.#reauthError(stored!);
-        }
-        if (verdict === 'gone') {
-          this.#unsaved.delete(key);
-          throw new SpotauthError(
-            'NOT_LOGGED_IN',
-            'This Spotify login was removed while it was being refreshed; log in again.',
-          );
-        }
-        if (verdict === 'adopt') {
-          this.#unsaved.delete(key);
-          // A newer grant is stored; hand it out if it is still good, else refresh with its token.
-          return stored!.accessTokenExpiresAt > this.#now() ? stored! : AGAIN;
+        if (stored === null) {
+          // Gone; but the app token belongs to no login: a missing one is simply created.
+          if (!(isApp || (attempt === 0 && !record))) {
+            this.#unsaved.delete(key);
+            throw new SpotauthError(
+              'NOT_LOGGED_IN',
+              'This Spotify login was removed while it was being refreshed; log in again.',
+            );
+          }
+        } else {
+          const verdict = fence(stored, used, rotated);
+          if (verdict === 'reauth') {
+            this.#unsaved.delete(key);
+            throw this.#reauthError(stored);
+          }
+          if (verdict === 'adopt') {
+            this.#unsaved.delete(key);
+            // A newer grant is stored; hand it out if it is still good, else refresh with its token.
+            return stored.accessTokenExpiresAt > this.#now() ? stored : AGAIN;
+          }
         }
         // Our rotation over a grant that holds another (refused) token keeps our grant's own dates.
         const base = stored && stored.refreshToken === used ? stored : (record ?? stored);
@@ -647,6 +653,16 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
  * timeout, not renewed) is how they are seen. A holder that stalls even past that grace and then returns a
  * rotation after the grant was marked restores it (row two above): the mark is never what loses a token.
  */
+export function fence(
+  stored: TokenRecord,
+  used: string | undefined,
+  rotated: boolean,
+): 'write' | 'adopt' | 'reauth';
+export function fence(
+  stored: TokenRecord | null,
+  used: string | undefined,
+  rotated: boolean,
+): 'write' | 'adopt' | 'reauth' | 'gone';
 export function fence(
   stored: TokenRecord | null,
   used: string | undefined,

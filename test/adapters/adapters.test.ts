@@ -16,6 +16,7 @@ import type { RunningEmulator } from '../../src/emulator/index.js';
 import { SANDBOX_APP } from '../../src/emulator/index.js';
 import { MemoryStore } from '../../src/stores/index.js';
 import { control, emulatorAuth, startTestEmulator } from '../support/emulator.js';
+import { must } from '../support/must.js';
 
 const ORIGIN = 'http://127.0.0.1:8891';
 const BASE = '/auth/spotify';
@@ -51,19 +52,33 @@ describe('spotauth/fetch', () => {
       loginRateLimit: 2,
       logger: quiet,
     });
-    const login = (await spotauth.handle(new Request(`${ORIGIN}${BASE}/login`), { ip: '192.0.2.1' }))!;
-    const loginCookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
-    const authorize = await fetch(login.headers.get('location')!, { redirect: 'manual' });
-    const callback = new URL(authorize.headers.get('location')!);
-    const done = (await spotauth.handle(
-      new Request(`${ORIGIN}${callback.pathname}${callback.search}`, { headers: { cookie: loginCookie } }),
-      { ip: '192.0.2.1' },
-    ))!;
+    const login = must(
+      await spotauth.handle(new Request(`${ORIGIN}${BASE}/login`), { ip: '192.0.2.1' }),
+      'an answer to /login',
+    );
+    const loginCookie = must(
+      login.headers.getSetCookie()[0]?.split(';')[0],
+      "login.headers.getSetCookie()[0].split(';')[0]",
+    );
+    const authorize = await fetch(must(login.headers.get('location'), 'a location header'), {
+      redirect: 'manual',
+    });
+    const callback = new URL(must(authorize.headers.get('location'), 'a location header'));
+    const done = must(
+      await spotauth.handle(
+        new Request(`${ORIGIN}${callback.pathname}${callback.search}`, { headers: { cookie: loginCookie } }),
+        { ip: '192.0.2.1' },
+      ),
+      'an answer to the callback',
+    );
     expect(done.status).toBe(303);
-    cookie = done.headers
-      .getSetCookie()
-      .find((line) => line.startsWith('spotauth_session='))!
-      .split(';')[0]!;
+    cookie = must(
+      done.headers
+        .getSetCookie()
+        .find((line) => line.startsWith('spotauth_session='))
+        ?.split(';')[0],
+      'a session cookie',
+    );
   });
   afterAll(async () => {
     spotauth.handler.close();
@@ -90,10 +105,10 @@ describe('spotauth/fetch', () => {
     const login = (ip?: string) =>
       spotauth.handle(new Request(`${ORIGIN}${BASE}/login`), ip === undefined ? undefined : { ip });
     // 192.0.2.1 used one of its two in beforeAll (and one on the callback).
-    expect((await login('192.0.2.1'))!.status).toBe(429);
-    expect((await login('192.0.2.2'))!.status).toBe(303);
-    expect((await login('192.0.2.2'))!.status).toBe(303);
-    expect((await login('192.0.2.2'))!.status).toBe(429);
+    expect(must(await login('192.0.2.1'), "login('192.0.2.1')").status).toBe(429);
+    expect(must(await login('192.0.2.2'), "login('192.0.2.2')").status).toBe(303);
+    expect(must(await login('192.0.2.2'), "login('192.0.2.2')").status).toBe(303);
+    expect(must(await login('192.0.2.2'), "login('192.0.2.2')").status).toBe(429);
   });
 
   it('errorResponse keeps a framework 4xx (Hono HTTPException-like `status`) and hides other errors as 500', async () => {

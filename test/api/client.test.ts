@@ -14,6 +14,7 @@ import { MemoryStore } from '../../src/stores/index.js';
 import { TokenManager } from '../../src/tokens/index.js';
 import { control, emulatorAuth, login, startTestEmulator, tokenRequests } from '../support/emulator.js';
 import { caught } from '../support/errors.js';
+import { must } from '../support/must.js';
 
 /**
  * The Web API client against the emulator over HTTP: real SpotifyAuth, TokenManager and MemoryStore.
@@ -56,7 +57,8 @@ let user: string;
 let api: SpotifyApi;
 
 beforeAll(async () => {
-  emulator = await startTestEmulator({ autoApprove: 'alice' });
+  // The full /me (email etc.), which development-mode apps no longer get since 2026.
+  emulator = await startTestEmulator({ autoApprove: 'alice', devModeProfile: false });
   auth = emulatorAuth(emulator);
 });
 afterAll(() => emulator.stop());
@@ -152,7 +154,7 @@ describe('SpotifyApi against the emulator', () => {
       // Another client for the same API (default cooldown), even for the app token: fails fast, no request.
       const second = new SpotifyApi({ tokens: otherManager });
       const again = await caught(
-        second.client.GET('/tracks/{id}', { params: { path: { id: TRACKS[0]!.id } } }),
+        second.client.GET('/tracks/{id}', { params: { path: { id: must(TRACKS[0], 'TRACKS[0]').id } } }),
       );
       expect(again.code).toBe('RATE_LIMITED');
       expect(again.retryAfter).toBeGreaterThan(55);
@@ -192,9 +194,13 @@ describe('SpotifyApi against the emulator', () => {
 
   it('204 No Content → null from currentlyPlaying(); 200 once something plays', async () => {
     expect(await api.currentlyPlaying()).toBeNull();
-    await control(emulator, 'player', { user_id: 'alice', track_id: TRACKS[3]!.id, is_playing: true });
+    await control(emulator, 'player', {
+      user_id: 'alice',
+      track_id: must(TRACKS[3], 'TRACKS[3]').id,
+      is_playing: true,
+    });
     const playing = await api.currentlyPlaying();
-    expect(playing?.item?.id).toBe(TRACKS[3]!.id);
+    expect(playing?.item?.id).toBe(must(TRACKS[3], 'TRACKS[3]').id);
     await control(emulator, 'player', { user_id: 'alice', track_id: null });
     expect(await apiRequests(emulator)).toEqual({ 'GET /v1/me/player/currently-playing': 2 });
   });
@@ -248,7 +254,7 @@ describe('SpotifyApi against the emulator', () => {
 
   it('app token: a catalogue call without a user uses client credentials once', async () => {
     const catalogue = new SpotifyApi({ tokens: manager, cooldown: new RateLimitCooldown() });
-    const track = TRACKS[11]!;
+    const track = must(TRACKS[11], 'TRACKS[11]');
     const { data } = await catalogue.client.GET('/tracks/{id}', { params: { path: { id: track.id } } });
     expect(data).toMatchObject({ id: track.id, name: track.name });
     await catalogue.client.GET('/tracks/{id}', { params: { path: { id: track.id } } });
@@ -268,8 +274,8 @@ describe('SpotifyApi against the emulator', () => {
     });
     const profile = await sdk.currentUser.profile();
     expect(profile.id).toBe('alice');
-    const track = await sdk.tracks.get(TRACKS[5]!.id);
-    expect(track.name).toBe(TRACKS[5]!.name);
+    const track = await sdk.tracks.get(must(TRACKS[5], 'TRACKS[5]').id);
+    expect(track.name).toBe(must(TRACKS[5], 'TRACKS[5]').name);
     expect(await apiRequests(emulator)).toEqual({ 'GET /v1/me': 1, 'GET /v1/tracks/{id}': 1 });
     expect((await tokenRequests(emulator)).refresh_token).toBe(0);
   });

@@ -12,6 +12,7 @@ import { SqliteStore } from '../../src/stores/sqlite.js';
 import type { EntryStore } from '../../src/stores/types.js';
 import { keyringOf } from '../stores/helpers.js';
 import { emulatorAuth, startTestEmulator } from '../support/emulator.js';
+import { must } from '../support/must.js';
 
 let dir: string;
 beforeEach(() => {
@@ -104,7 +105,7 @@ describe('SessionManager', () => {
           new Request(`http://127.0.0.1:8890${path}`, { headers: { cookie: `spotauth_session=${cookie}` } }),
         );
         expect(response?.status, path).toBe(401);
-        expect(((await response!.json()) as { error: string }).error).toBe('not_logged_in');
+        expect(((await must(response, 'response').json()) as { error: string }).error).toBe('not_logged_in');
       }
     } finally {
       app.handler.close();

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerError, type BrokerUser, createBrokerClient } from '../../src/broker-client/index.js';
 import { ROOT } from '../cli/helpers.js';
 import { sampleRecord } from '../stores/helpers.js';
+import { must } from '../support/must.js';
 import { Browser, startTestServer, type TestServer } from '../support/server.js';
 import { createKey, expectMatchesSpec } from './helpers.js';
 
@@ -125,7 +126,7 @@ describe('spotauth/broker-client', () => {
       const text = readFileSync(join(dir, file), 'utf8');
       for (const [, specifier] of text.matchAll(/(?:import|export)[^'"]*from ['"]([^'"]+)['"]/g))
         expect(
-          specifier === 'openapi-fetch' || /^\.\/[a-z-]+\.js$/.test(specifier!),
+          specifier === 'openapi-fetch' || /^\.\/[a-z-]+\.js$/.test(must(specifier, 'specifier')),
           `${file}: ${specifier}`,
         ).toBe(true);
     }

@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import { BrokerKeys, type NewKeyInput } from '../../src/broker/keys.js';
 import { buildOpenApiDocument } from '../../src/broker/openapi.js';
 import type { TokenStore } from '../../src/stores/types.js';
+import { must } from '../support/must.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: walking the document
 type Json = any;
@@ -38,7 +39,7 @@ const TEMPLATES = Object.keys(DOC.paths).map((template) => ({
 
 /** The document's path template a request path belongs to. */
 export function templateOf(path: string): string | undefined {
-  const bare = path.split('?', 1)[0]!;
+  const bare = must(path.split('?', 1)[0], "path.split('?', 1)[0]");
   return TEMPLATES.find(({ pattern }) => pattern.test(bare))?.template;
 }
 
@@ -62,14 +63,14 @@ export function expectMatchesSpec(
   const template = templateOf(path);
   expect(template, `no path of the document matches ${path}`).toBeDefined();
   const verb = method.toLowerCase() === 'head' ? 'get' : method.toLowerCase();
-  const operation = DOC.paths[template!][verb];
+  const operation = DOC.paths[must(template, 'template')][verb];
   expect(operation, `${method} ${template} is not in the document`).toBeDefined();
   // The proxy's `default` is Spotify's answer passed through; everything else must be declared by status.
   const fromSpotify = headers.get('x-spotauth-source') === 'spotify';
   const key = fromSpotify ? 'default' : String(status);
   expect(operation.responses[key], `${method} ${template} declares no ${status} response`).toBeDefined();
   covered.add(`${method.toUpperCase()} ${template} ${status}`);
-  let pointer = `#/paths/${escapePointer(template!)}/${verb}/responses/${key}`;
+  let pointer = `#/paths/${escapePointer(must(template, 'template'))}/${verb}/responses/${key}`;
   let declared = operation.responses[key];
   if (declared.$ref) {
     pointer = declared.$ref;
@@ -85,10 +86,10 @@ export function expectMatchesSpec(
   const validate = ajv.getSchema(`${DOC_ID}${pointer}/content/application~1json/schema`);
   expect(validate, `cannot compile the schema at ${pointer}`).toBeDefined();
   const body = JSON.parse(text);
-  const ok = validate!(body);
+  const ok = must(validate, 'validate')(body);
   expect(
     ok,
-    `${method} ${path} ${status}: ${JSON.stringify(validate!.errors?.slice(0, 5))} in ${text.slice(0, 300)}`,
+    `${method} ${path} ${status}: ${JSON.stringify(must(validate, 'validate').errors?.slice(0, 5))} in ${text.slice(0, 300)}`,
   ).toBe(true);
 }
 
@@ -180,6 +181,6 @@ export function expectWebhookMatchesSpec(body: string): void {
   const ref = operation.requestBody.content['application/json'].schema.$ref as string;
   const validate = ajv.getSchema(`${DOC_ID}${ref}`);
   expect(validate, ref).toBeDefined();
-  const ok = validate!(event);
-  expect(ok, JSON.stringify(validate!.errors)).toBe(true);
+  const ok = must(validate, 'validate')(event);
+  expect(ok, JSON.stringify(must(validate, 'validate').errors)).toBe(true);
 }

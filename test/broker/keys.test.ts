@@ -23,6 +23,7 @@ import { RedisStore } from '../../src/stores/redis.js';
 import { SqliteStore } from '../../src/stores/sqlite.js';
 import type { StoredEntry, TokenStore } from '../../src/stores/types.js';
 import { keyringOf, uniqueSuffix } from '../stores/helpers.js';
+import { must } from '../support/must.js';
 import {
   DATABASE_URL,
   deleteRedisPrefix,
@@ -62,7 +63,7 @@ describe('key shape and input', () => {
     const keys = new BrokerKeys(new MemoryEntries());
     const made = await Promise.all(Array.from({ length: 50 }, () => keys.create({ name: 'x' })));
     for (const { key } of made) expect(key).toMatch(/^sk_[0-9a-f]{16}_[0-9a-f]{64}$/);
-    expect(new Set(made.map(({ key }) => parseKey(key)!.secret)).size).toBe(50);
+    expect(new Set(made.map(({ key }) => must(parseKey(key), 'parseKey(key)').secret)).size).toBe(50);
     expect(new Set(made.map(({ record }) => record.id)).size).toBe(50);
     expect(parseKey('sk_abc_def')).toBeNull();
   });
@@ -235,7 +236,7 @@ function keyStoreContract(
         lastUsedAt: null,
         revokedAt: null,
       });
-      expect(listed!.expiresAt).toBe(created.record.createdAt + 30 * 86_400_000);
+      expect(must(listed, 'listed').expiresAt).toBe(created.record.createdAt + 30 * 86_400_000);
       const verifier = new KeyVerifier({ keys: other, bootstrap: [], cacheMs: 0 });
       expect(await verifier.verify(bearer(created.key))).toHaveProperty('principal');
       expect(await new BrokerKeys(a.entries).revoke(created.record.id)).toMatchObject({
@@ -246,7 +247,7 @@ function keyStoreContract(
       expect(await other.revoke('0123456789abcdef')).toBeNull();
       if (raw) {
         const bytes = raw();
-        expect(bytes).not.toContain(parseKey(created.key)!.secret);
+        expect(bytes).not.toContain(must(parseKey(created.key), 'parseKey(created.key)').secret);
         expect(bytes).not.toContain('playlist bot'); // entries are encrypted at rest
       }
     } finally {

@@ -10,6 +10,7 @@ import { SpotifyApi } from '../../src/api/client.js';
 import { TRACKS } from '../../src/emulator/index.js';
 import { sampleRecord } from '../stores/helpers.js';
 import { control } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { Browser, startTestServer, type TestServer } from '../support/server.js';
 import { call, createKey, rawCall } from './helpers.js';
 
@@ -123,7 +124,7 @@ describe('proxy against the emulator', () => {
     });
     expect(upstream.calls.length).toBe(sent);
     expect((await proxy('me/top/artists', key)).status).toBe(200);
-    expect((await proxy(`tracks/${TRACKS[0]!.id}`, key)).status).toBe(200);
+    expect((await proxy(`tracks/${must(TRACKS[0], 'TRACKS[0]').id}`, key)).status).toBe(200);
   });
 
   it('a dead grant gets 409 with the login URL, an unknown user 404, before anything is sent', async () => {
@@ -263,8 +264,8 @@ describe('proxy against a recording upstream', () => {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         seen.push({
-          method: req.method!,
-          url: req.url!,
+          method: must(req.method, 'req.method'),
+          url: must(req.url, 'req.url'),
           headers: req.headers,
           body: Buffer.concat(chunks).toString(),
         });
@@ -325,11 +326,13 @@ describe('proxy against a recording upstream', () => {
     expect(seen).toHaveLength(1);
     const [request] = seen;
     expect(request).toMatchObject({ method: 'POST', url: '/v1/playlists/p1/items?position=0', body });
-    expect(request!.headers['content-type']).toBe('application/json');
-    expect(request!.headers['accept-language']).toBe('sv');
-    expect(request!.headers['cookie']).toBeUndefined();
-    expect(request!.headers['x-forwarded-for']).toBeUndefined();
-    const token = request!.headers['authorization']!.slice('Bearer '.length);
+    expect(must(request, 'request').headers['content-type']).toBe('application/json');
+    expect(must(request, 'request').headers['accept-language']).toBe('sv');
+    expect(must(request, 'request').headers['cookie']).toBeUndefined();
+    expect(must(request, 'request').headers['x-forwarded-for']).toBeUndefined();
+    const token = must(request?.headers['authorization'], "request.headers['authorization']").slice(
+      'Bearer '.length,
+    );
     expect(server.emulator.state.lookupAccessToken(token)?.userId).toBe('alice');
   });
 
@@ -356,7 +359,9 @@ describe('proxy against a recording upstream', () => {
     expect(response.headers.get('x-spotauth-source')).toBe('spotify');
     expect(response.json.error.message).toBe('Invalid access token');
     expect(seen).toHaveLength(2);
-    expect(seen[0]!.headers['authorization']).not.toBe(seen[1]!.headers['authorization']);
+    expect(must(seen[0], 'seen[0]').headers['authorization']).not.toBe(
+      must(seen[1], 'seen[1]').headers['authorization'],
+    );
     expect(await refreshes(server)).toBe(refreshed + 1);
   });
 
@@ -419,6 +424,8 @@ describe('proxy against a recording upstream', () => {
     const streamed = await fetch(`${server.url}${path('me')}`, {
       headers: { authorization: `Bearer ${KEY}` },
     });
+    // Within the limit, an answer without a length is read whole and sent in one piece, with its length.
+    expect(streamed.headers.get('content-length')).toBe('1900');
     expect((await streamed.text()).length).toBe(1900);
   });
 });

@@ -14,6 +14,7 @@ import type { RunningEmulator } from '../../src/emulator/index.js';
 import { SqliteStore } from '../../src/stores/sqlite.js';
 import { keyringOf } from '../stores/helpers.js';
 import { startTestEmulator } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { expectMatchesSpec } from './helpers.js';
 
@@ -94,7 +95,10 @@ describe('key revocation across instances on one SQLite file', () => {
 
     const polling = probe(servers, key, Date.now() + 2 * BOUND_MS + 500);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const { id } = (await keys.list()).find((k) => k.name === 'revoked soon')!;
+    const { id } = must(
+      (await keys.list()).find((k) => k.name === 'revoked soon'),
+      "(await keys.list()).find((k) => k.name === 'revoked soon')",
+    );
     await keys.revoke(id);
     const revokedAt = Date.now();
     const probes = await polling;

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerKeys } from '../../src/broker/keys.js';
 import { sampleRecord } from '../stores/helpers.js';
 import { control } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { Browser, startTestServer, type TestServer } from '../support/server.js';
 import { type Answer, call, covered, createKey, DOC } from './helpers.js';
 
@@ -132,7 +133,7 @@ describe('broker routes', () => {
         bodies.add(answer.text);
       }
       expect(bodies.size).toBe(1);
-      expect(JSON.parse([...bodies][0]!)).toMatchObject({ error: 'unauthorized' });
+      expect(JSON.parse(must([...bodies][0], '[...bodies][0]'))).toMatchObject({ error: 'unauthorized' });
       const reasons = logEvents(server, 'broker_key_rejected').map((event) => event['reason']);
       expect(reasons).toEqual(
         expect.arrayContaining(['missing', 'malformed', 'wrong_secret', 'unknown', 'revoked', 'expired']),
@@ -159,8 +160,8 @@ describe('broker routes', () => {
     it('keeps only a digest of the secret in the store', async () => {
       const { id, secret } = await createKey(server.store);
       const entry = await server.store.entries.get('broker_key', id);
-      expect(entry!.value).not.toContain(secret);
-      expect(JSON.parse(entry!.value)).toMatchObject({
+      expect(must(entry, 'entry').value).not.toContain(secret);
+      expect(JSON.parse(must(entry, 'entry').value)).toMatchObject({
         secret_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
       });
     });

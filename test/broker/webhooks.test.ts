@@ -19,6 +19,7 @@ import type { TokenStore } from '../../src/stores/types.js';
 import { TokenManager } from '../../src/tokens/token-manager.js';
 import { keyringOf, uniqueSuffix } from '../stores/helpers.js';
 import { control, emulatorAuth, login, startTestEmulator } from '../support/emulator.js';
+import { must, thrownBy } from '../support/must.js';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../support/services.js';
 import { startReceiver } from '../support/webhook-receiver.js';
 import { expectWebhookMatchesSpec } from './helpers.js';
@@ -82,16 +83,14 @@ describe('Standard Webhooks signatures', () => {
         SPOTAUTH_WEBHOOK_SECRET: 'whsec_short',
       }),
     ).toThrow(/at least 24 bytes/);
-    const thrown = (() => {
-      try {
+    const thrown = (
+      thrownBy(() => {
         loadWebhookConfig({
           SPOTAUTH_WEBHOOK_URLS: 'https://h.example/a',
           SPOTAUTH_WEBHOOK_SECRET: `${SECRET}!`,
         });
-      } catch (error) {
-        return (error as Error).message;
-      }
-    })();
+      }) as Error
+    ).message;
     expect(thrown).not.toContain(SECRET);
   });
 });
@@ -153,8 +152,11 @@ describe('grant events and their delivery', () => {
     ]);
     expect(receiver.deliveries.every((d) => d.verified)).toBe(true);
     const bodies = receiver.deliveries.map((d) => JSON.parse(d.body) as { data: Record<string, unknown> });
-    expect(bodies[1]!.data).toMatchObject({ user: 'acct_alice_7f3a9c2e41d8', reason: 'revoked' });
-    expect(bodies[2]!.data).toEqual({ user: 'acct_alice_7f3a9c2e41d8' });
+    expect(must(bodies[1], 'bodies[1]').data).toMatchObject({
+      user: 'acct_alice_7f3a9c2e41d8',
+      reason: 'revoked',
+    });
+    expect(must(bodies[2], 'bodies[2]').data).toEqual({ user: 'acct_alice_7f3a9c2e41d8' });
     for (const delivery of receiver.deliveries) {
       expect(delivery.body).not.toMatch(/access|refresh_token"|secret/i);
       expectWebhookMatchesSpec(delivery.body);
@@ -187,8 +189,11 @@ describe('grant events and their delivery', () => {
     const accepted = receiver.acceptedIds().sort();
     expect(accepted).toEqual(Array.from({ length: 5 }, (_, i) => `evt_down_${i}`).sort());
     const [event] = await store.outbox.list({ limit: 1 });
-    expect(event!.deliveries[0]).toMatchObject({ status: 'delivered', attempts: expect.any(Number) });
-    expect(event!.deliveries[0]!.attempts).toBeGreaterThan(1);
+    expect(must(event, 'event').deliveries[0]).toMatchObject({
+      status: 'delivered',
+      attempts: expect.any(Number),
+    });
+    expect(must(event?.deliveries[0], 'event.deliveries[0]').attempts).toBeGreaterThan(1);
   });
 
   it('gives up after maxAttempts (failed, kept in the log) until a manual retry', async () => {
@@ -199,7 +204,9 @@ describe('grant events and their delivery', () => {
     receiver.state.status = 500;
     dispatcher(store, { maxAttempts: 2 });
     await until(async () => (await store.outbox.get('evt_gone'))?.nextAttemptAt === null);
-    expect((await store.outbox.get('evt_gone'))!.deliveries[0]).toMatchObject({
+    expect(
+      must(await store.outbox.get('evt_gone'), "store.outbox.get('evt_gone')").deliveries[0],
+    ).toMatchObject({
       status: 'failed',
       attempts: 2,
       lastError: 'HTTP 500',
@@ -216,7 +223,7 @@ describe('grant events and their delivery', () => {
     const tokens = new TokenManager({ auth: emulatorAuth(emulator), store, webhookEvents: true });
     const { tokens: tokenSet } = await login(emulatorAuth(emulator));
     const grant = await tokens.saveGrant(tokenSet, { id: 'alice' });
-    const deadline = grant.refreshTokenDeadline!;
+    const deadline = must(grant.refreshTokenDeadline, 'grant.refreshTokenDeadline');
     now = deadline - 20 * day;
     expect(await scanDeadlines({ store, days: [14, 2], now: () => now })).toBe(0);
     now = deadline - 13 * day;
@@ -272,7 +279,7 @@ describe.each(backends)('three senders on one $name store', ({ open, cleanup }) 
       for (const sender of senders) sender.start();
       const ids = Array.from({ length: 60 }, (_, i) => `evt_multi_${i}`);
       for (let i = 0; i < ids.length; i += 10)
-        await stores[i % 3]!.outbox.append(
+        await must(stores[i % 3], 'stores[i % 3]').outbox.append(
           ids.slice(i, i + 10).map((id) => ({ id, type: 'grant.linked', payload: '{}' })),
         );
       await receiver.waitFor(() => receiver.deliveries.length >= ids.length);

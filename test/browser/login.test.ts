@@ -7,6 +7,7 @@ import type { BrowserContext } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { BROWSER_MODULE } from '../../examples/spa/serve.mjs';
 import { chromiumAvailable } from '../support/chromium.js';
+import { must } from '../support/must.js';
 import {
   attempt,
   BROWSER_CLIENT_ID,
@@ -136,7 +137,7 @@ describe.skipIf(!available)('spotauth/browser login in headless Chromium', () =>
     expect(body.has('client_secret')).toBe(false);
 
     expect(page.url()).toBe(`${world.site.url}/harness/`);
-    const grant = (await storedGrant(page))!;
+    const grant = must(await storedGrant(page), 'storedGrant(page)');
     const secrets = [String(grant['accessToken']), String(grant['refreshToken'])];
     const cdp = await context.newCDPSession(page);
     const { entries } = (await cdp.send('Page.getNavigationHistory')) as {
@@ -210,7 +211,7 @@ describe.skipIf(!available)('spotauth/browser login in headless Chromium', () =>
     const starter = await openHarness(world, context);
     const url = await starter.evaluate<string>('auth.loginUrl().then(String)');
     const response = await fetch(url, { redirect: 'manual' });
-    const callback = response.headers.get('location')!;
+    const callback = must(response.headers.get('location'), 'a location header');
     expect(callback).toContain('code=');
     const other = await context.newPage();
     await other.goto(callback);

@@ -6,6 +6,7 @@
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { chromiumAvailable } from '../support/chromium.js';
+import { must } from '../support/must.js';
 import {
   type Attempt,
   attempt,
@@ -64,19 +65,19 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
   });
 
   /** A context with `n` harness tabs, logged in from the first. */
-  async function loggedInTabs(n: number, storage?: string): Promise<Page[]> {
+  async function loggedInTabs(n: number, storage?: string): Promise<[Page, ...Page[]]> {
     context = await newContext(world, storage);
     const first = await openHarness(world, context);
     expect((await loginIn(first, world)).ok).toBe(true);
-    const tabs = [first];
+    const tabs: [Page, ...Page[]] = [first];
     while (tabs.length < n) tabs.push(await openHarness(world, context));
     return tabs;
   }
 
   it('5 tabs open past expiry make exactly 1 refresh, and all get its token (default storage, IndexedDB)', async () => {
     const tabs = await loggedInTabs(5);
-    expect(await tabs[0]!.evaluate('auth.storage.kind')).toBe('indexeddb');
-    const before = await tabs[0]!.evaluate<string>('auth.getAccessToken()');
+    expect(await tabs[0].evaluate('auth.storage.kind')).toBe('indexeddb');
+    const before = await tabs[0].evaluate<string>('auth.getAccessToken()');
     // The refresh takes a while, so the other tabs really do ask while it is in flight.
     await emulatorPost(world, 'faults', { endpoint: 'token', kind: 'latency', latency_ms: 300 });
     await setClock(tabs, 2 * HOUR_MS);
@@ -87,7 +88,10 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
     expect(tokens.has(before)).toBe(false);
     expect((await counts(world.emulator)).refresh_token).toBe(1);
     // And the new token works.
-    const me = await attempt<string>(tabs[4]!, "auth.fetch('/me').then((r) => r.json()).then((me) => me.id)");
+    const me = await attempt<string>(
+      must(tabs[4], 'tabs[4]'),
+      "auth.fetch('/me').then((r) => r.json()).then((me) => me.id)",
+    );
     expect(me).toEqual({ ok: true, value: 'alice' });
   });
 
@@ -113,15 +117,15 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
   it('rotate mode across tabs: every round one refresh, the rotated refresh token stored first, no grant lost', async () => {
     await emulatorPost(world, 'config', { refresh_mode: 'rotate' });
     const tabs = await loggedInTabs(5);
-    let previous = (await storedGrant(tabs[0]!))!['refreshToken'];
+    let previous = must(await storedGrant(tabs[0]), 'the stored grant')['refreshToken'];
     for (let round = 1; round <= 3; round++) {
       await setClock(tabs, round * 2 * HOUR_MS);
       const results = await allAtOnce(tabs);
       expect(results.every((r) => r.ok)).toBe(true);
       expect(new Set(results.map((r) => r.value)).size).toBe(1);
       // By the time any tab had the new access token, the new refresh token was in storage.
-      const stored = (await storedGrant(tabs[0]!))!;
-      expect(stored['accessToken']).toBe(results[0]!.value);
+      const stored = must(await storedGrant(tabs[0]), 'the stored grant');
+      expect(stored['accessToken']).toBe(must(results[0], 'results[0]').value);
       expect(stored['refreshToken']).not.toBe(previous);
       previous = stored['refreshToken'];
     }
@@ -134,10 +138,10 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
 
   it('keep mode: a refresh without a refresh token keeps the old one (never "undefined")', async () => {
     const tabs = await loggedInTabs(1);
-    const before = (await storedGrant(tabs[0]!))!;
+    const before = must(await storedGrant(tabs[0]), 'the stored grant');
     await setClock(tabs, 2 * HOUR_MS);
-    expect((await attempt(tabs[0]!, 'auth.getAccessToken()')).ok).toBe(true);
-    const after = (await storedGrant(tabs[0]!))!;
+    expect((await attempt(tabs[0], 'auth.getAccessToken()')).ok).toBe(true);
+    const after = must(await storedGrant(tabs[0]), 'the stored grant');
     expect(after['accessToken']).not.toBe(before['accessToken']);
     expect(after['refreshToken']).toBe(before['refreshToken']);
     expect(after['version']).toBe((before['version'] as number) + 1);
@@ -146,13 +150,13 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
   it('logout in one tab logs out every tab', async () => {
     const tabs = await loggedInTabs(3);
     expect((await allAtOnce(tabs)).every((r) => r.ok)).toBe(true);
-    await tabs[1]!.evaluate('auth.logout()');
+    await must(tabs[1], 'tabs[1]').evaluate('auth.logout()');
     for (const tab of tabs) {
       await expect.poll(() => tab.evaluate<unknown[]>('events')).toContain(null);
       expect(await attempt(tab, 'auth.getAccessToken()')).toMatchObject({ ok: false, code: 'NOT_LOGGED_IN' });
       expect(await tab.evaluate('auth.session()')).toBeNull();
     }
-    expect(await storedGrant(tabs[0]!)).toBeNull();
+    expect(await storedGrant(tabs[0])).toBeNull();
   });
 
   it('with per-tab storage (sessionStorage) too, a logout in one tab ends the others', async () => {
@@ -182,15 +186,15 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
       await expect.poll(() => tab.evaluate<unknown[]>('events')).toContain('reauth_required');
     }
     // Logging in again replaces the dead grant; every tab can use the new one.
-    expect((await loginIn(tabs[0]!, world)).ok).toBe(true);
-    await expect.poll(() => tabs[2]!.evaluate<unknown[]>('events')).toContain('active');
-    expect((await attempt(tabs[2]!, 'auth.getAccessToken()')).ok).toBe(true);
+    expect((await loginIn(tabs[0], world)).ok).toBe(true);
+    await expect.poll(() => must(tabs[2], 'tabs[2]').evaluate<unknown[]>('events')).toContain('active');
+    expect((await attempt(must(tabs[2], 'tabs[2]'), 'auth.getAccessToken()')).ok).toBe(true);
   });
 
   it('a revoked grant met through the Web API (401 → one refresh → invalid_grant) asks for login again', async () => {
     const tabs = await loggedInTabs(1);
     await emulatorPost(world, 'revoke', { user_id: 'alice' });
-    expect(await attempt(tabs[0]!, "auth.fetch('/me')")).toMatchObject({
+    expect(await attempt(tabs[0], "auth.fetch('/me')")).toMatchObject({
       ok: false,
       code: 'REAUTH_REQUIRED',
     });
@@ -199,14 +203,14 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
 
   it('transient failures log nobody out: an error while the token still works serves it; past expiry a transient error, then recovery', async () => {
     const tabs = await loggedInTabs(2);
-    const token = await tabs[0]!.evaluate<string>('auth.getAccessToken()');
+    const token = await tabs[0].evaluate<string>('auth.getAccessToken()');
     await emulatorPost(world, 'faults', { endpoint: 'token', kind: 'server_error', count: 50 });
     // Inside the 60 s refresh margin but not expired: the refresh fails, the valid token is served.
     await setClock(tabs, HOUR_MS - 30_000);
-    expect(await attempt(tabs[0]!, 'auth.getAccessToken()')).toEqual({ ok: true, value: token });
+    expect(await attempt(tabs[0], 'auth.getAccessToken()')).toEqual({ ok: true, value: token });
     // Past expiry: a transient error (after the bounded retries), the grant untouched.
     await setClock(tabs, 2 * HOUR_MS);
-    const failure = await attempt(tabs[1]!, 'auth.getAccessToken()');
+    const failure = await attempt(must(tabs[1], 'tabs[1]'), 'auth.getAccessToken()');
     expect(failure).toMatchObject({ ok: false, code: 'SPOTIFY_UNAVAILABLE', transient: true });
     for (const tab of tabs) {
       expect(await tab.evaluate('auth.session().then((s) => s.status)')).toBe('active');

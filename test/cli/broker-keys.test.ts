@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keyring } from '../../src/stores/encryption.js';
 import { SqliteStore } from '../../src/stores/sqlite.js';
+import { must } from '../support/must.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { cliEnv, runCli, tempHome } from './helpers.js';
 
@@ -27,7 +28,10 @@ describe('spotauth keys create|list|revoke', () => {
     const path = join(home.home, 'server.sqlite');
     storeUrl = `sqlite:${path}`;
     const store = await SqliteStore.open(path, {
-      keyring: Keyring.fromEnv({ SPOTAUTH_ENCRYPTION_KEYS: encryptionKeys })!,
+      keyring: must(
+        Keyring.fromEnv({ SPOTAUTH_ENCRYPTION_KEYS: encryptionKeys }),
+        'Keyring.fromEnv({ SPOTAUTH_ENCRYPTION_KEYS: encryptionKeys })',
+      ),
     });
     server = await startTestServer({ store });
   });
@@ -72,7 +76,7 @@ describe('spotauth keys create|list|revoke', () => {
   it('list shows ids, names, permissions and status, never a secret; revoke makes the server refuse the key', async () => {
     const created = await runCli(['keys', 'create', '--name', 'to revoke', '--store', storeUrl], env);
     const key = created.stdout.trim();
-    const id = KEY_LINE.exec(created.stdout)![1]!;
+    const id = must(KEY_LINE.exec(created.stdout)?.[1], 'KEY_LINE.exec(created.stdout)[1]');
     expect(await users(key)).toBe(200);
 
     const listed = await runCli(['keys', 'list', '--json', '--store', storeUrl], env);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import type { EmulatorOptions } from '../../src/emulator/types.js';
+import { must } from '../support/must.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** The built CLI; SPOTAUTH_TEST_CLI points the tests at another build (e.g. a private one while others rebuild dist). */
@@ -83,14 +84,18 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): 
   const notify = () => {
     for (const listener of listeners) listener();
   };
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-    stdout += chunk;
-    notify();
-  });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-    notify();
-  });
+  must(child.stdout, 'child.stdout')
+    .setEncoding('utf8')
+    .on('data', (chunk: string) => {
+      stdout += chunk;
+      notify();
+    });
+  must(child.stderr, 'child.stderr')
+    .setEncoding('utf8')
+    .on('data', (chunk: string) => {
+      stderr += chunk;
+      notify();
+    });
   const done = new Promise<CliResult>((resolve) => {
     child.on('close', (code, signal) => {
       transcript.push({ args, stdout, stderr });
@@ -126,7 +131,7 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): 
 /** Runs the CLI to completion (stdin closed at once). */
 export function runCli(args: string[], env: NodeJS.ProcessEnv, cwd?: string): Promise<CliResult> {
   const cli = startCli(args, env, cwd);
-  cli.child.stdin!.end();
+  must(cli.child.stdin, 'cli.child.stdin').end();
   return cli.done;
 }
 
@@ -136,10 +141,14 @@ export async function startLogin(
   extraArgs: string[] = [],
 ): Promise<RunningCli & { authUrl: URL; redirectUri: URL }> {
   const cli = startCli(['login', '--no-browser', ...extraArgs], env);
-  cli.child.stdin!.end();
+  must(cli.child.stdin, 'cli.child.stdin').end();
   const [, url] = await cli.waitFor(AUTH_URL_LINE);
-  const authUrl = new URL(url!);
-  return { ...cli, authUrl, redirectUri: new URL(authUrl.searchParams.get('redirect_uri')!) };
+  const authUrl = new URL(must(url, 'url'));
+  return {
+    ...cli,
+    authUrl,
+    redirectUri: new URL(must(authUrl.searchParams.get('redirect_uri'), 'a redirect_uri parameter')),
+  };
 }
 
 /** What a browser does with an auto-approving emulator: follow the authorize redirect to the loopback. */
@@ -157,14 +166,14 @@ export function parseConsentForm(html: string, base: URL): { action: URL; fields
   const form = html.match(/<form\b[^>]*\baction="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i);
   if (!form) throw new Error('No form on the consent page');
   const fields: Record<string, string> = {};
-  for (const input of form[2]!.matchAll(/<input\b[^>]*>/gi)) {
+  for (const input of must(form[2], 'form[2]').matchAll(/<input\b[^>]*>/gi)) {
     const tag = input[0];
     const type = tag.match(/\btype="([^"]*)"/i)?.[1];
     const name = tag.match(/\bname="([^"]*)"/i)?.[1];
     const value = tag.match(/\bvalue="([^"]*)"/i)?.[1];
     if (type === 'hidden' && name) fields[unescapeHtml(name)] = unescapeHtml(value ?? '');
   }
-  return { action: new URL(unescapeHtml(form[1]!), base), fields };
+  return { action: new URL(unescapeHtml(must(form[1], 'form[1]')), base), fields };
 }
 
 /** Submits the consent form with one of its buttons ("agree" as `user`, or "cancel"), returning the redirect. */

@@ -7,6 +7,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 import {
   ANSI,
   CANARY,
@@ -78,7 +79,9 @@ describe.skipIf(!hasTmux)('spotauth login in a terminal (tmux)', () => {
     const url = shown.match(/^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m)?.[1];
     expect(url).toBeDefined();
     expect(shown).toMatch(/paste here the address it ends on/);
-    const redirect = new URL(new URL(url!).searchParams.get('redirect_uri')!);
+    const redirect = new URL(
+      must(new URL(must(url, 'url')).searchParams.get('redirect_uri'), 'a redirect_uri parameter'),
+    );
 
     paste('forged', 'hello there');
     await waitForScreen('forged', /That is not the address the login ends on/);
@@ -92,7 +95,12 @@ describe.skipIf(!hasTmux)('spotauth login in a terminal (tmux)', () => {
   it('completes the login when the final address from the consent page is pasted in', async () => {
     openPane('paste', env, ['login', '--scope', 'user-read-private']);
     const shown = await waitForScreen('paste', /Waiting for the login/);
-    const url = new URL(shown.match(/^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m)![1]!);
+    const url = new URL(
+      must(
+        shown.match(/^(http:\/\/127\.0\.0\.1:\d+\/authorize\?\S+)$/m)?.[1],
+        '/^(http:\\/\\/127\\.0\\.0\\.1:\\d+\\/authorize\\?\\S+)$/m in shown',
+      ),
+    );
     // The person approves in a browser elsewhere; it ends on the loopback address, which they copy.
     const final = await submitConsent(url, 'agree', 'alice');
     expect(final.searchParams.has('code')).toBe(true);

@@ -6,6 +6,7 @@ import { chmodSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 import {
   cliEnv,
   emulatorEnv,
@@ -42,7 +43,7 @@ describe('item 6: what a remote party controls is printed without control charac
   it("strips escapes from the callback's error value (clipboard write, clear screen, fake lines)", async () => {
     const { env } = freshEnv();
     const login = await startLogin(env);
-    const state = login.authUrl.searchParams.get('state')!;
+    const state = must(login.authUrl.searchParams.get('state'), 'a state parameter');
     const hostile = '\u001b]52;c;ZXZpbA==\u0007\u001b[2J\u009b31m\r\nspotauth: Logged in as admin';
     const path = `/callback?error=${encodeURIComponent(hostile)}&state=${encodeURIComponent(state)}`;
     const answer = await rawRequest(Number(login.redirectUri.port), { path });

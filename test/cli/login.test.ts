@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 import {
   approveInBrowser,
   CANARY,
@@ -171,7 +172,7 @@ describe('spotauth login --no-browser', () => {
     const before = (await control(emulator, 'stats')).token_requests_total;
     const login = await startLogin(env);
     const port = Number(login.redirectUri.port);
-    const state = login.authUrl.searchParams.get('state')!;
+    const state = must(login.authUrl.searchParams.get('state'), 'a state parameter');
     // DNS rebinding: right path and state, wrong Host.
     const rebound = await rawRequest(port, {
       path: `/callback?code=AQx&state=${state}`,

@@ -9,6 +9,7 @@ import {
   startTestEmulator,
   tokenRequests,
 } from '../support/emulator.js';
+import { must } from '../support/must.js';
 
 async function expectCode(promise: Promise<unknown> | (() => unknown), code: string): Promise<SpotauthError> {
   let caught: unknown;
@@ -66,27 +67,32 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
       },
     );
     expect(tokens.refreshToken).toBeTruthy();
-    const refreshed = await publicAuth.refresh(tokens.refreshToken!);
+    const refreshed = await publicAuth.refresh(must(tokens.refreshToken, 'a refresh token'));
     expect(refreshed.accessToken).not.toBe(tokens.accessToken);
   });
 
   it('keep mode: the refresh response has no refresh_token, and the old one is kept', async () => {
     const { tokens } = await login(auth);
-    const refreshed = await auth.refresh(tokens.refreshToken!, { previousScope: tokens.scope });
+    const refreshed = await auth.refresh(must(tokens.refreshToken, 'a refresh token'), {
+      previousScope: tokens.scope,
+    });
     expect(refreshed.refreshTokenIssued).toBe(false);
     expect(refreshed.refreshToken).toBe(tokens.refreshToken);
     expect(refreshed.accessToken).not.toBe(tokens.accessToken);
-    const again = await auth.refresh(refreshed.refreshToken!);
+    const again = await auth.refresh(must(refreshed.refreshToken, 'a refresh token'));
     expect(again.accessToken).not.toBe(refreshed.accessToken);
   });
 
   it('rotate mode: a new refresh token each time; reusing the old one is "Refresh token revoked"', async () => {
     await control(emulator, 'config', { refresh_mode: 'rotate' });
     const { tokens } = await login(auth);
-    const refreshed = await auth.refresh(tokens.refreshToken!);
+    const refreshed = await auth.refresh(must(tokens.refreshToken, 'a refresh token'));
     expect(refreshed.refreshTokenIssued).toBe(true);
     expect(refreshed.refreshToken).not.toBe(tokens.refreshToken);
-    const error = await expectCode(auth.refresh(tokens.refreshToken!), 'INVALID_GRANT');
+    const error = await expectCode(
+      auth.refresh(must(tokens.refreshToken, 'a refresh token')),
+      'INVALID_GRANT',
+    );
     expect(error.spotifyErrorDescription).toBe('Refresh token revoked');
     expect(error.transient).toBe(false);
   });
@@ -94,7 +100,10 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
   it('a revoked grant is invalid_grant with no description, terminal', async () => {
     const { tokens } = await login(auth);
     await control(emulator, 'revoke', { user_id: 'alice' });
-    const error = await expectCode(auth.refresh(tokens.refreshToken!), 'INVALID_GRANT');
+    const error = await expectCode(
+      auth.refresh(must(tokens.refreshToken, 'a refresh token')),
+      'INVALID_GRANT',
+    );
     expect(error.spotifyError).toBe('invalid_grant');
     expect(error.spotifyErrorDescription).toBeUndefined();
     expect(error.status).toBe(400);
@@ -103,7 +112,7 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
   it('the 6-month refresh-token limit ends in invalid_grant', async () => {
     const { tokens } = await login(auth);
     await control(emulator, 'clock', { advance_seconds: 183 * 24 * 3600 });
-    await expectCode(auth.refresh(tokens.refreshToken!), 'INVALID_GRANT');
+    await expectCode(auth.refresh(must(tokens.refreshToken, 'a refresh token')), 'INVALID_GRANT');
   });
 
   it('client credentials: app token without refresh token', async () => {
@@ -182,18 +191,23 @@ describe('core against the emulator (auto-approve, keep mode)', () => {
   it('token-endpoint faults: 5xx non-JSON and errorTransient are transient, 429 carries Retry-After', async () => {
     const { tokens } = await login(auth);
     await control(emulator, 'faults', { endpoint: 'token', kind: 'server_error', count: 1 });
-    expect((await expectCode(auth.refresh(tokens.refreshToken!), 'SPOTIFY_UNAVAILABLE')).transient).toBe(
-      true,
-    );
+    expect(
+      (await expectCode(auth.refresh(must(tokens.refreshToken, 'a refresh token')), 'SPOTIFY_UNAVAILABLE'))
+        .transient,
+    ).toBe(true);
     await control(emulator, 'faults', { endpoint: 'token', kind: 'error_transient', count: 1 });
-    expect((await expectCode(auth.refresh(tokens.refreshToken!), 'SPOTIFY_UNAVAILABLE')).transient).toBe(
-      true,
-    );
+    expect(
+      (await expectCode(auth.refresh(must(tokens.refreshToken, 'a refresh token')), 'SPOTIFY_UNAVAILABLE'))
+        .transient,
+    ).toBe(true);
     await control(emulator, 'faults', { endpoint: 'token', kind: 'rate_limit', count: 1, retry_after: 9 });
-    const limited = await expectCode(auth.refresh(tokens.refreshToken!), 'RATE_LIMITED');
+    const limited = await expectCode(
+      auth.refresh(must(tokens.refreshToken, 'a refresh token')),
+      'RATE_LIMITED',
+    );
     expect(limited.retryAfter).toBe(9);
     expect(limited.transient).toBe(true);
-    const ok = await auth.refresh(tokens.refreshToken!);
+    const ok = await auth.refresh(must(tokens.refreshToken, 'a refresh token'));
     expect(ok.accessToken).toBeTruthy();
   });
 

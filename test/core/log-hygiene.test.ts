@@ -5,6 +5,7 @@ import type { RunningEmulator } from '../../src/emulator/index.js';
 import { MemoryStore } from '../../src/stores/index.js';
 import { TokenManager } from '../../src/tokens/index.js';
 import { authorizeRedirect, control, emulatorAuth, login, startTestEmulator } from '../support/emulator.js';
+import { must } from '../support/must.js';
 
 /**
  * SECURITY §5: run the whole flow with canary token values and capture everything that could reach a log
@@ -61,16 +62,26 @@ describe('log hygiene: canary tokens never reach output or errors', () => {
 
   it('runs login, refresh, client credentials and error paths, then finds no secret in any output', async () => {
     const auth = emulatorAuth(emulator);
-    secrets.add(auth.config.clientSecret!);
+    secrets.add(must(auth.config.clientSecret, 'auth.config.clientSecret'));
     const { request, callback, tokens } = await login(auth);
-    secrets.add(tokens.accessToken).add(tokens.refreshToken!).add(request.codeVerifier);
-    secrets.add(new URL(callback).searchParams.get('code')!);
+    secrets
+      .add(tokens.accessToken)
+      .add(must(tokens.refreshToken, 'a refresh token'))
+      .add(request.codeVerifier);
+    secrets.add(must(new URL(callback).searchParams.get('code'), 'a code parameter'));
     expect(tokens.accessToken.startsWith(CANARY)).toBe(true);
 
     const manager = new TokenManager({ auth, store: new MemoryStore(), retry: { maxAttempts: 1 } });
     const saved = await manager.saveGrant(tokens, { id: 'alice' });
     const refreshed = await manager.refreshNow('alice');
-    secrets.add(refreshed.accessToken).add((await manager.getGrant('alice'))!.refreshToken!);
+    secrets
+      .add(refreshed.accessToken)
+      .add(
+        must(
+          (await manager.getGrant('alice'))?.refreshToken,
+          "(await manager.getGrant('alice')).refreshToken",
+        ),
+      );
     secrets.add((await manager.getAppToken()) as string);
     expect(saved.key).toBe('user:alice');
 
@@ -85,7 +96,7 @@ describe('log hygiene: canary tokens never reach output or errors', () => {
       record(error);
     }
     try {
-      await auth.refresh(tokens.refreshToken!);
+      await auth.refresh(must(tokens.refreshToken, 'a refresh token'));
     } catch (error) {
       record(error);
     }
@@ -100,7 +111,7 @@ describe('log hygiene: canary tokens never reach output or errors', () => {
     // A callback carrying a real code but a forged state.
     const second = await auth.createAuthorizationRequest({ scope: 'user-read-email' });
     const forged = (await authorizeRedirect(second.url)).replace(/state=[^&]*/, 'state=forged');
-    secrets.add(new URL(forged).searchParams.get('code')!).add(second.codeVerifier);
+    secrets.add(must(new URL(forged).searchParams.get('code'), 'a code parameter')).add(second.codeVerifier);
     try {
       auth.validateCallback(forged, { state: second.state });
     } catch (error) {

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SpotauthError, SpotifyAuth, type SpotifyAuthConfig } from '../../src/core/index.js';
+import { must } from '../support/must.js';
 import {
   CONFIDENTIAL_CLIENT,
   loginThroughProvider,
@@ -29,6 +30,11 @@ let sent: CapturedRequest[] = [];
 const secrets = new Set<string>([CONFIDENTIAL_CLIENT.clientSecret]);
 /** Every error core threw during the run, checked for leaks at the end (i). */
 const thrown: SpotauthError[] = [];
+
+/** The first token-endpoint request since `sent` was last emptied. */
+function firstSent(): CapturedRequest {
+  return must(sent[0], 'a token-endpoint request');
+}
 
 function capturingFetch(): typeof fetch {
   return async (input, init) => {
@@ -102,12 +108,12 @@ async function expectSpotauthError(fn: () => unknown, code: string): Promise<Spo
 
 function decodeBasic(header: string | null): { raw: string; id: string; secret: string } {
   expect(header).toMatch(/^Basic [A-Za-z0-9+/]+=*$/);
-  const raw = Buffer.from(header!.slice('Basic '.length), 'base64').toString('utf8');
+  const raw = Buffer.from(must(header, 'header').slice('Basic '.length), 'base64').toString('utf8');
   const parts = raw.split(':');
   // Both halves are form-encoded, so the only ':' left is the separator.
   expect(parts).toHaveLength(2);
   const decode = (value: string) => decodeURIComponent(value.replace(/\+/g, '%20'));
-  return { raw, id: decode(parts[0]!), secret: decode(parts[1]!) };
+  return { raw, id: decode(must(parts[0], 'parts[0]')), secret: decode(must(parts[1], 'parts[1]')) };
 }
 
 beforeAll(async () => {
@@ -151,11 +157,11 @@ describe('core against oidc-provider (a real, independent OAuth 2.0 server)', ()
 
     // Exactly one token request, to op's /api/token, authenticated with Basic only.
     expect(sent).toHaveLength(1);
-    const [req] = sent;
-    expect(req!.url).toBe(`${op.issuer}/api/token`);
-    expect(req!.method).toBe('POST');
-    expect(req!.headers.get('content-type')).toMatch(/^application\/x-www-form-urlencoded/);
-    const basic = decodeBasic(req!.headers.get('authorization'));
+    const req = firstSent();
+    expect(req.url).toBe(`${op.issuer}/api/token`);
+    expect(req.method).toBe('POST');
+    expect(req.headers.get('content-type')).toMatch(/^application\/x-www-form-urlencoded/);
+    const basic = decodeBasic(req.headers.get('authorization'));
     expect(basic.id).toBe(CONFIDENTIAL_CLIENT.clientId);
     expect(basic.secret).toBe(CONFIDENTIAL_CLIENT.clientSecret);
     // RFC 6749 §2.3.1: the secret's ':', '+' and '%' were form-encoded before base64.
@@ -163,12 +169,12 @@ describe('core against oidc-provider (a real, independent OAuth 2.0 server)', ()
     expect(basic.raw).toContain('%3A');
     expect(basic.raw).toContain('%2B');
     expect(basic.raw).toContain('%25');
-    expect(req!.body.get('grant_type')).toBe('authorization_code');
-    expect(req!.body.get('code')).toBe(new URL(callback).searchParams.get('code'));
-    expect(req!.body.get('redirect_uri')).toBe(CONFIDENTIAL_CLIENT.redirectUri);
-    expect(req!.body.get('code_verifier')).toBe(request.codeVerifier);
-    expect(req!.body.has('client_secret')).toBe(false);
-    expect(req!.body.has('client_id')).toBe(false);
+    expect(req.body.get('grant_type')).toBe('authorization_code');
+    expect(req.body.get('code')).toBe(new URL(callback).searchParams.get('code'));
+    expect(req.body.get('redirect_uri')).toBe(CONFIDENTIAL_CLIENT.redirectUri);
+    expect(req.body.get('code_verifier')).toBe(request.codeVerifier);
+    expect(req.body.has('client_secret')).toBe(false);
+    expect(req.body.has('client_id')).toBe(false);
 
     expect(op.counters.tokenRequestsByGrantType).toEqual({ authorization_code: 1 });
     expect(op.counters.grantSuccess).toBe(1);
@@ -192,21 +198,21 @@ describe('core against oidc-provider (a real, independent OAuth 2.0 server)', ()
     expect(tokens.refreshTokenIssued).toBe(true);
 
     expect(sent).toHaveLength(1);
-    const [req] = sent;
-    expect(req!.headers.has('authorization')).toBe(false);
-    expect(req!.body.get('client_id')).toBe(PUBLIC_CLIENT.clientId);
-    expect(req!.body.get('code_verifier')).toBe(request.codeVerifier);
-    expect(req!.body.get('redirect_uri')).toBe(ephemeral);
-    expect(req!.body.has('client_secret')).toBe(false);
+    const req = firstSent();
+    expect(req.headers.has('authorization')).toBe(false);
+    expect(req.body.get('client_id')).toBe(PUBLIC_CLIENT.clientId);
+    expect(req.body.get('code_verifier')).toBe(request.codeVerifier);
+    expect(req.body.get('redirect_uri')).toBe(ephemeral);
+    expect(req.body.has('client_secret')).toBe(false);
     expect(op.counters.grantSuccess).toBe(1);
 
     // The public client's refresh also identifies itself with client_id in the body.
     sent = [];
-    const refreshed = remember(await auth.refresh(tokens.refreshToken!));
+    const refreshed = remember(await auth.refresh(must(tokens.refreshToken, 'a refresh token')));
     expect(refreshed.accessToken).not.toBe(tokens.accessToken);
-    expect(sent[0]!.headers.has('authorization')).toBe(false);
-    expect(sent[0]!.body.get('client_id')).toBe(PUBLIC_CLIENT.clientId);
-    expect(sent[0]!.body.get('grant_type')).toBe('refresh_token');
+    expect(firstSent().headers.has('authorization')).toBe(false);
+    expect(firstSent().body.get('client_id')).toBe(PUBLIC_CLIENT.clientId);
+    expect(firstSent().body.get('grant_type')).toBe('refresh_token');
   });
 
   it('(c) refresh with rotation; reusing the old refresh token revokes the whole grant', async () => {
@@ -218,7 +224,7 @@ describe('core against oidc-provider (a real, independent OAuth 2.0 server)', ()
         redirectUri: request.redirectUri,
       }),
     );
-    const oldRefreshToken = first.refreshToken!;
+    const oldRefreshToken = must(first.refreshToken, 'a refresh token');
 
     sent = [];
     const rotated = remember(await auth.refresh(oldRefreshToken, { previousScope: first.scope }));
@@ -227,9 +233,11 @@ describe('core against oidc-provider (a real, independent OAuth 2.0 server)', ()
     expect(rotated.refreshToken).not.toBe(oldRefreshToken);
     expect(rotated.accessToken).not.toBe(first.accessToken);
     expect([...rotated.scope].sort()).toEqual([...SCOPE].sort());
-    expect(sent[0]!.body.get('refresh_token')).toBe(oldRefreshToken);
-    expect(sent[0]!.body.has('client_secret')).toBe(false);
-    expect(decodeBasic(sent[0]!.headers.get('authorization')).secret).toBe(CONFIDENTIAL_CLIENT.clientSecret);
+    expect(firstSent().body.get('refresh_token')).toBe(oldRefreshToken);
+    expect(firstSent().body.has('client_secret')).toBe(false);
+    expect(decodeBasic(firstSent().headers.get('authorization')).secret).toBe(
+      CONFIDENTIAL_CLIENT.clientSecret,
+    );
     expect(op.counters.grantRevoked).toBe(0);
 
     // The rotated-out token is dead, and op treats its reuse as theft: it revokes the grant…
@@ -241,7 +249,10 @@ describe('core against oidc-provider (a real, independent OAuth 2.0 server)', ()
 
     // …so the *new* refresh token fails too. Two concurrent refreshes with the same token would do exactly
     // this to a legitimate user, which is why the token manager must single-flight refreshes.
-    await expectSpotauthError(() => auth.refresh(rotated.refreshToken!), 'INVALID_GRANT');
+    await expectSpotauthError(
+      () => auth.refresh(must(rotated.refreshToken, 'a refresh token')),
+      'INVALID_GRANT',
+    );
     expect(op.counters.tokenRequestsByGrantType).toEqual({ authorization_code: 1, refresh_token: 3 });
     expect(op.counters.grantSuccess).toBe(2);
     expect(op.counters.grantErrors).toEqual(['invalid_grant', 'invalid_grant']);
@@ -258,10 +269,12 @@ describe('core against oidc-provider (a real, independent OAuth 2.0 server)', ()
     expect(tokens.refreshTokenIssued).toBe(false);
 
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.body.get('grant_type')).toBe('client_credentials');
-    expect(sent[0]!.body.has('client_secret')).toBe(false);
-    expect(sent[0]!.body.has('scope')).toBe(false);
-    expect(decodeBasic(sent[0]!.headers.get('authorization')).secret).toBe(CONFIDENTIAL_CLIENT.clientSecret);
+    expect(firstSent().body.get('grant_type')).toBe('client_credentials');
+    expect(firstSent().body.has('client_secret')).toBe(false);
+    expect(firstSent().body.has('scope')).toBe(false);
+    expect(decodeBasic(firstSent().headers.get('authorization')).secret).toBe(
+      CONFIDENTIAL_CLIENT.clientSecret,
+    );
     expect(op.counters.tokenRequestsByGrantType).toEqual({ client_credentials: 1 });
 
     // A public client has no secret, so it is refused before any request.
@@ -316,7 +329,7 @@ describe('core against oidc-provider (a real, independent OAuth 2.0 server)', ()
     );
     expect(error.spotifyError).toBe('invalid_grant');
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.body.get('redirect_uri')).toBe('http://127.0.0.1:50002/callback');
+    expect(firstSent().body.get('redirect_uri')).toBe('http://127.0.0.1:50002/callback');
     expect(op.counters.grantErrorDetails).toEqual(['authorization code redirect_uri mismatch']);
   });
 

@@ -12,6 +12,7 @@ import {
   type SpotifyAuthConfig,
 } from '../../src/core/index.js';
 import { caught } from '../support/errors.js';
+import { must } from '../support/must.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -170,7 +171,9 @@ describe('token endpoint: failures', () => {
   it('a long error_description is truncated to 200 characters', async () => {
     handler = (_req, res) => json(res, 400, { error: 'invalid_grant', error_description: 'x'.repeat(5000) });
     const error = await caught(auth().refresh('rt-old-0123456789'));
-    expect(error.spotifyErrorDescription!.length).toBeLessThanOrEqual(201);
+    expect(must(error.spotifyErrorDescription, 'error.spotifyErrorDescription').length).toBeLessThanOrEqual(
+      201,
+    );
     expect(error.message.length).toBeLessThan(400);
   });
 
@@ -310,8 +313,8 @@ describe('token endpoint: successful responses', () => {
       refreshTokenIssued: false,
     });
     const [hit] = tokenHits();
-    expect(hit!.method).toBe('POST');
-    expect(new URLSearchParams(hit!.body).get('grant_type')).toBe('client_credentials');
+    expect(must(hit, 'hit').method).toBe('POST');
+    expect(new URLSearchParams(must(hit, 'hit').body).get('grant_type')).toBe('client_credentials');
   });
 
   it('accepts token_type "bearer" in lowercase (FACTS §1.3)', async () => {
@@ -348,7 +351,7 @@ describe('token endpoint: successful responses', () => {
     const tokens = await auth().refresh('rt-old-0123456789');
     expect(tokens.refreshToken).toBe('rt-old-0123456789');
     expect(tokens.refreshTokenIssued).toBe(false);
-    const body = new URLSearchParams(tokenHits()[0]!.body);
+    const body = new URLSearchParams(must(tokenHits()[0], 'tokenHits()[0]').body);
     expect(body.get('grant_type')).toBe('refresh_token');
     expect(body.get('refresh_token')).toBe('rt-old-0123456789');
   });
@@ -398,8 +401,8 @@ describe('token endpoint: error hygiene', () => {
   it('the request itself carries the secret only in the Basic header', async () => {
     await auth().clientCredentials();
     const [hit] = tokenHits();
-    expect(hit!.body).not.toContain(SECRET);
-    expect(hit!.body).not.toContain(encodeURIComponent(SECRET));
+    expect(must(hit, 'hit').body).not.toContain(SECRET);
+    expect(must(hit, 'hit').body).not.toContain(encodeURIComponent(SECRET));
   });
 });
 

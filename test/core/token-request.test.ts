@@ -18,6 +18,7 @@ import {
   tokenRequests,
 } from '../support/emulator.js';
 import { caught } from '../support/errors.js';
+import { must } from '../support/must.js';
 
 const PUBLIC_CLIENT = 'lean-public-client';
 const REDIRECT = 'http://127.0.0.1:8888/callback';
@@ -79,15 +80,15 @@ describe('the lean token request (browser path)', () => {
     expect(login.refreshToken).toBeTruthy();
     expect(login.refreshTokenIssued).toBe(true);
     expect(login.scope).toEqual(['user-read-private']);
-    const kept = await leanRefresh(login.refreshToken!);
+    const kept = await leanRefresh(must(login.refreshToken, 'a refresh token'));
     expect(kept.refreshTokenIssued).toBe(false);
     expect(kept.refreshToken).toBe(login.refreshToken);
     await control(emulator, 'config', { refresh_mode: 'rotate' });
-    const rotated = await leanRefresh(login.refreshToken!);
+    const rotated = await leanRefresh(must(login.refreshToken, 'a refresh token'));
     expect(rotated.refreshTokenIssued).toBe(true);
     expect(rotated.refreshToken).not.toBe(login.refreshToken);
     // The rotated-away token is dead: invalid_grant, terminal.
-    expect(await caught(leanRefresh(login.refreshToken!))).toMatchObject({
+    expect(await caught(leanRefresh(must(login.refreshToken, 'a refresh token')))).toMatchObject({
       code: 'INVALID_GRANT',
       transient: false,
     });
@@ -118,8 +119,8 @@ describe('the lean token request (browser path)', () => {
           return { ok: false, code: e['code'], transient: e['transient'], retryAfter: e['retryAfter'] };
         }
       };
-      const viaLibrary = await outcome(() => auth.refresh(refreshToken!));
-      const viaLean = await outcome(() => leanRefresh(refreshToken!));
+      const viaLibrary = await outcome(() => auth.refresh(must(refreshToken, 'refreshToken')));
+      const viaLean = await outcome(() => leanRefresh(must(refreshToken, 'refreshToken')));
       expect(viaLean).toEqual(viaLibrary);
     });
   }
@@ -128,8 +129,8 @@ describe('the lean token request (browser path)', () => {
     const { refreshToken } = await leanLogin();
     await control(emulator, 'revoke', { user_id: 'alice', client_id: PUBLIC_CLIENT });
     const before = (await tokenRequests(emulator)).refresh_token;
-    const a = await caught(auth.refresh(refreshToken!));
-    const b = await caught(leanRefresh(refreshToken!));
+    const a = await caught(auth.refresh(must(refreshToken, 'refreshToken')));
+    const b = await caught(leanRefresh(must(refreshToken, 'refreshToken')));
     expect([a.code, b.code]).toEqual(['INVALID_GRANT', 'INVALID_GRANT']);
     expect(b.spotifyError).toBe('invalid_grant');
     expect((await tokenRequests(emulator)).refresh_token - before).toBe(2);

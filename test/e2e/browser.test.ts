@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { must } from '../support/must.js';
 import { freePort } from '../support/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -39,10 +40,10 @@ async function startSandbox(): Promise<{
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => {
+  must(child.stdout, 'child.stdout').on('data', (chunk) => {
     output += chunk;
   });
-  child.stderr!.on('data', (chunk) => {
+  must(child.stderr, 'child.stderr').on('data', (chunk) => {
     output += chunk;
   });
   const deadline = Date.now() + 20_000;
@@ -50,8 +51,14 @@ async function startSandbox(): Promise<{
     if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start: ${output}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const url = /Open (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
-  const emulatorUrl = /emulator at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)![1]!;
+  const url = must(
+    /Open (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1],
+    '/Open (http:\\/\\/127\\.0\\.0\\.1:\\d+)/ in output',
+  );
+  const emulatorUrl = must(
+    /emulator at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1],
+    '/emulator at (http:\\/\\/127\\.0\\.0\\.1:\\d+)/ in output',
+  );
   expect(output).toContain('WARNING: generated a local encryption key');
   return { url, emulatorUrl, process: child, dir };
 }

@@ -7,6 +7,7 @@ import { type RunningEmulator, SANDBOX_APP } from '../../src/emulator/index.js';
 import { createStore, Keyring, type TokenStore } from '../../src/stores/index.js';
 import { TokenManager } from '../../src/tokens/index.js';
 import { control, emulatorAuth, login, startTestEmulator, tokenRequests } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { serviceAvailable, sharedStoreBackends } from '../support/services.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/refresh-worker.mjs', import.meta.url));
@@ -80,7 +81,7 @@ describe.each(backends)('a lock holder killed or stalled mid-refresh, $name', (b
       id: 'alice',
       account_id: USER,
     });
-    rt0 = tokens.refreshToken!;
+    rt0 = must(tokens.refreshToken, 'a refresh token');
     const { version, updatedAt: _u, ...rest } = record;
     await store.put({ ...rest, accessTokenExpiresAt: Date.now() - 1_000 }, version);
     await control(emulator, 'expire', { user_id: 'alice' });
@@ -109,14 +110,16 @@ describe.each(backends)('a lock holder killed or stalled mid-refresh, $name', (b
     });
     children.push(child);
     let out = '';
-    child.stdout!.on('data', (chunk) => {
+    must(child.stdout, 'child.stdout').on('data', (chunk) => {
       out += chunk;
     });
-    child.stderr!.resume();
+    must(child.stderr, 'child.stderr').resume();
     const result = new Promise<WorkerResult>((resolve, reject) => {
       child.on('exit', (code, signal) => {
         if (code !== 0) return reject(new Error(`worker ended with ${code ?? signal}`));
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as WorkerResult);
+        resolve(
+          JSON.parse(must(out.trim().split('\n').pop(), "out.trim().split('\\n').pop()")) as WorkerResult,
+        );
       });
     });
     result.catch(() => {});
@@ -158,7 +161,7 @@ describe.each(backends)('a lock holder killed or stalled mid-refresh, $name', (b
     await killMidRequest();
     const token = await new TokenManager({ auth: emulatorAuth(emulator), store }).getAccessToken(USER);
     expect(emulator.state.lookupAccessToken(token)?.userId).toBe('alice');
-    const stored = (await store.get(KEY))!;
+    const stored = must(await store.get(KEY), 'store.get(KEY)');
     expect(stored.status).toBe('active');
     expect(stored.accessToken).toBe(token);
     expect(stored.refreshToken).toBe(rt0);
@@ -172,7 +175,7 @@ describe.each(backends)('a lock holder killed or stalled mid-refresh, $name', (b
     const error = await survivor.getAccessToken(USER).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SpotauthError);
     expect((error as SpotauthError).code).toBe('REAUTH_REQUIRED');
-    const stored = (await store.get(KEY))!;
+    const stored = must(await store.get(KEY), 'store.get(KEY)');
     expect(stored.status).toBe('reauth_required');
     expect(stored.reauthReason).toBe('revoked');
     expect(stored.refreshToken).toBe(rt0);
@@ -186,9 +189,9 @@ describe.each(backends)('a lock holder killed or stalled mid-refresh, $name', (b
     const { child, result } = startHolder({ LOCK_LEASE_MS: '1000' });
     await until(async () => (await held()) === 1, 'the holder’s refresh is at the emulator');
     child.kill('SIGSTOP');
-    await store.waitForRelease!(LOCK, 20_000); // its lease runs out unrenewed
+    await must(store.waitForRelease?.bind(store), 'a store that can wait for a release')(LOCK, 20_000); // its lease runs out unrenewed
     const token = await new TokenManager({ auth: emulatorAuth(emulator), store }).getAccessToken(USER);
-    const rotated = (await store.get(KEY))!;
+    const rotated = must(await store.get(KEY), 'store.get(KEY)');
     expect(rotated.refreshToken).not.toBe(rt0);
     await releaseHeld();
     child.kill('SIGCONT');
@@ -204,7 +207,7 @@ describe.each(backends)('a lock holder killed or stalled mid-refresh, $name', (b
     const { child, result } = startHolder({ LOCK_LEASE_MS: '1000' });
     await until(async () => (await held()) === 1, 'the holder’s rotation is done and its answer held');
     child.kill('SIGSTOP');
-    await store.waitForRelease!(LOCK, 20_000);
+    await must(store.waitForRelease?.bind(store), 'a store that can wait for a release')(LOCK, 20_000);
     // A long lease here: the racer gives a holder that lost its lease one lease to bring its answer.
     const racer = new TokenManager({ auth: emulatorAuth(emulator), store, lockLeaseMs: 20_000 });
     let marked = false;
@@ -222,7 +225,7 @@ describe.each(backends)('a lock holder killed or stalled mid-refresh, $name', (b
     const holder = await result;
     expect(holder.errors).toEqual([]);
     expect(await racing).toBe(holder.tokens[0]);
-    const stored = (await store.get(KEY))!;
+    const stored = must(await store.get(KEY), 'store.get(KEY)');
     expect(stored.status).toBe('active');
     expect(stored.refreshToken).not.toBe(rt0);
     expect(marked).toBe(false);
@@ -259,7 +262,7 @@ describe('5 minutes of injected 5xx on a simulated clock', () => {
         now += 10_000;
       }
       expect(served).toEqual(new Set([tokens.accessToken]));
-      const record = (await store.get('user:bob'))!;
+      const record = must(await store.get('user:bob'), "store.get('user:bob')");
       expect(record.status).toBe('active');
       expect(record.refreshToken).toBe(tokens.refreshToken);
       expect(failures).toHaveLength(30);

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, SANDBOX_APP, startEmulator } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 
 /**
  * CORS as a browser sees it (WEB-API-2026.md §4), from real headless Chromium: a page on another origin
@@ -109,7 +110,7 @@ describe.skipIf(!available)('emulator CORS in headless Chromium', () => {
       headers: { authorization: `Bearer ${token}` },
     });
     expect(result).toMatchObject({ ok: true, status: 200 });
-    expect(JSON.parse(result.body!).id).toBe('alice');
+    expect(JSON.parse(must(result.body, 'result.body')).id).toBe('alice');
     const s = await stats();
     expect(s.cors_preflights.api).toBe(1);
     expect(s.api_requests['GET /v1/me']).toBe(1);
@@ -188,7 +189,7 @@ describe.skipIf(!available)('emulator CORS in headless Chromium', () => {
       body,
     });
     expect(result).toMatchObject({ ok: true, status: 200 });
-    expect(JSON.parse(result.body!).token_type).toBe('Bearer');
+    expect(JSON.parse(must(result.body, 'result.body')).token_type).toBe('Bearer');
     const s = await stats();
     expect(s.cors_preflights.token).toBe(0);
     expect(s.token_requests_total).toBe(1);

@@ -24,6 +24,7 @@ import {
   storeAvailable,
 } from '../support/cluster.js';
 import { control, tokenRequests } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { nginxAvailable } from '../support/nginx.js';
 
 const ready = nginxAvailable('MULTI-INSTANCE LOAD TESTS');
@@ -88,7 +89,7 @@ describe.skipIf(!ready).each(STORES)('under load, 3 instances behind nginx on $n
 
     // Four grants; Alice has two sessions (two browsers).
     const sessions: Session[] = [];
-    for (const user of [...USERS, USERS[0]!]) {
+    for (const user of [...USERS, must(USERS[0], 'USERS[0]')]) {
       await control(emulator, 'config', { auto_approve: user.id });
       const client = new Client(cluster);
       expect((await client.login()).callback.status).toBe(303);
@@ -117,12 +118,13 @@ describe.skipIf(!ready).each(STORES)('under load, 3 instances behind nginx on $n
     }
     const store = await cluster.openStore();
     const versionsAtStart = new Map<string, number>();
-    for (const grant of grants) versionsAtStart.set(grant, (await store.get(grant))!.version);
+    for (const grant of grants)
+      versionsAtStart.set(grant, must(await store.get(grant), 'store.get(grant)').version);
     const before = await tokenRequests(emulator);
     const errorsBefore = await tokenErrors(cluster);
     const t0 = Date.now();
 
-    const victim = cluster.instances[1]!;
+    const victim = must(cluster.instances[1], 'cluster.instances[1]');
     const survivors = cluster.instances.filter((i) => i !== victim);
     let killedAt = Number.POSITIVE_INFINITY;
     const kill = (async () => {
@@ -139,7 +141,7 @@ describe.skipIf(!ready).each(STORES)('under load, 3 instances behind nginx on $n
     const stopAt = t0 + LOAD_MS;
     const loop = async (worker: number) => {
       for (let n = worker; Date.now() < stopAt; n++) {
-        const session = sessions[n % sessions.length]!;
+        const session = must(sessions[n % sessions.length], 'sessions[n % sessions.length]');
         const path = n % PROFILE_EVERY === 0 ? '/' : '/token';
         const startedAt = Date.now();
         let response: Response;
@@ -208,7 +210,10 @@ describe.skipIf(!ready).each(STORES)('under load, 3 instances behind nginx on $n
     for (const grant of grants) {
       const record = await store.get(grant);
       expect(record?.status).toBe('active');
-      perGrant.set(grant, record!.version - versionsAtStart.get(grant)!);
+      perGrant.set(
+        grant,
+        must(record, 'record').version - must(versionsAtStart.get(grant), 'versionsAtStart.get(grant)'),
+      );
     }
     expect([...perGrant.values()].reduce((a, b) => a + b, 0)).toBe(refreshes);
     expect(await tokenErrors(cluster)).toEqual(errorsBefore);

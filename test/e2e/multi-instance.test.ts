@@ -19,6 +19,7 @@ import {
   UPSTREAM_HEADER,
 } from '../support/cluster.js';
 import { control, tokenRequests } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { nginxAvailable } from '../support/nginx.js';
 
 const ready = nginxAvailable('MULTI-INSTANCE TESTS') && chromiumAvailable('MULTI-INSTANCE TESTS');
@@ -104,13 +105,16 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
     expect(login?.status).toBe(303);
     expect(callback?.status).toBe(303);
     const instanceAddresses = cluster.instances.map((i) => i.address);
-    expect(instanceAddresses).toContain(login!.upstream);
-    expect(instanceAddresses).toContain(callback!.upstream);
+    expect(instanceAddresses).toContain(must(login, 'login').upstream);
+    expect(instanceAddresses).toContain(must(callback, 'callback').upstream);
     // nginx's round-robin sent the two halves of the login to different instances.
-    expect(callback!.upstream).not.toBe(login!.upstream);
+    expect(must(callback, 'callback').upstream).not.toBe(must(login, 'login').upstream);
     expect((await tokenRequests(cluster.emulator)).authorization_code).toBe(codesBefore + 1);
     // And the callback's instance is the one that logged the login.
-    const finisher = cluster.instances.find((i) => i.address === callback!.upstream)!;
+    const finisher = must(
+      cluster.instances.find((i) => i.address === must(callback, 'callback').upstream),
+      'cluster.instances.find((i) => i.address === must(callback, "callback").upstream)',
+    );
     expect(logLines(finisher).some((line) => line['msg'] === 'login')).toBe(true);
 
     // The logged-in profile page, from every instance in turn.
@@ -141,7 +145,7 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
       keep(token);
       const info = cluster.emulator.state.lookupAccessToken(token);
       expect(info?.userId).toBe('alice');
-      expect(info!.expiresAt).toBeGreaterThan(Date.now());
+      expect(must(info, 'info').expiresAt).toBeGreaterThan(Date.now());
     }
 
     await page.getByRole('button', { name: 'Log out' }).click();
@@ -191,7 +195,7 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
     expect(cluster.emulator.state.lookupAccessToken(access_token)?.userId).toBe('bob');
     // B logged the login; A (which started it) and C did not.
     const loginsAfter = cluster.instances.map((i) => logLines(i).filter((l) => l['msg'] === 'login').length);
-    expect(loginsAfter.map((n, i) => n - loginsBefore[i]!)).toEqual([0, 1, 0]);
+    expect(loginsAfter.map((n, i) => n - must(loginsBefore[i], 'loginsBefore[i]'))).toEqual([0, 1, 0]);
 
     const before = await tokenRequests(cluster.emulator);
     for (const instance of [c, a, b]) {
@@ -208,9 +212,15 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
     if (!available) return context.skip();
     await autoApprove('dave');
     const client = new Client(cluster);
-    const login = await client.request('/login', { instance: cluster.instances[0]! });
-    const authorize = await fetch(login.headers.get('location')!, { redirect: 'manual' });
-    const callbackPath = authorize.headers.get('location')!.slice(cluster.url.length);
+    const login = await client.request('/login', {
+      instance: must(cluster.instances[0], 'cluster.instances[0]'),
+    });
+    const authorize = await fetch(must(login.headers.get('location'), 'a location header'), {
+      redirect: 'manual',
+    });
+    const callbackPath = must(authorize.headers.get('location'), 'a location header').slice(
+      cluster.url.length,
+    );
     const before = await tokenRequests(cluster.emulator);
     const answers = await Promise.all(
       cluster.instances.map((instance) =>
@@ -236,7 +246,7 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
     const csrf = await client.csrfToken(cluster.instances[0]);
     const logout = await client.request('/logout', {
       method: 'POST',
-      instance: cluster.instances[0]!,
+      instance: must(cluster.instances[0], 'cluster.instances[0]'),
       headers: { 'x-csrf-token': csrf, origin: cluster.url },
     });
     expect(logout.status).toBe(303);
@@ -259,7 +269,9 @@ describe.skipIf(!ready).each(STORES)('3 instances behind nginx, sessions on $nam
     await control(cluster.emulator, 'expire', { user_id: 'erin' });
     const before = await tokenRequests(cluster.emulator);
     // The profile page meets a 401 from Spotify, refreshes once, gets invalid_grant: "log in again".
-    const profile = await first.request('/', { instance: cluster.instances[1]! });
+    const profile = await first.request('/', {
+      instance: must(cluster.instances[1], 'cluster.instances[1]'),
+    });
     expect(profile.status).toBe(401);
     expect(await profile.text()).toContain('Please log in again');
     expect((await tokenRequests(cluster.emulator)).refresh_token).toBe(before.refresh_token + 1);

@@ -7,6 +7,7 @@ import { SANDBOX_APP } from '../../src/emulator/index.js';
 import { createStore, Keyring } from '../../src/stores/index.js';
 import { TokenManager } from '../../src/tokens/index.js';
 import { control, emulatorAuth, login, startTestEmulator, tokenRequests } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { serviceAvailable, sharedStoreBackends } from '../support/services.js';
 
 const WORKER = fileURLToPath(new URL('./fixtures/refresh-worker.mjs', import.meta.url));
@@ -38,7 +39,9 @@ function runWorker(env: Record<string, string>): Promise<WorkerResult> {
     child.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`worker exited ${code}: ${err.slice(0, 2000)}`));
       try {
-        resolve(JSON.parse(out.trim().split('\n').pop()!) as WorkerResult);
+        resolve(
+          JSON.parse(must(out.trim().split('\n').pop(), "out.trim().split('\\n').pop()")) as WorkerResult,
+        );
       } catch {
         reject(new Error(`worker printed no result: ${out.slice(0, 500)} ${err.slice(0, 500)}`));
       }
@@ -106,10 +109,10 @@ describe.each(backends)('exactly one refresh across $name-sharing processes', (b
     expect(results.reduce((sum, r) => sum + r.refreshes, 0)).toBe(1);
     const handedOut = new Set(results.flatMap((r) => r.tokens));
     expect(handedOut.size).toBe(1);
-    const token = [...handedOut][0]!;
+    const token = must([...handedOut][0], '[...handedOut][0]');
     expect(token).not.toBe(tokens.accessToken);
     const info = emulator.state.lookupAccessToken(token);
     expect(info?.userId).toBe('carol');
-    expect(info!.expiresAt).toBeGreaterThan(Date.now());
+    expect(must(info, 'info').expiresAt).toBeGreaterThan(Date.now());
   }, 60_000);
 });

@@ -12,6 +12,7 @@ import { type RunningEmulator, SANDBOX_APP } from '../../src/emulator/index.js';
 import { generateKey } from '../../src/stores/encryption.js';
 import { CLI } from '../cli/helpers.js';
 import { control, startTestEmulator } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { Browser, freePort } from '../support/server.js';
 import { startReceiver } from '../support/webhook-receiver.js';
 
@@ -53,8 +54,8 @@ async function serve(port: number, env: Record<string, string>): Promise<ChildPr
       output += chunk;
       if (output.includes(`Open ${origin}`)) resolve();
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    must(child.stdout, 'child.stdout').on('data', onData);
+    must(child.stderr, 'child.stderr').on('data', onData);
     child.once('exit', (code) => reject(new Error(`serve exited (${code}): ${output}`)));
   });
   return child;
@@ -82,7 +83,10 @@ it('an instance killed mid-delivery leaves the event to another, which delivers 
     const { response } = await new Browser().follow(`http://127.0.0.1:${portA}/login`);
     expect(response.status).toBe(200);
     await receiver.waitFor(() => receiver.deliveries.some((d) => d.type === 'grant.linked'));
-    const hung = receiver.deliveries.find((d) => d.type === 'grant.linked')!;
+    const hung = must(
+      receiver.deliveries.find((d) => d.type === 'grant.linked'),
+      "receiver.deliveries.find((d) => d.type === 'grant.linked')",
+    );
     expect(hung.answered).toBe('hung');
     a.kill('SIGKILL');
     await new Promise((resolve) => a.once('exit', resolve));
@@ -92,7 +96,7 @@ it('an instance killed mid-delivery leaves the event to another, which delivers 
     await receiver.waitFor(() => receiver.acceptedIds().includes(hung.id));
     const accepted = receiver.deliveries.filter((d) => d.id === hung.id && d.answered !== 'hung');
     expect(accepted).toHaveLength(1);
-    expect(accepted[0]!.verified).toBe(true);
+    expect(must(accepted[0], 'accepted[0]').verified).toBe(true);
 
     // The delivery log agrees.
     const list = spawn(process.execPath, [CLI, 'webhooks', 'list', '--json', '--store', env.SPOTAUTH_STORE], {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 import {
   authorizeCode,
   CLIENT_ID,
@@ -186,7 +187,7 @@ describe('consent page', () => {
     const form = parseConsentForm(result.text);
     expect(form.action).toBe('/authorize/decision');
     expect(form.fields['request_id']).toBeTruthy();
-    expect(form.fields['csrf']!.length).toBeGreaterThanOrEqual(43);
+    expect(must(form.fields['csrf'], "form.fields['csrf']").length).toBeGreaterThanOrEqual(43);
     expect(form.users).toEqual(expect.arrayContaining(['alice', 'bob', 'carol']));
     for (const id of result.text.matchAll(/<input type="radio" id="([^"]+)"/g)) {
       expect(result.text).toContain(`<label for="${id[1]}">`);
@@ -210,13 +211,15 @@ describe('consent page', () => {
     const page = await getAuthorize(emulator, { scope: 'user-read-email', state: 'a b&c' });
     const result = await submitConsent(emulator, page.text, 'agree', 'bob');
     expect(result.status).toBe(303);
-    const location = new URL(result.location!);
+    const location = new URL(must(result.location, 'result.location'));
     expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
     expect(location.searchParams.get('state')).toBe('a b&c');
     expect(result.cookie).toMatch(/^sp_emulator_session=[^;]+; Path=\/; HttpOnly; SameSite=Lax$/);
-    const token = await exchange(emulator, location.searchParams.get('code')!);
+    const token = await exchange(emulator, must(location.searchParams.get('code'), 'a code parameter'));
     expect(token.status).toBe(200);
-    expect(emulator.state.lookupAccessToken(token.json!['access_token'] as string)?.userId).toBe('bob');
+    expect(
+      emulator.state.lookupAccessToken(must(token.json, 'a JSON body')['access_token'] as string)?.userId,
+    ).toBe('bob');
   });
 
   it('a request id is single use', async () => {
@@ -244,11 +247,13 @@ describe('consent page', () => {
   it('show_dialog=false with the session cookie and covered scopes skips the page; more scopes or true do not', async () => {
     const page = await getAuthorize(emulator, { scope: 'user-read-email user-read-private' });
     const agreed = await submitConsent(emulator, page.text, 'agree', 'carol');
-    const cookie = agreed.cookie!.split(';')[0]!;
+    const cookie = must(agreed.cookie?.split(';')[0], "agreed.cookie.split(';')[0]");
     const code = await authorizeCode(emulator, { scope: 'user-read-email' }, { cookie });
     const token = await exchange(emulator, code);
-    expect(token.json!['scope']).toBe('user-read-email');
-    expect(emulator.state.lookupAccessToken(token.json!['access_token'] as string)?.userId).toBe('carol');
+    expect(must(token.json, 'a JSON body')['scope']).toBe('user-read-email');
+    expect(
+      emulator.state.lookupAccessToken(must(token.json, 'a JSON body')['access_token'] as string)?.userId,
+    ).toBe('carol');
 
     expect(
       (await getAuthorize(emulator, { scope: 'user-read-email', show_dialog: 'true' }, { cookie })).status,
@@ -262,7 +267,7 @@ describe('consent page', () => {
   it('after a revoke the page is shown again', async () => {
     const page = await getAuthorize(emulator, { scope: 'user-read-email' });
     const agreed = await submitConsent(emulator, page.text, 'agree', 'alice');
-    const cookie = agreed.cookie!.split(';')[0]!;
+    const cookie = must(agreed.cookie?.split(';')[0], "agreed.cookie.split(';')[0]");
     expect((await getAuthorize(emulator, { scope: 'user-read-email' }, { cookie })).status).toBe(302);
     await control(emulator, 'revoke', { user_id: 'alice', client_id: CLIENT_ID });
     expect((await getAuthorize(emulator, { scope: 'user-read-email' }, { cookie })).status).toBe(200);
@@ -287,8 +292,13 @@ describe('auto-approve', () => {
       expect(result.location).toMatch(
         /^http:\/\/127\.0\.0\.1:8888\/callback\?code=[A-Za-z0-9_-]+&state=st-123$/,
       );
-      const token = await exchange(auto, new URL(result.location!).searchParams.get('code')!);
-      expect(auto.state.lookupAccessToken(token.json!['access_token'] as string)?.userId).toBe('bob');
+      const token = await exchange(
+        auto,
+        must(new URL(must(result.location, 'result.location')).searchParams.get('code'), 'a code parameter'),
+      );
+      expect(
+        auto.state.lookupAccessToken(must(token.json, 'a JSON body')['access_token'] as string)?.userId,
+      ).toBe('bob');
       expect((await getAuthorize(auto, { scope: 'user-read-birthdate' })).text).toBe('Illegal scope');
       expect((await getAuthorize(auto, { redirect_uri: 'https://evil.example/' })).location).toBeNull();
     } finally {

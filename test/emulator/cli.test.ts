@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'tsup';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { must } from '../support/must.js';
 
 /**
  * Spawns the real CLI. It is built with tsup's API (as `npx tsup` would) into a private directory inside
@@ -49,12 +50,12 @@ function run(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    must(child.stdout, 'child.stdout').on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const match = /^Spotify emulator listening on (http:\/\/\S+)$/m.exec(stdout);
-      if (match) done({ child, url: match[1]!, output: () => stdout });
+      if (match) done({ child, url: must(match[1], 'match[1]'), output: () => stdout });
     });
-    child.stderr!.on('data', (chunk: Buffer) => {
+    must(child.stderr, 'child.stderr').on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
     });
     child.on('exit', (code) => done({ code, stderr }));

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type RunningEmulator, SANDBOX_APP } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 import {
   authorizeCode,
   basic,
@@ -76,7 +77,10 @@ describe('faults on /api/token', () => {
   it('response_latency: the request takes effect at once, its answer comes later', async () => {
     await control(emulator, 'config', { refresh_mode: 'rotate' });
     try {
-      const first = (await exchange(emulator, await authorizeCode(emulator))).json!;
+      const first = must(
+        (await exchange(emulator, await authorizeCode(emulator))).json,
+        '(await exchange(emulator, await authorizeCode(emulator))).json',
+      );
       const refresh = (token: unknown) =>
         postToken(
           emulator,
@@ -93,7 +97,7 @@ describe('faults on /api/token', () => {
       expect((await control(emulator, 'faults/release')).json).toEqual({ released: 1 });
       const answer = await slow;
       expect(answer.status).toBe(200);
-      expect((await refresh(answer.json!['refresh_token'])).status).toBe(200);
+      expect((await refresh(must(answer.json, 'a JSON body')['refresh_token'])).status).toBe(200);
       expect((await stats(emulator)).token_faults['response_latency']).toBe(1);
     } finally {
       await control(emulator, 'config', { refresh_mode: 'keep' });
@@ -103,7 +107,12 @@ describe('faults on /api/token', () => {
   it('latency: held requests are listed, and released early on request', async () => {
     await control(emulator, 'faults', { endpoint: 'token', kind: 'latency', latency_ms: 120_000, count: 2 });
     const held = [cc(), cc()];
-    while ((await control(emulator, 'faults', undefined, 'GET')).json!['held'] !== 2)
+    while (
+      must(
+        (await control(emulator, 'faults', undefined, 'GET')).json,
+        "(await control(emulator, 'faults', undefined, 'GET')).json",
+      )['held'] !== 2
+    )
       await new Promise((r) => setTimeout(r, 10));
     expect((await control(emulator, 'faults/release')).json).toEqual({ released: 2 });
     expect((await Promise.all(held)).map((r) => r.status)).toEqual([200, 200]);
@@ -151,8 +160,8 @@ describe('faults on /api/token', () => {
       ).toBe(400);
       const result = await cc();
       expect(result.status).toBe(200);
-      expect(result.json!['access_token']).toBeTruthy();
-      check(result.json!);
+      expect(must(result.json, 'a JSON body')['access_token']).toBeTruthy();
+      check(must(result.json, 'a JSON body'));
       const next = await cc();
       expect(next.json).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
       expect((await stats(emulator)).token_faults[kind]).toBe(1);
@@ -164,7 +173,7 @@ describe('faults on /api/token', () => {
     const result = await cc();
     expect(result.status).toBe(200);
     expect(result.text.length).toBe(5 * 1024 * 1024);
-    expect(result.json!['token_type']).toBe('Bearer');
+    expect(must(result.json, 'a JSON body')['token_type']).toBe('Bearer');
   });
 
   it('faults are listed, cleared, and validated', async () => {
@@ -235,7 +244,12 @@ describe('users, apps, config, clock, revoke, expire', () => {
       images: unknown[];
     }[];
     expect(list.map((u) => u.id)).toEqual(expect.arrayContaining(['alice', 'bob', 'carol']));
-    expect(list.find((u) => u.id === 'carol')!.images).toEqual([]);
+    expect(
+      must(
+        list.find((u) => u.id === 'carol'),
+        "list.find((u) => u.id === 'carol')",
+      ).images,
+    ).toEqual([]);
     const created = await control(emulator, 'users', {
       id: 'dave',
       display_name: 'Dave',
@@ -246,7 +260,9 @@ describe('users, apps, config, clock, revoke, expire', () => {
     await control(emulator, 'config', { auto_approve: 'dave' });
     const code = await authorizeCode(emulator);
     const token = await exchange(emulator, code);
-    expect(emulator.state.lookupAccessToken(token.json!['access_token'] as string)?.userId).toBe('dave');
+    expect(
+      emulator.state.lookupAccessToken(must(token.json, 'a JSON body')['access_token'] as string)?.userId,
+    ).toBe('dave');
     await control(emulator, 'config', { auto_approve: 'alice' });
     expect((await control(emulator, 'users', { display_name: 'no id' })).status).toBe(400);
     expect((await control(emulator, 'users', { id: '../x' })).status).toBe(400);
@@ -294,13 +310,21 @@ describe('users, apps, config, clock, revoke, expire', () => {
     expect((await control(emulator, 'config', { access_token_ttl: 10, refresh_mode: 'bad' })).status).toBe(
       400,
     );
-    expect((await control(emulator, 'config', undefined, 'GET')).json!['access_token_ttl']).toBe(3600);
+    expect(
+      must(
+        (await control(emulator, 'config', undefined, 'GET')).json,
+        "(await control(emulator, 'config', undefined, 'GET')).json",
+      )['access_token_ttl'],
+    ).toBe(3600);
   });
 
   it('refresh_token_lifetime is configurable', async () => {
     await control(emulator, 'config', { refresh_token_lifetime: 100 });
     try {
-      const tokens = (await exchange(emulator, await authorizeCode(emulator))).json!;
+      const tokens = must(
+        (await exchange(emulator, await authorizeCode(emulator))).json,
+        '(await exchange(emulator, await authorizeCode(emulator))).json',
+      );
       await control(emulator, 'clock', { advance_seconds: 100 });
       const result = await postToken(
         emulator,
@@ -314,18 +338,30 @@ describe('users, apps, config, clock, revoke, expire', () => {
   });
 
   it('clock: advances and validates', async () => {
-    const before = (await control(emulator, 'clock', undefined, 'GET')).json!['now'] as number;
-    const after = (await control(emulator, 'clock', { advance_seconds: 10 })).json!['now'] as number;
+    const before = must(
+      (await control(emulator, 'clock', undefined, 'GET')).json,
+      "(await control(emulator, 'clock', undefined, 'GET')).json",
+    )['now'] as number;
+    const after = must(
+      (await control(emulator, 'clock', { advance_seconds: 10 })).json,
+      "(await control(emulator, 'clock', { advance_seconds: 10 })).json",
+    )['now'] as number;
     expect(after - before).toBeGreaterThanOrEqual(10_000);
     expect((await control(emulator, 'clock', { advance_seconds: -1 })).status).toBe(400);
     expect((await control(emulator, 'clock', { advance_seconds: 'soon' })).status).toBe(400);
   });
 
   it('expire: access tokens expire now (one user or all); refresh still works', async () => {
-    const alice = (await exchange(emulator, await authorizeCode(emulator))).json!;
-    const app = (await cc()).json!;
+    const alice = must(
+      (await exchange(emulator, await authorizeCode(emulator))).json,
+      '(await exchange(emulator, await authorizeCode(emulator))).json',
+    );
+    const app = must((await cc()).json, '(await cc()).json');
     expect(
-      (await control(emulator, 'expire', { user_id: 'alice' })).json!['expired_access_tokens'],
+      must(
+        (await control(emulator, 'expire', { user_id: 'alice' })).json,
+        "(await control(emulator, 'expire', { user_id: 'alice' })).json",
+      )['expired_access_tokens'],
     ).toBeGreaterThanOrEqual(1);
     expect(emulator.state.lookupAccessToken(alice['access_token'] as string)).toBeUndefined();
     expect(emulator.state.lookupAccessToken(app['access_token'] as string)).toBeDefined();
@@ -345,15 +381,21 @@ describe('users, apps, config, clock, revoke, expire', () => {
       client_secret: 'two',
       redirect_uris: [REDIRECT_URI],
     });
-    const first = (await exchange(emulator, await authorizeCode(emulator))).json!;
+    const first = must(
+      (await exchange(emulator, await authorizeCode(emulator))).json,
+      '(await exchange(emulator, await authorizeCode(emulator))).json',
+    );
     const code = await authorizeCode(emulator, { client_id: 'second' });
-    const second = (
-      await postToken(
-        emulator,
-        { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI },
-        { auth: basic('second', 'two') },
-      )
-    ).json!;
+    const second = must(
+      (
+        await postToken(
+          emulator,
+          { grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI },
+          { auth: basic('second', 'two') },
+        )
+      ).json,
+      'a token response',
+    );
     const revoked = await control(emulator, 'revoke', { user_id: 'alice', client_id: 'second' });
     expect(revoked.json).toMatchObject({ revoked_grants: 1 });
     expect(emulator.state.lookupAccessToken(second['access_token'] as string)).toBeUndefined();

@@ -6,6 +6,7 @@ import {
   SANDBOX_APP,
   startEmulator,
 } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 
 export const CLIENT_ID = SANDBOX_APP.clientId;
 export const CLIENT_SECRET = SANDBOX_APP.clientSecret;
@@ -137,10 +138,10 @@ export function parseConsentForm(html: string): {
   if (!action) throw new Error('no consent form');
   const fields: Record<string, string> = {};
   for (const m of html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) {
-    fields[m[1]!] = m[2]!;
+    fields[must(m[1], 'm[1]')] = must(m[2], 'm[2]');
   }
-  const users = [...html.matchAll(/<input type="radio" id="[^"]+" name="user" value="([^"]+)"/g)].map(
-    (m) => m[1]!,
+  const users = [...html.matchAll(/<input type="radio" id="[^"]+" name="user" value="([^"]+)"/g)].map((m) =>
+    must(m[1], 'm[1]'),
   );
   return { action, fields, users };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 import {
   authorizeCode,
   basic,
@@ -45,7 +46,7 @@ describe('authorization_code', () => {
     const { status, json, response } = await exchange(emulator, code);
     expect(status).toBe(200);
     expectTokenHeaders(response);
-    expect(Object.keys(json!).sort()).toEqual([
+    expect(Object.keys(must(json, 'json')).sort()).toEqual([
       'access_token',
       'expires_in',
       'refresh_token',
@@ -57,9 +58,9 @@ describe('authorization_code', () => {
       expires_in: 3600,
       scope: 'user-read-email user-top-read',
     });
-    expect(json!['access_token']).toMatch(/^tok_CANARY_/);
-    expect(json!['refresh_token']).toMatch(/^tok_CANARY_/);
-    const info = emulator.state.lookupAccessToken(json!['access_token'] as string);
+    expect(must(json, 'json')['access_token']).toMatch(/^tok_CANARY_/);
+    expect(must(json, 'json')['refresh_token']).toMatch(/^tok_CANARY_/);
+    const info = emulator.state.lookupAccessToken(must(json, 'json')['access_token'] as string);
     expect(info).toMatchObject({
       userId: 'alice',
       clientId: CLIENT_ID,
@@ -101,10 +102,15 @@ describe('authorization_code', () => {
     expect(second.status).toBe(400);
     expectTokenHeaders(second.response);
     expect(second.json).toEqual({ error: 'invalid_grant', error_description: 'Invalid authorization code' });
-    expect(emulator.state.lookupAccessToken(first.json!['access_token'] as string)).toBeUndefined();
+    expect(
+      emulator.state.lookupAccessToken(must(first.json, 'a JSON body')['access_token'] as string),
+    ).toBeUndefined();
     const refresh = await postToken(
       emulator,
-      { grant_type: 'refresh_token', refresh_token: first.json!['refresh_token'] as string },
+      {
+        grant_type: 'refresh_token',
+        refresh_token: must(first.json, 'a JSON body')['refresh_token'] as string,
+      },
       { auth: SANDBOX_AUTH },
     );
     expect(refresh.json).toEqual({ error: 'invalid_grant' });
@@ -180,11 +186,11 @@ describe('PKCE', () => {
       code_verifier: 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk',
     });
     expect(result.status).toBe(200);
-    expect(result.json!['refresh_token']).toBeTruthy();
+    expect(must(result.json, 'a JSON body')['refresh_token']).toBeTruthy();
     // A PKCE grant refreshes with client_id alone.
     const refreshed = await postToken(emulator, {
       grant_type: 'refresh_token',
-      refresh_token: result.json!['refresh_token'] as string,
+      refresh_token: must(result.json, 'a JSON body')['refresh_token'] as string,
       client_id: CLIENT_ID,
     });
     expect(refreshed.status).toBe(200);
@@ -279,7 +285,7 @@ describe('client authentication', () => {
   });
   it('Basic plus a body secret → invalid_request', async () => {
     const result = await postToken(emulator, { ...cc, client_secret: CLIENT_SECRET }, { auth: SANDBOX_AUTH });
-    expect(result.json!['error']).toBe('invalid_request');
+    expect(must(result.json, 'a JSON body')['error']).toBe('invalid_request');
   });
 });
 
@@ -337,12 +343,12 @@ describe('grant_type and body format', () => {
       {},
       { auth: SANDBOX_AUTH, body: 'grant_type=client_credentials&grant_type=client_credentials' },
     );
-    expect(result.json!['error']).toBe('invalid_request');
+    expect(must(result.json, 'a JSON body')['error']).toBe('invalid_request');
   });
   it('malformed form encoding never crashes', async () => {
     const result = await postToken(emulator, {}, { auth: SANDBOX_AUTH, body: 'grant_type=%ZZ&&&=&%%%' });
     expect(result.status).toBe(400);
-    expect(result.json!['error']).toBe('unsupported_grant_type');
+    expect(must(result.json, 'a JSON body')['error']).toBe('unsupported_grant_type');
   });
   it('a 100 KB body → 413', async () => {
     const result = await postToken(
@@ -369,7 +375,12 @@ describe('refresh_token', () => {
     const first = await refresh(tokens.refresh_token);
     expect(first.status).toBe(200);
     expectTokenHeaders(first.response);
-    expect(Object.keys(first.json!).sort()).toEqual(['access_token', 'expires_in', 'scope', 'token_type']);
+    expect(Object.keys(must(first.json, 'a JSON body')).sort()).toEqual([
+      'access_token',
+      'expires_in',
+      'scope',
+      'token_type',
+    ]);
     expect(first.json).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'user-read-email' });
     expect((await refresh(tokens.refresh_token)).status).toBe(200);
     // Old access tokens stay valid until they expire.
@@ -380,7 +391,7 @@ describe('refresh_token', () => {
     await control(emulator, 'config', { refresh_mode: 'rotate' });
     const tokens = await login();
     const first = await refresh(tokens.refresh_token);
-    const next = first.json!['refresh_token'] as string;
+    const next = must(first.json, 'a JSON body')['refresh_token'] as string;
     expect(next).toMatch(/^tok_CANARY_/);
     expect(next).not.toBe(tokens.refresh_token);
     expect((await refresh(tokens.refresh_token)).json).toEqual({
@@ -434,10 +445,12 @@ describe('refresh_token', () => {
     const mid = await refresh(tokens.refresh_token);
     expect(mid.status).toBe(200);
     await control(emulator, 'clock', { advance_seconds: 82 * 24 * 3600 });
-    const late = await refresh(mid.json!['refresh_token'] as string);
+    const late = await refresh(must(mid.json, 'a JSON body')['refresh_token'] as string);
     expect(late.status).toBe(200);
     await control(emulator, 'clock', { advance_seconds: 12 * 3600 + 1 });
-    expect((await refresh(late.json!['refresh_token'] as string)).text).toBe('{"error":"invalid_grant"}');
+    expect((await refresh(must(late.json, 'a JSON body')['refresh_token'] as string)).text).toBe(
+      '{"error":"invalid_grant"}',
+    );
     // Re-authorizing starts a new 6 months.
     const fresh = await login();
     expect((await refresh(fresh.refresh_token)).status).toBe(200);
@@ -449,9 +462,15 @@ describe('client_credentials', () => {
     const result = await postToken(emulator, { grant_type: 'client_credentials' }, { auth: SANDBOX_AUTH });
     expect(result.status).toBe(200);
     expectTokenHeaders(result.response);
-    expect(Object.keys(result.json!).sort()).toEqual(['access_token', 'expires_in', 'token_type']);
+    expect(Object.keys(must(result.json, 'a JSON body')).sort()).toEqual([
+      'access_token',
+      'expires_in',
+      'token_type',
+    ]);
     expect(result.json).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
-    expect(emulator.state.lookupAccessToken(result.json!['access_token'] as string)).toMatchObject({
+    expect(
+      emulator.state.lookupAccessToken(must(result.json, 'a JSON body')['access_token'] as string),
+    ).toMatchObject({
       userId: null,
       clientId: CLIENT_ID,
       scopes: [],
@@ -462,8 +481,8 @@ describe('client_credentials', () => {
     await control(emulator, 'config', { access_token_ttl: 60 });
     try {
       const result = await postToken(emulator, { grant_type: 'client_credentials' }, { auth: SANDBOX_AUTH });
-      expect(result.json!['expires_in']).toBe(60);
-      const token = result.json!['access_token'] as string;
+      expect(must(result.json, 'a JSON body')['expires_in']).toBe(60);
+      const token = must(result.json, 'a JSON body')['access_token'] as string;
       expect(emulator.state.lookupAccessToken(token)).toBeDefined();
       await control(emulator, 'clock', { advance_seconds: 60 });
       expect(emulator.state.lookupAccessToken(token)).toBeUndefined();

@@ -3,6 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import yaml from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTISTS, type RunningEmulator, TRACKS } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 import { basic, CLIENT_ID, CLIENT_SECRET, control, postToken, start } from './helpers.js';
 
 /**
@@ -115,7 +116,7 @@ beforeAll(async () => {
     { grant_type: 'client_credentials' },
     { auth: basic(CLIENT_ID, CLIENT_SECRET) },
   );
-  app = cc.json!['access_token'] as string;
+  app = must(cc.json, 'a JSON body')['access_token'] as string;
 });
 afterAll(() => emulator.stop());
 
@@ -169,8 +170,8 @@ describe('every /v1 response type validates against the spec', () => {
     ['/v1/me/top/tracks?time_range=short_term&offset=45', '/me/top/tracks', () => user],
     ['/v1/me/player/recently-played?limit=50', '/me/player/recently-played', () => user],
     ['/v1/me/playlists?limit=50', '/me/playlists', () => user],
-    [`/v1/tracks/${TRACKS[2]!.id}`, '/tracks/{id}', () => app],
-    [`/v1/artists/${ARTISTS[5]!.id}`, '/artists/{id}', () => app],
+    [`/v1/tracks/${must(TRACKS[2], 'TRACKS[2]').id}`, '/tracks/{id}', () => app],
+    [`/v1/artists/${must(ARTISTS[5], 'ARTISTS[5]').id}`, '/artists/{id}', () => app],
     ['/v1/search?q=e&type=track,artist,album,playlist,show,episode,audiobook&limit=10', '/search', () => app],
   ];
   for (const [url, specPath, token] of cases) {
@@ -183,7 +184,7 @@ describe('every /v1 response type validates against the spec', () => {
 
   it('a real body broken deep inside is rejected', async () => {
     const validate = responseValidator('/tracks/{id}', 200);
-    const body = (await get(`/v1/tracks/${TRACKS[2]!.id}`, app)).body;
+    const body = (await get(`/v1/tracks/${must(TRACKS[2], 'TRACKS[2]').id}`, app)).body;
     expectValid(validate, body, 'intact');
     body.album.release_date_precision = 'century';
     expect(validate(body)).toBe(false);
@@ -205,7 +206,11 @@ describe('every /v1 response type validates against the spec', () => {
 
   it('GET /v1/me/player/currently-playing (playing and paused)', async () => {
     for (const isPlaying of [true, false]) {
-      await control(emulator, 'player', { user_id: 'alice', track_id: TRACKS[9]!.id, is_playing: isPlaying });
+      await control(emulator, 'player', {
+        user_id: 'alice',
+        track_id: must(TRACKS[9], 'TRACKS[9]').id,
+        is_playing: isPlaying,
+      });
       const { status, body } = await get('/v1/me/player/currently-playing');
       expect(status).toBe(200);
       expectValid(responseValidator('/me/player/currently-playing', 200), body, 'currently-playing');
@@ -217,9 +222,12 @@ describe('every /v1 response type validates against the spec', () => {
   it('recently-played last and empty pages (null next/cursors: a known spec gap, patched here)', async () => {
     const all = (await get('/v1/me/player/recently-played?limit=50')).body;
     expect(all.next).toBeNull();
-    expect(strictAjv.getSchema(`${DOC_ID}#/components/schemas/CursorPagingPlayHistoryObject`)!(all)).toBe(
-      false,
-    );
+    expect(
+      must(
+        strictAjv.getSchema(`${DOC_ID}#/components/schemas/CursorPagingPlayHistoryObject`),
+        'the CursorPagingPlayHistoryObject schema',
+      )(all),
+    ).toBe(false);
     expectValid(responseValidator('/me/player/recently-played', 200), all, 'last page');
     const empty = (await get('/v1/me/player/recently-played?before=1')).body;
     expectValid(responseValidator('/me/player/recently-played', 200), empty, 'empty page');
@@ -265,7 +273,7 @@ describe('completeness: the emulator sends every field the spec declares', () =>
   const OPTIONAL = new Set(['is_playable', 'linked_from', 'restrictions']);
 
   it('TrackObject, its album and artists, ArtistObject, SimplifiedPlaylistObject, PrivateUserObject, CurrentlyPlayingObject', async () => {
-    const track = (await get(`/v1/tracks/${TRACKS[0]!.id}`, app)).body;
+    const track = (await get(`/v1/tracks/${must(TRACKS[0], 'TRACKS[0]').id}`, app)).body;
     const check = (name: string, body: Json) => {
       for (const field of declared(name))
         if (!OPTIONAL.has(field)) expect(body, `${name}.${field}`).toHaveProperty(field);
@@ -273,10 +281,10 @@ describe('completeness: the emulator sends every field the spec declares', () =>
     check('TrackObject', track);
     check('SimplifiedAlbumObject', track.album);
     check('SimplifiedArtistObject', track.artists[0]);
-    check('ArtistObject', (await get(`/v1/artists/${ARTISTS[0]!.id}`, app)).body);
+    check('ArtistObject', (await get(`/v1/artists/${must(ARTISTS[0], 'ARTISTS[0]').id}`, app)).body);
     check('SimplifiedPlaylistObject', (await get('/v1/me/playlists')).body.items[0]);
     check('PrivateUserObject', (await get('/v1/me')).body);
-    await control(emulator, 'player', { user_id: 'alice', track_id: TRACKS[0]!.id });
+    await control(emulator, 'player', { user_id: 'alice', track_id: must(TRACKS[0], 'TRACKS[0]').id });
     check('CurrentlyPlayingObject', (await get('/v1/me/player/currently-playing')).body);
     await control(emulator, 'player', { user_id: 'alice', track_id: null });
   });

@@ -1,6 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ARTISTS, type RunningEmulator, spotifyId, TRACKS } from '../../src/emulator/index.js';
+import { must } from '../support/must.js';
 import {
   authorizeCode,
   basic,
@@ -44,7 +45,7 @@ async function appToken(): Promise<string> {
     { grant_type: 'client_credentials' },
     { auth: basic(CLIENT_ID, CLIENT_SECRET) },
   );
-  return result.json!['access_token'] as string;
+  return must(result.json, 'a JSON body')['access_token'] as string;
 }
 
 async function api(path: string, token: string | null, headers: Record<string, string> = {}) {
@@ -71,7 +72,9 @@ async function apiStats(): Promise<Record<string, number>> {
 describe('GET /v1/me', () => {
   it('a real login (code exchange) gives a token that works on /v1/me', async () => {
     const code = await authorizeCode(emulator, { scope: 'user-read-email user-read-private' });
-    const token = (await exchange(emulator, code)).json!['access_token'] as string;
+    const token = must((await exchange(emulator, code)).json, '(await exchange(emulator, code)).json')[
+      'access_token'
+    ] as string;
     const me = await api('/v1/me', token);
     expect(me.status).toBe(200);
     expect(me.headers.get('content-type')).toBe('application/json; charset=utf-8');
@@ -117,7 +120,12 @@ describe('GET /v1/me', () => {
     expect(Object.keys(me).sort()).toEqual(
       ['account_id', 'display_name', 'external_urls', 'href', 'id', 'images', 'type', 'uri'].sort(),
     );
-    expect((await control(emulator, 'config', undefined, 'GET')).json!['dev_mode_profile']).toBe(true);
+    expect(
+      must(
+        (await control(emulator, 'config', undefined, 'GET')).json,
+        "(await control(emulator, 'config', undefined, 'GET')).json",
+      )['dev_mode_profile'],
+    ).toBe(true);
     expect((await control(emulator, 'config', { dev_mode_profile: 'yes' })).status).toBe(400);
 
     const other = await start({ devModeProfile: true });
@@ -179,12 +187,13 @@ describe('images served by the emulator', () => {
   });
 
   it('GET /images/cover/<id>.svg: covers for catalogue items', async () => {
-    const artist = ((await api(`/v1/artists/${ARTISTS[0]!.id}`, await appToken())).json as Json).images[0]
-      .url;
-    expect(artist).toBe(`${emulator.url}/images/cover/${ARTISTS[0]!.id}.svg`);
+    const artist = (
+      (await api(`/v1/artists/${must(ARTISTS[0], 'ARTISTS[0]').id}`, await appToken())).json as Json
+    ).images[0].url;
+    expect(artist).toBe(`${emulator.url}/images/cover/${must(ARTISTS[0], 'ARTISTS[0]').id}.svg`);
     const response = await fetch(artist);
     expect(response.status).toBe(200);
-    expect(await response.text()).toContain(`>${ARTISTS[0]!.name[0]}</text>`);
+    expect(await response.text()).toContain(`>${must(ARTISTS[0], 'ARTISTS[0]').name[0]}</text>`);
   });
 });
 
@@ -223,7 +232,9 @@ describe('authentication and authorization on /v1', () => {
     expect(unknown.status).toBe(401);
     expect(unknown.json).toEqual({ error: { status: 401, message: 'Invalid access token' } });
     const code = await authorizeCode(emulator, { scope: 'user-top-read' });
-    const token = (await exchange(emulator, code)).json!['access_token'] as string;
+    const token = must((await exchange(emulator, code)).json, '(await exchange(emulator, code)).json')[
+      'access_token'
+    ] as string;
     expect((await api('/v1/me/top/artists', token)).status).toBe(200);
     await control(emulator, 'revoke', { user_id: 'alice' });
     const revoked = await api('/v1/me/top/artists', token);
@@ -247,7 +258,7 @@ describe('authentication and authorization on /v1', () => {
 
   it('app (client-credentials) tokens: catalogue yes, user endpoints → 403 "Insufficient client scope"', async () => {
     const token = await appToken();
-    expect((await api(`/v1/tracks/${TRACKS[0]!.id}`, token)).status).toBe(200);
+    expect((await api(`/v1/tracks/${must(TRACKS[0], 'TRACKS[0]').id}`, token)).status).toBe(200);
     expect((await api('/v1/search?q=velvet&type=artist', token)).status).toBe(200);
     for (const path of ['/v1/me', '/v1/me/top/artists', '/v1/me/playlists']) {
       const result = await api(path, token);
@@ -266,7 +277,7 @@ describe('authentication and authorization on /v1', () => {
   it('allowlist: other users get the plain-text dev-mode 403 on every /v1 call; null = everyone', async () => {
     await control(emulator, 'config', { allowlist: ['alice'] });
     expect((await api('/v1/me', userToken('alice'))).status).toBe(200);
-    for (const path of ['/v1/me', '/v1/me/top/artists', `/v1/tracks/${TRACKS[1]!.id}`]) {
+    for (const path of ['/v1/me', '/v1/me/top/artists', `/v1/tracks/${must(TRACKS[1], 'TRACKS[1]').id}`]) {
       const result = await api(path, userToken('bob'));
       expect(result.status).toBe(403);
       expect(result.headers.get('content-type')).toBe('text/plain');
@@ -275,9 +286,14 @@ describe('authentication and authorization on /v1', () => {
       );
     }
     // App tokens have no user, so the allowlist does not apply to them.
-    expect((await api(`/v1/tracks/${TRACKS[1]!.id}`, await appToken())).status).toBe(200);
+    expect((await api(`/v1/tracks/${must(TRACKS[1], 'TRACKS[1]').id}`, await appToken())).status).toBe(200);
     expect((await control(emulator, 'config', { allowlist: 'alice' })).status).toBe(400);
-    expect((await control(emulator, 'config', { allowlist: null })).json!['allowlist']).toBeNull();
+    expect(
+      must(
+        (await control(emulator, 'config', { allowlist: null })).json,
+        "(await control(emulator, 'config', { allowlist: null })).json",
+      )['allowlist'],
+    ).toBeNull();
     expect((await api('/v1/me', userToken('bob'))).status).toBe(200);
   });
 });
@@ -332,7 +348,7 @@ describe('GET /v1/me/player/currently-playing', () => {
     const idle = await api('/v1/me/player/currently-playing', token);
     expect(idle.status).toBe(204);
     expect(idle.text).toBe('');
-    const track = TRACKS[7]!;
+    const track = must(TRACKS[7], 'TRACKS[7]');
     const set = await control(emulator, 'player', { user_id: 'alice', track_id: track.id, is_playing: true });
     expect(set.json).toMatchObject({ user_id: 'alice', track_id: track.id, is_playing: true });
     const playing = (await api('/v1/me/player/currently-playing', token)).json as Json;
@@ -364,13 +380,19 @@ describe('GET /v1/me/player/currently-playing', () => {
   });
 
   it('the control API validates user and track', async () => {
-    expect((await control(emulator, 'player', { user_id: 'nobody', track_id: TRACKS[0]!.id })).status).toBe(
-      400,
-    );
+    expect(
+      (await control(emulator, 'player', { user_id: 'nobody', track_id: must(TRACKS[0], 'TRACKS[0]').id }))
+        .status,
+    ).toBe(400);
     expect((await control(emulator, 'player', { user_id: 'alice', track_id: 'nope' })).status).toBe(400);
     expect(
-      (await control(emulator, 'player', { user_id: 'alice', track_id: TRACKS[0]!.id, is_playing: 'y' }))
-        .status,
+      (
+        await control(emulator, 'player', {
+          user_id: 'alice',
+          track_id: must(TRACKS[0], 'TRACKS[0]').id,
+          is_playing: 'y',
+        })
+      ).status,
     ).toBe(400);
   });
 });
@@ -445,12 +467,12 @@ describe('catalogue: /v1/tracks/{id}, /v1/artists/{id}', () => {
     expect(TRACKS).toHaveLength(120);
     expect(new Set(TRACKS.map((t) => t.id)).size).toBe(120);
     for (const t of TRACKS) expect(t.id).toMatch(/^[0-9A-Za-z]{22}$/);
-    expect(spotifyId('artist:Velvet Foxes')).toBe(ARTISTS[0]!.id);
+    expect(spotifyId('artist:Velvet Foxes')).toBe(must(ARTISTS[0], 'ARTISTS[0]').id);
   });
 
   it('a track and an artist by id; unknown → 404 "Resource not found"; malformed → 400 "invalid id"', async () => {
     const token = await appToken();
-    const track = TRACKS[4]!;
+    const track = must(TRACKS[4], 'TRACKS[4]');
     const body = (await api(`/v1/tracks/${track.id}`, token)).json as Json;
     expect(body).toMatchObject({
       id: track.id,
@@ -462,10 +484,11 @@ describe('catalogue: /v1/tracks/{id}, /v1/artists/{id}', () => {
       album: { type: 'album', id: track.albumId },
     });
     expect(body.artists.length).toBeGreaterThanOrEqual(1);
-    const artist = (await api(`/v1/artists/${ARTISTS[3]!.id}`, token)).json as Json;
-    expect(artist).toMatchObject({ id: ARTISTS[3]!.id, name: ARTISTS[3]!.name, type: 'artist' });
-    await control(emulator, 'catalogue/missing', {
-      uris: ['spotify:track:0000000000000000000000', 'spotify:artist:0000000000000000000000'],
+    const artist = (await api(`/v1/artists/${must(ARTISTS[3], 'ARTISTS[3]').id}`, token)).json as Json;
+    expect(artist).toMatchObject({
+      id: must(ARTISTS[3], 'ARTISTS[3]').id,
+      name: must(ARTISTS[3], 'ARTISTS[3]').name,
+      type: 'artist',
     });
     for (const kind of ['tracks', 'artists']) {
       const missing = await api(`/v1/${kind}/0000000000000000000000`, token);
@@ -514,7 +537,7 @@ describe('GET /v1/search', () => {
 });
 
 describe('API faults (POST /_emulator/api-faults)', () => {
-  const track = () => `/v1/tracks/${TRACKS[0]!.id}`;
+  const track = () => `/v1/tracks/${must(TRACKS[0], 'TRACKS[0]').id}`;
 
   it('rate_limit: 429 "API rate limit exceeded" with Retry-After, `count` times', async () => {
     await control(emulator, 'api-faults', { kind: 'rate_limit', count: 2, retry_after: 7 });
@@ -609,7 +632,7 @@ describe('request counters (GET /_emulator/stats → api_requests)', () => {
     const token = userToken();
     await api('/v1/me', token);
     await api('/v1/me', null);
-    await api(`/v1/tracks/${TRACKS[0]!.id}`, token);
+    await api(`/v1/tracks/${must(TRACKS[0], 'TRACKS[0]').id}`, token);
     await api('/v1/tracks/bad', token);
     await api('/v1/me/top/artists', token);
     await control(emulator, 'api-faults', { kind: 'rate_limit' });

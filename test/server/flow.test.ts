@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { control, tokenRequests } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { Browser, startTestServer, type TestServer } from '../support/server.js';
 
 describe('server: login, profile, token, refresh, logout against the emulator', () => {
@@ -35,9 +36,9 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
     expect(html).toMatch(/data-expires-at="\d+"/);
     const grants = await server.tokens.listGrants();
     expect(grants.map((g) => g.key)).toContain(
-      'user:acct_alice'.replace('acct_alice', grants[0]!.key.slice(5)),
+      'user:acct_alice'.replace('acct_alice', must(grants[0], 'grants[0]').key.slice(5)),
     );
-    expect(grants[0]!.meta?.['spotifyId']).toBe('alice');
+    expect(must(grants[0], 'grants[0]').meta?.['spotifyId']).toBe('alice');
   });
 
   it('GET /token returns the access token as JSON with no-store; the refresh token never leaves', async () => {
@@ -55,17 +56,23 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
       'token_type',
     ]);
     expect(server.emulator.state.lookupAccessToken(body['access_token'] as string)?.userId).toBe('alice');
-    const record = (await server.tokens.listGrants()).find((g) => g.meta?.['spotifyId'] === 'alice')!;
-    expect(JSON.stringify(body)).not.toContain(record.refreshToken!);
+    const record = must(
+      (await server.tokens.listGrants()).find((g) => g.meta?.['spotifyId'] === 'alice'),
+      "(await server.tokens.listGrants()).find((g) => g.meta['spotifyId'] === 'alice')",
+    );
+    expect(JSON.stringify(body)).not.toContain(must(record.refreshToken, 'a refresh token'));
   });
 
   it('GET /token answers the same from the hot path and from the full Fastify route', async () => {
     const browser = new Browser();
     await browser.login(server);
-    const sessionCookie = browser
-      .cookieHeader()
-      .split('; ')
-      .find((c) => c.startsWith('spotauth_session='))!;
+    const sessionCookie = must(
+      browser
+        .cookieHeader()
+        .split('; ')
+        .find((c) => c.startsWith('spotauth_session=')),
+      'a session cookie',
+    );
     const logged = () => server.logs.filter((line) => line.includes('"url":"/token"')).length;
     const before = logged();
     const fast = await fetch(`${server.url}/token`, { headers: { cookie: sessionCookie } });
@@ -96,9 +103,11 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
     expect(full.status).toBe(200);
     expect(headers(fast)).toEqual(headers(full));
     const [a, b] = (await Promise.all([fast.json(), full.json()])) as Record<string, unknown>[];
-    expect(Object.keys(a!).sort()).toEqual(Object.keys(b!).sort());
-    expect(a!['access_token']).toBe(b!['access_token']);
-    expect((JSON.parse(amongOthersBody) as Record<string, unknown>)['access_token']).toBe(a!['access_token']);
+    expect(Object.keys(must(a, 'a')).sort()).toEqual(Object.keys(must(b, 'b')).sort());
+    expect(must(a, 'a')['access_token']).toBe(must(b, 'b')['access_token']);
+    expect((JSON.parse(amongOthersBody) as Record<string, unknown>)['access_token']).toBe(
+      must(a, 'a')['access_token'],
+    );
     // No session: never the hot path, always the route's 401.
     expect(
       (await fetch(`${server.url}/token`, { headers: { cookie: 'spotauth_session=unknown' } })).status,
@@ -108,7 +117,10 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
   it('POST /refresh_token refreshes once (CSRF token required) and returns the new expiry', async () => {
     const browser = new Browser();
     const { final } = await browser.login(server);
-    const csrf = /data-csrf="([^"]+)"/.exec(await final.text())![1]!;
+    const csrf = must(
+      /data-csrf="([^"]+)"/.exec(await final.text())?.[1],
+      '/data-csrf="([^"]+)"/ in await final.text()',
+    );
     const before = await tokenRequests(server.emulator);
     const refused = await browser.request(`${server.url}/refresh_token`, {
       method: 'POST',
@@ -130,7 +142,10 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
   it('POST /logout ends the session; the old session cookie no longer works', async () => {
     const browser = new Browser();
     const { final } = await browser.login(server);
-    const csrf = /name="csrf" value="([^"]+)"/.exec(await final.text())![1]!;
+    const csrf = must(
+      /name="csrf" value="([^"]+)"/.exec(await final.text())?.[1],
+      '/name="csrf" value="([^"]+)"/ in await final.text()',
+    );
     const oldCookie = browser.cookieHeader();
     const response = await browser.request(`${server.url}/logout`, {
       method: 'POST',
@@ -148,7 +163,10 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
     await browser.login(server);
     await control(server.emulator, 'revoke', { user_id: 'alice' });
     await control(server.emulator, 'expire', { user_id: 'alice' });
-    const grant = (await server.tokens.listGrants()).find((g) => g.meta?.['spotifyId'] === 'alice')!;
+    const grant = must(
+      (await server.tokens.listGrants()).find((g) => g.meta?.['spotifyId'] === 'alice'),
+      "(await server.tokens.listGrants()).find((g) => g.meta['spotifyId'] === 'alice')",
+    );
     const { version, updatedAt: _u, ...rest } = grant;
     await server.store.put({ ...rest, accessTokenExpiresAt: Date.now() - 1000 }, version);
     const before = await tokenRequests(server.emulator);
@@ -166,21 +184,26 @@ describe('server: login, profile, token, refresh, logout against the emulator', 
     await control(server.emulator, 'config', { auto_approve: null });
     const browser = new Browser();
     const login = await browser.get(`${server.url}/login`);
-    const authorize = login.headers.get('location')!;
+    const authorize = must(login.headers.get('location'), 'a location header');
     const consent = await browser.get(authorize);
     const html = await consent.text();
-    const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html)!;
+    const form = must(
+      /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html),
+      '/<form[^>]*action="([^"]+)"[^>]*>([\\s\\S]*?)<\\/form>/ in html',
+    );
     const fields = new URLSearchParams();
-    for (const [, name, value] of form[2]!.matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g)) {
-      if (name !== 'user') fields.set(name!, value!);
+    for (const [, name, value] of must(form[2], 'form[2]').matchAll(
+      /<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/g,
+    )) {
+      if (name !== 'user') fields.set(must(name, 'name'), must(value, 'value'));
     }
     fields.set('decision', 'cancel');
-    const decided = await browser.request(new URL(form[1]!, authorize).href, {
+    const decided = await browser.request(new URL(must(form[1], 'form[1]'), authorize).href, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: server.emulator.url },
       body: fields.toString(),
     });
-    const callback = decided.headers.get('location')!;
+    const callback = must(decided.headers.get('location'), 'a location header');
     expect(callback).toContain('error=access_denied');
     const before = await tokenRequests(server.emulator);
     const page = await browser.get(callback);

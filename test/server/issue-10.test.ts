@@ -12,6 +12,7 @@ import { loadServerConfig, startupWarnings } from '../../src/server/config.js';
 import { SqliteStore } from '../../src/stores/sqlite.js';
 import { keyringOf } from '../stores/helpers.js';
 import { control } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { Browser, startTestServer, type TestServer } from '../support/server.js';
 
 const BROKER_KEY = 'broker-key-for-issue-10-tests-0123456789';
@@ -99,7 +100,7 @@ describe('issue 10, item 1: open redirect through dot segments', () => {
         it(`returnTo=${form}`, async () => {
           const browser = new Browser();
           const { hops } = await browser.login(server, `/login?returnTo=${encodeURIComponent(form)}`);
-          expect(new URL(hops.at(-1)!).origin).toBe(server.url);
+          expect(new URL(must(hops.at(-1), 'hops.at(-1)')).origin).toBe(server.url);
           for (const hop of hops) expect([server.url, server.emulator.url]).toContain(new URL(hop).origin);
         });
       }
@@ -194,7 +195,7 @@ describe('issue 10, items 2 and 3: unreadable store records', () => {
     expect(token.status).toBe(200);
     const [event] = logEvents(server, 'record_quarantined');
     expect(event).toMatchObject({ user: ALICE, code: 'KEY_UNKNOWN' });
-    expect(String(event!['location'])).toContain('spotauth_quarantine');
+    expect(String(must(event, 'event')['location'])).toContain('spotauth_quarantine');
     const db = new Database(path, { readonly: true });
     const kept = db.prepare('SELECT key, access_token FROM spotauth_quarantine').all();
     db.close();
@@ -298,7 +299,10 @@ describe('issue 10: framework errors, headers, readiness, refresh, logging, metr
   it('item 9: "Refresh now" reports a failed refresh with its code instead of ok', async () => {
     const browser = new Browser();
     const { final } = await browser.login(server);
-    const csrf = /name="csrf" value="([^"]+)"/.exec(await final.text())![1]!;
+    const csrf = must(
+      /name="csrf" value="([^"]+)"/.exec(await final.text())?.[1],
+      '/name="csrf" value="([^"]+)"/ in await final.text()',
+    );
     const before = await (await browser.get(`${server.url}/token`)).json();
     await control(server.emulator, 'faults', { kind: 'bad_token_type', count: 1 });
     const response = await browser.request(`${server.url}/refresh_token`, {
@@ -318,8 +322,8 @@ describe('issue 10: framework errors, headers, readiness, refresh, logging, metr
   it('item 10: state mismatch, CSRF refusal and a bad broker key are logged as security events', async () => {
     const browser = new Browser();
     const login = await browser.get(`${server.url}/login`);
-    const authorize = await browser.get(login.headers.get('location')!);
-    const callback = new URL(authorize.headers.get('location')!);
+    const authorize = await browser.get(must(login.headers.get('location'), 'a location header'));
+    const callback = new URL(must(authorize.headers.get('location'), 'a location header'));
     callback.searchParams.set('state', 'forged');
     expect((await browser.get(callback.href)).status).toBe(400);
     expect(logEvents(server, 'login_rejected').map((e) => e['reason'])).toContain('STATE_MISMATCH');
@@ -382,7 +386,7 @@ describe('issue 10: framework errors, headers, readiness, refresh, logging, metr
           res.on('data', (chunk) => {
             body += chunk;
           });
-          res.on('end', () => resolve({ status: res.statusCode!, body }));
+          res.on('end', () => resolve({ status: must(res.statusCode, 'res.statusCode'), body }));
         });
         req.on('error', reject);
         req.end();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { safeReturnTo } from '../../src/auth/security.js';
 import { control, tokenRequests } from '../support/emulator.js';
+import { must } from '../support/must.js';
 import { Browser, startTestServer, type TestServer } from '../support/server.js';
 
 /** SECURITY.md §1, §3, §5, §6, §7: each T line as a test against the real server and emulator. */
@@ -20,8 +21,8 @@ describe('server security', () => {
   /** Starts a login in `browser` and returns the callback URL the emulator sends back (not yet visited). */
   async function callbackFor(browser: Browser): Promise<URL> {
     const login = await browser.get(`${server.url}/login`);
-    const authorize = await browser.get(login.headers.get('location')!);
-    return new URL(authorize.headers.get('location')!);
+    const authorize = await browser.get(must(login.headers.get('location'), 'a location header'));
+    return new URL(must(authorize.headers.get('location'), 'a location header'));
   }
 
   function sessionCookies(response: Response): string[] {
@@ -60,7 +61,7 @@ describe('server security', () => {
     it('(c) a replayed callback is refused before any token request', async () => {
       const browser = new Browser();
       const callback = await callbackFor(browser);
-      const loginCookie = browser.cookies.get('spotauth_login')!;
+      const loginCookie = must(browser.cookies.get('spotauth_login'), 'a spotauth_login cookie');
       expect((await browser.get(callback.href)).status).toBe(303);
       const before = await tokenRequests(server.emulator);
       const replay = await fetch(callback, {
@@ -96,7 +97,7 @@ describe('server security', () => {
       headers: { host: 'evil.test' },
       redirect: 'manual',
     });
-    const location = new URL(response.headers.get('location')!);
+    const location = new URL(must(response.headers.get('location'), 'a location header'));
     expect(location.searchParams.get('redirect_uri')).toBe(`${server.url}/callback`);
   });
 
@@ -115,7 +116,7 @@ describe('server security', () => {
     await control(server.emulator, 'config', { auto_approve: 'alice' });
     const browser = new Browser();
     const callback = await callbackFor(browser);
-    const state = callback.searchParams.get('state')!;
+    const state = must(callback.searchParams.get('state'), 'a state parameter');
     const before = await tokenRequests(server.emulator);
     const hostile = `${callback.origin}${callback.pathname}?error=access_denied&error_description=${encodeURIComponent('<script>alert(1)</script>')}&state=${state}`;
     const response = await browser.get(hostile);
@@ -134,15 +135,18 @@ describe('server security', () => {
     expect(loginCookie).toContain('Max-Age=600');
     for (const attribute of ['HttpOnly', 'SameSite=Lax', 'Path=/']) expect(loginCookie).toContain(attribute);
     expect(loginCookie).not.toMatch(/Domain=/i);
-    const authorize = await browser.get(login.headers.get('location')!);
-    const callback = await browser.get(authorize.headers.get('location')!);
+    const authorize = await browser.get(must(login.headers.get('location'), 'a location header'));
+    const callback = await browser.get(must(authorize.headers.get('location'), 'a location header'));
     const [session] = sessionCookies(callback);
     expect(session).toMatch(/^spotauth_session=[A-Za-z0-9_-]{43};/);
     for (const attribute of ['HttpOnly', 'SameSite=Lax', 'Path=/']) expect(session).toContain(attribute);
     // The cookie is an opaque random id: it decodes to nothing meaningful.
-    expect(Buffer.from(session!.split(';')[0]!.split('=')[1]!, 'base64url').toString('latin1')).not.toMatch(
-      /state|verifier|alice/,
-    );
+    expect(
+      Buffer.from(
+        must(session?.split(';')[0]?.split('=')[1], "session.split(';')[0].split('=')[1]"),
+        'base64url',
+      ).toString('latin1'),
+    ).not.toMatch(/state|verifier|alice/);
   });
 
   it('§3.1 over https the cookies are __Host- prefixed and Secure', async () => {
@@ -193,7 +197,10 @@ describe('server security', () => {
   it('§3.4 a cross-site POST is refused and the session stays valid', async () => {
     const browser = new Browser();
     const { final } = await browser.login(server);
-    const csrf = /name="csrf" value="([^"]+)"/.exec(await final.text())![1]!;
+    const csrf = must(
+      /name="csrf" value="([^"]+)"/.exec(await final.text())?.[1],
+      '/name="csrf" value="([^"]+)"/ in await final.text()',
+    );
     const response = await browser.request(`${server.url}/logout`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.test' },
@@ -228,7 +235,7 @@ describe('server security', () => {
 
   it('security headers: CSP without inline script, no-referrer, nosniff, frame-ancestors none', async () => {
     const response = await fetch(`${server.url}/`);
-    const csp = response.headers.get('content-security-policy')!;
+    const csp = must(response.headers.get('content-security-policy'), 'a content-security-policy header');
     expect(csp).toContain("default-src 'none'");
     expect(csp).toContain("script-src 'self'");
     expect(csp).not.toContain('unsafe-inline');
@@ -247,8 +254,8 @@ describe('server security', () => {
     expect(logs).toContain('"url":"/callback"');
     expect(logs).not.toContain('tok_CANARY_');
     expect(logs).not.toContain(token.access_token);
-    expect(logs).not.toContain(callback.searchParams.get('code')!);
-    expect(logs).not.toContain(callback.searchParams.get('state')!);
+    expect(logs).not.toContain(must(callback.searchParams.get('code'), 'a code parameter'));
+    expect(logs).not.toContain(must(callback.searchParams.get('state'), 'a state parameter'));
     expect(logs).not.toMatch(/code=|Bearer |spotauth_session=/);
   });
 

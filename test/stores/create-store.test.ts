@@ -10,6 +10,7 @@ import {
   SqliteStore,
   storeLocation,
 } from '../../src/stores/index.js';
+import { expectCode } from '../../src/testing/store-contract.js';
 import {
   DATABASE_URL,
   deleteRedisPrefix,
@@ -17,7 +18,6 @@ import {
   REDIS_URL,
   serviceAvailable,
 } from '../support/services.js';
-import { expectCode } from './contract.js';
 import { keyringOf, sampleRecord, uniqueSuffix } from './helpers.js';
 
 /** `url` with one more query parameter. */

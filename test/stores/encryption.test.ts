@@ -7,7 +7,8 @@ import {
   parseEnvelope,
   serializeEnvelope,
 } from '../../src/stores/encryption.js';
-import { expectCode } from './contract.js';
+import { expectCode } from '../../src/testing/store-contract.js';
+import { must, thrownBy } from '../support/must.js';
 import { canary } from './helpers.js';
 
 const ctx: EnvelopeContext = { storeKind: 'sqlite', recordKey: 'user:ada', field: 'accessToken' };
@@ -16,7 +17,7 @@ const b64 = (buf: Buffer) => buf.toString('base64');
 
 function flip(b64url: string): string {
   const bytes = Buffer.from(b64url, 'base64url');
-  bytes[0] = bytes[0]! ^ 0x01;
+  bytes[0] = must(bytes[0], 'bytes[0]') ^ 0x01;
   return bytes.toString('base64url');
 }
 
@@ -40,13 +41,9 @@ describe('Keyring encrypt/decrypt', () => {
     const secret = canary();
     const env = parseEnvelope(ring.encrypt(secret, ctx));
     const tampered = serializeEnvelope({ ...env, [part]: flip(env[part]) });
-    const error = (() => {
-      try {
-        ring.decrypt(tampered, ctx);
-      } catch (e) {
-        return e;
-      }
-    })();
+    const error = thrownBy(() => {
+      ring.decrypt(tampered, ctx);
+    });
     expectCode(error, 'DECRYPT_FAILED');
     expect((error as Error).message).toContain("accessToken of sqlite record 'user:ada'");
     expect((error as Error).message).not.toContain(secret);
@@ -88,13 +85,9 @@ describe('Keyring encrypt/decrypt', () => {
     const env = old.encrypt('secret', ctx);
     expect(rotated.decrypt(env, ctx)).toBe('secret');
     expect(rotated.encrypt('secret', ctx)).toMatch(/^v1\.k2\./);
-    const error = (() => {
-      try {
-        new Keyring({ k2: key32() }).decrypt(env, ctx);
-      } catch (e) {
-        return e;
-      }
-    })();
+    const error = thrownBy(() => {
+      new Keyring({ k2: key32() }).decrypt(env, ctx);
+    });
     expectCode(error, 'KEY_UNKNOWN');
     expect((error as Error).message).toContain(
       "was encrypted with key 'k1' which is not in the keyring (known: k2)",

@@ -6,7 +6,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FileStore } from '../../src/stores/file.js';
-import { expectCode, storeContract } from './contract.js';
+import { expectCode, storeContract } from '../../src/testing/store-contract.js';
+import { must } from '../support/must.js';
 import { keyFor, keyringOf, sampleRecord } from './helpers.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -221,7 +222,10 @@ describe('FileStore across processes', () => {
     const lines = (await readFile(log, 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(2 * 3 * rounds);
     for (let i = 0; i < lines.length; i += 2) {
-      const [enter, exit] = [lines[i]!.split(' '), lines[i + 1]!.split(' ')];
+      const [enter, exit] = [
+        must(lines[i], 'lines[i]').split(' '),
+        must(lines[i + 1], 'lines[i + 1]').split(' '),
+      ];
       expect(enter[0]).toBe('enter');
       expect(exit).toEqual(['exit', enter[1]]);
     }

@@ -1,5 +1,5 @@
 import { MemoryStore } from '../../src/stores/memory.js';
-import { storeContract } from './contract.js';
+import { storeContract } from '../../src/testing/store-contract.js';
 
 // Plaintext by design (nothing is persisted), so the encryption cases do not apply; instances share nothing.
 storeContract(

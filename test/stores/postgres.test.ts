@@ -1,7 +1,8 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { POSTGRES_MIGRATIONS, PostgresStore } from '../../src/stores/postgres.js';
-import { expectCode, storeContract } from './contract.js';
+import { expectCode, storeContract } from '../../src/testing/store-contract.js';
+import { must } from '../support/must.js';
 import { keyringOf, sampleRecord, serviceGate, sleep, uniqueSuffix } from './helpers.js';
 
 const url = process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -57,8 +58,8 @@ describe.skipIf(!gate.run)('PostgresStore specifics', () => {
       );
       const { rows } = await admin.query(`SELECT version FROM "${schema}".spotauth_schema_migrations`);
       expect(rows).toEqual(POSTGRES_MIGRATIONS.map(({ version }) => ({ version })));
-      await stores[0]!.put(sampleRecord('user:ada'), null);
-      expect(await stores[3]!.get('user:ada')).not.toBeNull();
+      await must(stores[0], 'stores[0]').put(sampleRecord('user:ada'), null);
+      expect(await must(stores[3], 'stores[3]').get('user:ada')).not.toBeNull();
       for (const store of stores) await store.close();
     } finally {
       await dropSchema(schema);
@@ -118,13 +119,13 @@ describe.skipIf(!gate.run)('PostgresStore specifics', () => {
       const heard: string[] = [];
       observer.on('notification', (m) => heard.push(`${m.channel}:${m.payload}`));
       for (const listen of channels) await observer.query(listen);
-      await lease!.release();
+      await must(lease, 'lease').release();
       expect(await Promise.race([woke, sleep(15_000).then(() => false)])).toBe(true);
       await sleep(100);
       expect(heard).toHaveLength(1);
       expect(heard[0]).toMatch(/^spotauth_released_[0-9a-f]{16}:refresh:user:ada$/);
       expect(strangerWoke).toBe(false);
-      await strangerLease!.release();
+      await must(strangerLease, 'strangerLease').release();
     } finally {
       await observer.end().catch(() => {});
       await holder.close();

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/stores/redis.js';
-import { expectCode, storeContract } from './contract.js';
+import { expectCode, storeContract } from '../../src/testing/store-contract.js';
+import { must } from '../support/must.js';
 import { keyringOf, sampleRecord, serviceGate, sleep, uniqueSuffix } from './helpers.js';
 
 const url = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -42,7 +43,7 @@ storeContract(
       },
       tamper: async (key) => {
         const raw = await admin.get(`${keyPrefix}rec:${key}`);
-        const body = JSON.parse(raw!);
+        const body = JSON.parse(must(raw, 'raw'));
         const env: string = body.accessTokenEnc;
         body.accessTokenEnc = env.slice(0, -2) + (env.at(-2) === 'A' ? 'B' : 'A') + env.at(-1);
         await admin.set(`${keyPrefix}rec:${key}`, JSON.stringify(body));
@@ -62,7 +63,9 @@ describe.skipIf(!gate.run)('RedisStore specifics', () => {
     const store = await RedisStore.open(url, { keyring: keyringOf('k1'), keyPrefix });
     try {
       await store.put(sampleRecord('user:ada'), null);
-      const body = JSON.parse((await admin.get(`${keyPrefix}rec:user:ada`))!);
+      const body = JSON.parse(
+        must(await admin.get(`${keyPrefix}rec:user:ada`), 'the raw record of user:ada'),
+      );
       expect(body).toMatchObject({ key: 'user:ada', version: 1 });
       expect(body.accessTokenEnc).toMatch(/^v1\.k1\./);
       expect(body).not.toHaveProperty('accessToken');
@@ -88,12 +91,12 @@ describe.skipIf(!gate.run)('RedisStore specifics', () => {
       await sleep(100);
       const [, subscribers] = (await admin.pubsub('NUMSUB', `${keyPrefix}released`)) as [string, number];
       expect(subscribers).toBe(2); // the waiter's store and this test's listener
-      await lease!.release();
+      await must(lease, 'lease').release();
       expect(await Promise.race([woke, sleep(15_000).then(() => false)])).toBe(true);
       for (let i = 0; i < 100 && messages.length === 0; i++) await sleep(20);
       expect(messages).toEqual(['refresh:user:ada']);
       // A release by someone who no longer holds the lock publishes nothing.
-      await lease!.release();
+      await must(lease, 'lease').release();
       await sleep(100);
       expect(messages).toEqual(['refresh:user:ada']);
     } finally {

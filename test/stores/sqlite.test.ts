@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SQLITE_MIGRATIONS, SqliteStore } from '../../src/stores/sqlite.js';
-import { expectCode, storeContract } from './contract.js';
+import { expectCode, storeContract } from '../../src/testing/store-contract.js';
+import { must } from '../support/must.js';
 import { keyringOf, sampleRecord } from './helpers.js';
 
 /** The database as it sits on disk: main file plus WAL (committed pages may live only in the WAL). */
@@ -48,7 +49,7 @@ describe('SqliteStore on disk', () => {
     const stores = await Promise.all(
       [1, 2, 3, 4].map(() => SqliteStore.open(path, { keyring: keyringOf('k1') })),
     );
-    await stores[0]!.put(sampleRecord('user:ada'), null);
+    await must(stores[0], 'stores[0]').put(sampleRecord('user:ada'), null);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     expect((await stat(`${path}-wal`)).mode & 0o777).toBe(0o600);
     for (const store of stores) await store.close();

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '../../src/emulator/index.js';
 import { createStore, Keyring, type TokenStore } from '../../src/stores/index.js';
+import { must } from './must.js';
 import { type RunningNginx, startNginx, UPSTREAM_HEADER } from './nginx.js';
 import { freePort } from './server.js';
 import {
@@ -194,10 +195,10 @@ async function startInstance(index: number, env: Record<string, string>, cwd: st
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => {
+  must(child.stdout, 'child.stdout').on('data', (chunk) => {
     output += chunk;
   });
-  child.stderr!.on('data', (chunk) => {
+  must(child.stderr, 'child.stderr').on('data', (chunk) => {
     output += chunk;
   });
   const deadline = Date.now() + 30_000;
@@ -209,7 +210,7 @@ async function startInstance(index: number, env: Record<string, string>, cwd: st
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const port = Number(banner.exec(output)![1]);
+  const port = Number(must(banner.exec(output), 'banner.exec(output)')[1]);
   return {
     index,
     url: `http://127.0.0.1:${port}`,
@@ -291,8 +292,10 @@ export class Client {
   ): Promise<{ callbackPath: string; loginCookie: string; login: Response; callback: Response }> {
     const login = await this.request('/login', start ? { instance: start } : {});
     if (login.status !== 303) throw new Error(`/login answered ${login.status}: ${await login.text()}`);
-    const loginCookie = this.cookies.get('spotauth_login')!;
-    const authorize = await fetch(login.headers.get('location')!, { redirect: 'manual' });
+    const loginCookie = must(this.cookies.get('spotauth_login'), 'a spotauth_login cookie');
+    const authorize = await fetch(must(login.headers.get('location'), 'a location header'), {
+      redirect: 'manual',
+    });
     const location = authorize.headers.get('location');
     if (!location?.startsWith(`${this.cluster.url}/callback?`))
       throw new Error(`authorize did not come back: ${authorize.status} ${location}`);

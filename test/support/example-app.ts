@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { generateKey } from '../../src/stores/index.js';
 import { startTestEmulator } from './emulator.js';
+import { must } from './must.js';
 import { freePort } from './server.js';
 import { deleteRedisPrefix, REDIS_URL, serviceAvailable } from './services.js';
 
@@ -100,10 +101,10 @@ export async function startExample(options: {
     },
   });
   let output = '';
-  child.stdout!.on('data', (chunk) => {
+  must(child.stdout, 'child.stdout').on('data', (chunk) => {
     output += chunk;
   });
-  child.stderr!.on('data', (chunk) => {
+  must(child.stderr, 'child.stderr').on('data', (chunk) => {
     output += chunk;
   });
   const stop = async () => {
@@ -126,7 +127,7 @@ async function stopGroup(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const signal = (name: NodeJS.Signals) => {
     try {
-      process.kill(-child.pid!, name);
+      process.kill(-must(child.pid, 'child.pid'), name);
     } catch {
       // Already gone.
     }

@@ -9,6 +9,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { control, tokenRequests } from './emulator.js';
 import { BASE, type ExampleApp, type ExampleStore, exampleStore } from './example-app.js';
+import { must } from './must.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -141,7 +142,7 @@ export async function walkLoginRefreshLogout(browser: Browser, app: ExampleApp):
     await page.waitForURL(`${app.url}/`);
     expect(await page.getByRole('link', { name: 'Log in with Spotify' }).count()).toBe(1);
     expect((await page.context().cookies()).some((cookie) => cookie.name === 'spotauth_session')).toBe(false);
-    expect(await sessionStatus(app, `spotauth_session=${session!.value}`)).toBe(401);
+    expect(await sessionStatus(app, `spotauth_session=${must(session, 'session').value}`)).toBe(401);
   });
 }
 
@@ -152,12 +153,12 @@ export async function walkForgedCallback(browser: Browser, app: ExampleApp): Pro
     await page.goto(`${app.url}${BASE}/login?show_dialog=true`);
     await page.waitForURL(`${app.emulator.url}/authorize**`);
     const forged = await page.goto(`${app.url}${BASE}/callback?code=x&state=forged`);
-    expect(forged!.status()).toBeGreaterThanOrEqual(400);
-    expect(forged!.status()).toBeLessThan(500);
+    expect(must(forged, 'forged').status()).toBeGreaterThanOrEqual(400);
+    expect(must(forged, 'forged').status()).toBeLessThan(500);
     expect(await heading(page)).toBe('Login attempt rejected');
     // The transaction was single-use: the real answer arriving now is refused too.
     const replay = await page.goto(`${app.url}${BASE}/callback?code=x&state=forged`);
-    expect(replay!.status()).toBe(400);
+    expect(must(replay, 'replay').status()).toBe(400);
     expect(await tokenRequests(app.emulator)).toEqual(before);
   });
 }
@@ -173,7 +174,7 @@ export async function walkDeadGrant(browser: Browser, app: ExampleApp, options: 
     await control(app.emulator, 'expire', { user_id: 'bob' });
     if (options.onDeadGrant === 'page') {
       const dead = await page.reload();
-      expect(dead!.status()).toBe(401);
+      expect(must(dead, 'dead').status()).toBe(401);
       expect(await heading(page)).toBe('Please log in again');
       expect(await page.getByRole('link', { name: 'Log in again' }).count()).toBe(1);
     } else {

@@ -14,6 +14,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { must } from './must.js';
 
 export const NGINX = '/usr/sbin/nginx';
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
@@ -36,7 +37,7 @@ export function readmeNginxBlock(): string {
   if (section === -1) throw new Error('README.md has no "Production deployment" section');
   const block = /```nginx\n([\s\S]*?)```/.exec(readme.slice(section));
   if (!block) throw new Error('the Production deployment section of README.md has no ```nginx block');
-  return block[1]!;
+  return must(block[1], 'block[1]');
 }
 
 /** `name … { … }` out of an nginx config (the blocks used here hold no nested braces). */
@@ -53,7 +54,7 @@ export function nginxConfig(options: { dir: string; port: number; upstreams: str
   const upstream = directiveBlock(readme, /upstream\s+spotauth\s*/);
   const servers = [...upstream.matchAll(/^([ \t]*)server\s+\S+(.*);$/gm)];
   if (servers.length === 0) throw new Error("the README's upstream block lists no server");
-  const [, indent, parameters] = servers[0]!;
+  const [, indent, parameters] = must(servers[0], 'servers[0]');
   const lines = upstreams.map((address) => `${indent}server ${address}${parameters};`).join('\n');
   const withServers = upstream.replace(/^[ \t]*server\s+\S+.*;\n/gm, '').replace(/\{\n/, `{\n${lines}\n`);
   const location = directiveBlock(readme, /location\s+\/\s*/);
@@ -113,7 +114,7 @@ export async function startNginx(options: { port: number; upstreams: string[] })
   }
   const child: ChildProcess = spawn(NGINX, ['-p', dir, '-c', path], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  child.stderr!.on('data', (chunk) => {
+  must(child.stderr, 'child.stderr').on('data', (chunk) => {
     stderr += chunk;
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -11,6 +11,7 @@ import { ServerMetrics } from '../../src/server/metrics.js';
 import { MemoryStore, type TokenStore } from '../../src/stores/index.js';
 import { TokenManager, type TokenManagerOptions } from '../../src/tokens/index.js';
 import { startTestEmulator } from './emulator.js';
+import { must } from './must.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -148,9 +149,11 @@ export class Browser {
     const response = await fetch(url, { ...init, headers, redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');
-      const index = pair!.indexOf('=');
-      const name = pair!.slice(0, index).trim();
-      const value = pair!.slice(index + 1).trim();
+      const index = must(pair, 'pair').indexOf('=');
+      const name = must(pair, 'pair').slice(0, index).trim();
+      const value = must(pair, 'pair')
+        .slice(index + 1)
+        .trim();
       if (/max-age=0|expires=thu, 01 jan 1970/i.test(line) || value === '') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }

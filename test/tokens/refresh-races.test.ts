@@ -15,6 +15,7 @@ import { DEFAULT_LOCK_LEASE_MS, TokenManager, type TokenManagerOptions } from '.
 import { fence } from '../../src/tokens/token-manager.js';
 import { control, emulatorAuth, login, startTestEmulator } from '../support/emulator.js';
 import { caught } from '../support/errors.js';
+import { must } from '../support/must.js';
 
 const USER = 'acct-alice';
 const KEY = `user:${USER}`;
@@ -73,7 +74,7 @@ describe('refreshes racing past their lease', () => {
     marks = [];
     const { tokens } = await login(auth);
     const saved = await manager().saveGrant(tokens, { id: 'alice', account_id: USER });
-    rt0 = tokens.refreshToken!;
+    rt0 = must(tokens.refreshToken, 'a refresh token');
     const { version, updatedAt: _u, ...rest } = saved;
     await store.put({ ...rest, accessTokenExpiresAt: Date.now() - 1_000 }, version);
     const before = await stats();
@@ -95,7 +96,7 @@ describe('refreshes racing past their lease', () => {
   const refreshes = async () => (await stats()).token_requests.refresh_token - refreshesBefore;
   const invalidGrants = async () =>
     ((await stats()).token_errors['invalid_grant'] ?? 0) - invalidGrantsBefore;
-  const stored = async () => (await store.get(KEY))!;
+  const stored = async () => must(await store.get(KEY), 'store.get(KEY)');
   /** A's lease ran out while its request is held: the lease clock jumps past it. */
   const expireLeases = (leaseMs = DEFAULT_LOCK_LEASE_MS) => {
     leaseClock += leaseMs + 1;

@@ -6,6 +6,7 @@ import type { TokenStore } from '../../src/stores/types.js';
 import { TokenManager, type TokenManagerEvents } from '../../src/tokens/index.js';
 import { control, emulatorAuth, login, startTestEmulator, tokenRequests } from '../support/emulator.js';
 import { caught } from '../support/errors.js';
+import { must } from '../support/must.js';
 
 describe('TokenManager against the emulator', () => {
   let emulator: RunningEmulator;
@@ -38,7 +39,7 @@ describe('TokenManager against the emulator', () => {
   }
 
   async function expireStoredToken(key: string) {
-    const record = (await store.get(key))!;
+    const record = must(await store.get(key), 'store.get(key)');
     const { version: _v, updatedAt: _u, ...rest } = record;
     await store.put({ ...rest, accessTokenExpiresAt: Date.now() - 1000 }, record.version);
     await control(emulator, 'expire', {});
@@ -49,7 +50,9 @@ describe('TokenManager against the emulator', () => {
     expect(record.key).toBe('user:acct-alice');
     expect(record.scope.sort()).toEqual(['user-read-email', 'user-top-read']);
     expect(record.status).toBe('active');
-    expect(record.refreshTokenDeadline! - record.authorizedAt).toBe(182 * 24 * 3600 * 1000);
+    expect(must(record.refreshTokenDeadline, 'record.refreshTokenDeadline') - record.authorizedAt).toBe(
+      182 * 24 * 3600 * 1000,
+    );
     expect(await manager.listExpiringGrants(183 * 24 * 3600 * 1000)).toHaveLength(1);
     expect(await manager.listExpiringGrants(24 * 3600 * 1000)).toHaveLength(0);
   });
@@ -63,12 +66,12 @@ describe('TokenManager against the emulator', () => {
 
   it('refreshes ahead of expiry (inside the skew window), keeping the refresh token in keep mode', async () => {
     const { tokens } = await loggedIn();
-    const record = (await store.get('user:acct-alice'))!;
+    const record = must(await store.get('user:acct-alice'), "store.get('user:acct-alice')");
     const { version: _v, updatedAt: _u, ...rest } = record;
     await store.put({ ...rest, accessTokenExpiresAt: Date.now() + 30_000 }, record.version);
     const token = await manager.getAccessToken('acct-alice');
     expect(token).not.toBe(tokens.accessToken);
-    const stored = (await store.get('user:acct-alice'))!;
+    const stored = must(await store.get('user:acct-alice'), "store.get('user:acct-alice')");
     expect(stored.refreshToken).toBe(tokens.refreshToken);
     expect(stored.accessToken).toBe(token);
     expect(events.map((e) => e.name)).toEqual(['refreshed']);
@@ -83,7 +86,7 @@ describe('TokenManager against the emulator', () => {
     const after = await tokenRequests(emulator);
     expect(after.refresh_token - before.refresh_token).toBe(1);
     expect(new Set(tokens).size).toBe(1);
-    expect(emulator.state.lookupAccessToken(tokens[0]!)?.userId).toBe('alice');
+    expect(emulator.state.lookupAccessToken(must(tokens[0], 'tokens[0]'))?.userId).toBe('alice');
   });
 
   it('rotate mode: the new refresh token is persisted before the access token is handed out', async () => {
@@ -94,12 +97,14 @@ describe('TokenManager against the emulator', () => {
       storedAtHandout = record.refreshToken;
     });
     await manager.refreshNow('acct-alice');
-    const stored = (await store.get('user:acct-alice'))!;
+    const stored = must(await store.get('user:acct-alice'), "store.get('user:acct-alice')");
     expect(stored.refreshToken).not.toBe(tokens.refreshToken);
     expect(storedAtHandout).toBe(stored.refreshToken);
     // The rotated token works; the old one is dead at Spotify.
     await manager.refreshNow('acct-alice');
-    expect((await caught(auth.refresh(tokens.refreshToken!))).code).toBe('INVALID_GRANT');
+    expect((await caught(auth.refresh(must(tokens.refreshToken, 'a refresh token')))).code).toBe(
+      'INVALID_GRANT',
+    );
   });
 
   it('a revoked grant → reauth_required (revoked), never retried', async () => {
@@ -109,7 +114,7 @@ describe('TokenManager against the emulator', () => {
     const before = await tokenRequests(emulator);
     const error = await caught(manager.getAccessToken('acct-alice'));
     expect(error.code).toBe('REAUTH_REQUIRED');
-    const stored = (await store.get('user:acct-alice'))!;
+    const stored = must(await store.get('user:acct-alice'), "store.get('user:acct-alice')");
     expect(stored.status).toBe('reauth_required');
     expect(stored.reauthReason).toBe('revoked');
     expect(stored.reauthAt).toBeGreaterThan(0);
@@ -124,7 +129,9 @@ describe('TokenManager against the emulator', () => {
     await loggedIn();
     await control(emulator, 'clock', { advance_seconds: 183 * 24 * 3600 });
     expect((await caught(clockManager.getAccessToken('acct-alice'))).code).toBe('REAUTH_REQUIRED');
-    expect((await store.get('user:acct-alice'))!.reauthReason).toBe('expired');
+    expect(must(await store.get('user:acct-alice'), "store.get('user:acct-alice')").reauthReason).toBe(
+      'expired',
+    );
   });
 
   it('invalid_grant after another process rotated: re-reads and uses the newer token', async () => {
@@ -133,13 +140,13 @@ describe('TokenManager against the emulator', () => {
     await expireStoredToken('user:acct-alice');
     // Another process refreshes and stores the rotated token after we read the record but before our call.
     const other = new TokenManager({ auth, store });
-    const stale = (await store.get('user:acct-alice'))!;
+    const stale = must(await store.get('user:acct-alice'), "store.get('user:acct-alice')");
     await other.refreshNow('acct-alice');
     const racing = new TokenManager({ auth, store: staleOnce(store, stale) });
     const before = await tokenRequests(emulator);
     const token = await racing.getAccessToken('acct-alice');
-    expect(token).toBe((await store.get('user:acct-alice'))!.accessToken);
-    expect((await store.get('user:acct-alice'))!.status).toBe('active');
+    expect(token).toBe(must(await store.get('user:acct-alice'), "store.get('user:acct-alice')").accessToken);
+    expect(must(await store.get('user:acct-alice'), "store.get('user:acct-alice')").status).toBe('active');
     expect(token).not.toBe(tokens.accessToken);
     // It did try the stale refresh token once (and met invalid_grant), and did not mark the grant.
     expect((await tokenRequests(emulator)).refresh_token - before.refresh_token).toBe(1);
@@ -157,12 +164,12 @@ describe('TokenManager against the emulator', () => {
 
   it('transient failures with a still-valid token: the current token keeps being served', async () => {
     const { tokens } = await loggedIn();
-    const record = (await store.get('user:acct-alice'))!;
+    const record = must(await store.get('user:acct-alice'), "store.get('user:acct-alice')");
     const { version: _v, updatedAt: _u, ...rest } = record;
     await store.put({ ...rest, accessTokenExpiresAt: Date.now() + 20_000 }, record.version);
     await control(emulator, 'faults', { endpoint: 'token', kind: 'error_transient', count: 10 });
     expect(await manager.getAccessToken('acct-alice')).toBe(tokens.accessToken);
-    expect((await store.get('user:acct-alice'))!.status).toBe('active');
+    expect(must(await store.get('user:acct-alice'), "store.get('user:acct-alice')").status).toBe('active');
     expect(events.map((e) => e.name)).toContain('refresh_failed');
   });
 
@@ -173,7 +180,7 @@ describe('TokenManager against the emulator', () => {
     const error = await caught(manager.getAccessToken('acct-alice'));
     expect(error.code).toBe('RATE_LIMITED');
     expect(error.transient).toBe(true);
-    const stored = (await store.get('user:acct-alice'))!;
+    const stored = must(await store.get('user:acct-alice'), "store.get('user:acct-alice')");
     expect(stored.status).toBe('active');
     expect(stored.refreshToken).toBe(record.refreshToken);
   });

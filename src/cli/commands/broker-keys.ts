@@ -22,13 +22,15 @@ async function withKeys<T>(
   }
 }
 
+function items(value: string): string[] {
+  return value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 function list(value: string | undefined): string[] | undefined {
-  return value === undefined
-    ? undefined
-    : value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean);
+  return value === undefined ? undefined : items(value);
 }
 
 function usage(error: unknown): never {
@@ -47,7 +49,7 @@ export interface CreateOptions extends StoreOption {
 
 /** Prints the new key once (alone on stdout, pipe-friendly); what it may do goes to stderr. */
 export async function runKeysCreate(options: CreateOptions): Promise<void> {
-  const users = options.users === undefined || options.users.trim() === 'all' ? 'all' : list(options.users)!;
+  const users = options.users === undefined || options.users.trim() === 'all' ? 'all' : items(options.users);
   const expires = options.expires;
   if (expires !== undefined && !/^\d{1,5}$/.test(expires))
     throw new CliError('--expires takes a whole number of days, e.g. --expires 90.', EXIT.USAGE);

@@ -24,6 +24,7 @@ export interface EmulatorCommandOptions {
   config?: string;
   rateLimit?: string;
   dailyQuota?: string;
+  state?: string;
   appMode?: string;
   legacyEndpoints?: boolean;
   catalogue?: string;
@@ -149,6 +150,10 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
     result.appMode = options.appMode;
   }
   if (options.legacyEndpoints) result.legacyEndpoints = true;
+  if (options.state !== undefined) {
+    if (options.state.trim() === '') throw new Error('--state needs a file path.');
+    result.stateFile = options.state;
+  }
   const autoApprove = options.autoApprove ?? process.env[AUTO_APPROVE_ENV];
   if (autoApprove) result.autoApprove = autoApprove;
 
@@ -188,7 +193,7 @@ function usage(emulator: RunningEmulator): string {
     ),
     `Test users: ${[...emulator.state.users.keys()].join(', ')}${emulator.state.config.autoApprove ? ` (auto-approving as ${emulator.state.config.autoApprove})` : ''}`,
     `Authorize: ${emulator.url}/authorize    Token: ${emulator.url}/api/token`,
-    `Control API: ${emulator.url}/_emulator/{health,stats,users,apps,revoke,expire,faults,config,clock,quotas}`,
+    `Control API: ${emulator.url}/_emulator/{health,stats,users,apps,state,reset,revoke,expire,faults,config,clock,quotas}`,
     'Press Ctrl+C to stop.',
     '',
   ];

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { beginLogin, checkCallback, finishLogin } from '../../auth/login-flow.js';
 import type { LoginTransaction } from '../../auth/sessions.js';
 import { authConfigFromEnv } from '../../core/env.js';
-import { isSpotauthError } from '../../core/errors.js';
+import { isSpotauthError, SpotauthError } from '../../core/errors.js';
 import { describeScope, parseScopes } from '../../core/scopes.js';
 import { SpotifyAuth, type ValidatedCallback } from '../../core/spotify-auth.js';
 import { TokenManager } from '../../tokens/token-manager.js';
@@ -32,10 +32,11 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   const timeoutMs = parseTimeout(options.timeout ?? process.env['SPOTAUTH_LOGIN_TIMEOUT'] ?? '300');
   const scope = parseScopes(options.scope ?? process.env['SPOTAUTH_SCOPE'] ?? DEFAULT_SCOPE);
   // The CLI is a public client: PKCE, never a secret (RFC 8252 §8.5), even if one is in the environment.
+  const redirectUri = process.env['SPOTIFY_REDIRECT_URI'] || DEFAULT_REDIRECT;
   const config = authConfigFromEnv(process.env, {
     ...(options.clientId ? { clientId: options.clientId } : {}),
     clientSecret: undefined,
-    redirectUri: process.env['SPOTIFY_REDIRECT_URI'] || DEFAULT_REDIRECT,
+    redirectUri,
   });
   if (!config.clientId) {
     throw new CliError(
@@ -44,7 +45,7 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     );
   }
   const auth = new SpotifyAuth(config);
-  const registered = new URL(auth.config.redirectUri!);
+  const registered = new URL(redirectUri);
   if (registered.protocol !== 'http:' || registered.hostname !== '127.0.0.1') {
     throw new CliError(
       `The CLI receives the login on http://127.0.0.1; SPOTIFY_REDIRECT_URI is ${registered.href}. Register http://127.0.0.1/callback in your Spotify app and use that.`,
@@ -58,7 +59,9 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   let failure: Error | undefined;
   const check = (url: URL) => {
     try {
-      validated = checkCallback(auth, transaction!, url);
+      // The listener is up before the login starts: an answer that early cannot be this login's.
+      if (transaction === undefined) throw new SpotauthError('STATE_MISMATCH', 'No login was started yet.');
+      validated = checkCallback(auth, transaction, url);
       return {
         final: true,
         status: 200,
@@ -95,10 +98,10 @@ export async function runLogin(options: LoginOptions): Promise<void> {
   });
   const stopPaste = listenForPaste(listener, registered.pathname);
   try {
-    const redirectUri = `http://127.0.0.1:${listener.port}${registered.pathname}${registered.search}`;
+    const loopbackUri = `http://127.0.0.1:${listener.port}${registered.pathname}${registered.search}`;
     const started = await beginLogin(auth, {
       scope,
-      redirectUri,
+      redirectUri: loopbackUri,
       ...(options.showDialog ? { showDialog: true } : {}),
     });
     transaction = started.transaction;
@@ -126,6 +129,9 @@ export async function runLogin(options: LoginOptions): Promise<void> {
       throw new CliError('Access was not granted on Spotify; nothing was stored.');
     throw failure;
   }
+  // The loopback ends only after a check that either failed (above) or validated this login's callback.
+  if (transaction === undefined || validated === undefined)
+    throw new Error('the login ended without its callback');
 
   const { store } = await openCliStore(true);
   try {
@@ -138,11 +144,7 @@ export async function runLogin(options: LoginOptions): Promise<void> {
     };
     // The profile's previous login goes only once the new one is in hand (a failed exchange keeps it).
     const previous = (await store.list('user:')).filter((record) => record.meta?.['profile'] === profile);
-    const { grant, profile: me } = await finishLogin(
-      { auth, tokens: manager, meta },
-      transaction!,
-      validated!,
-    );
+    const { grant, profile: me } = await finishLogin({ auth, tokens: manager, meta }, transaction, validated);
     for (const record of previous) if (record.key !== grant.key) await store.delete(record.key);
     const account = accountOf(grant);
     const who = me.display_name ? `${me.display_name} (${account})` : account;

@@ -264,8 +264,9 @@ export function simplifiedChapterJson(s: Shape, chapter: CatalogueChapter) {
     name: chapter.name,
     release_date: chapter.releaseDate,
     release_date_precision: 'day' as const,
-    type: 'chapter' as const,
-    uri: `spotify:chapter:${chapter.id}`,
+    // The spec (and Spotify's reference) give chapters type "episode" and spotify:episode: URIs.
+    type: 'episode' as const,
+    uri: `spotify:episode:${chapter.id}`,
   };
 }
 
