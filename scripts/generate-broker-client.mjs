@@ -36,7 +36,18 @@ try {
 } finally {
   rmSync(bundle, { force: true });
 }
-const types = HEADER + astToString(await openapiTS(document, { alphabetize: true }));
+// openapi-typescript documents operations and fields from the document, not its own top-level interfaces;
+// the API reference (TypeDoc, every export documented) needs those too.
+const TOP_LEVEL_DOCS = {
+  paths: 'Every path of the broker API (`/api/v1/…`) with its operations, for `BrokerClient.api`.',
+  webhooks: 'The webhooks the broker sends (grant events), with their payloads.',
+  components: 'The schemas (`components["schemas"]["User"]`, …), responses and parameters the paths share.',
+  operations: 'Every operation by its operationId (`operations["listUsers"]`), with parameters and responses.',
+};
+let types = HEADER + astToString(await openapiTS(document, { alphabetize: true }));
+for (const [name, doc] of Object.entries(TOP_LEVEL_DOCS)) {
+  types = types.replace(`\nexport interface ${name} {`, `\n/** ${doc} */\nexport interface ${name} {`);
+}
 
 if (process.argv.includes('--check')) {
   const current = readFileSync(target, 'utf8');

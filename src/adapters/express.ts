@@ -24,8 +24,11 @@ export type { LoginOutcome, SessionInfo, SpotauthOptions } from '../auth/handler
 
 type Next = (error?: unknown) => void;
 
+/** The middleware {@link spotauthExpress} returns, with helpers for the app's own routes. */
 export interface ExpressSpotauth {
+  /** Answers the auth routes; passes every other request on with `next()`. */
   (req: NodeRequest, res: ServerResponse, next: Next): void;
+  /** The login handler underneath. */
   handler: SpotauthHandler;
   /** The logged-in user of this request, or null. */
   session(req: NodeRequest): Promise<SessionInfo | null>;
@@ -39,6 +42,22 @@ export interface ExpressSpotauth {
   sendError(req: NodeRequest, res: ServerResponse, error: unknown): void;
 }
 
+/**
+ * The login handler as Express 5 middleware (also plain `node:http`: it needs only `req` and `res`).
+ *
+ * @param options - The handler's options, or `{ handler }` to share one made with `createSpotauth`.
+ * @throws `SpotauthError` `INVALID_CONFIG` / `INVALID_SCOPE` for bad options.
+ *
+ * @example
+ * ```ts
+ * const spotauth = spotauthExpress({ auth, store, scope: ['user-top-read'] });
+ * app.use(spotauth);
+ * app.get('/top', spotauth.requireLogin, async (req, res) => {
+ *   res.json(await (await spotauth.api(req)).topTracks(5));
+ * });
+ * app.use((error, req, res, next) => spotauth.sendError(req, res, error));
+ * ```
+ */
 export function spotauthExpress(options: SpotauthOptions | { handler: SpotauthHandler }): ExpressSpotauth {
   const handler = 'handler' in options ? options.handler : createSpotauth(options);
   const middleware = ((req, res, next) => {

@@ -22,7 +22,9 @@ import type { AccessToken } from '../tokens/token-manager.js';
 
 export type { LoginOutcome, SessionInfo, SpotauthOptions } from '../auth/handler.js';
 
+/** What the plugin decorates the Fastify instance with, as `app.spotauth`. */
 export interface FastifySpotauth {
+  /** The login handler underneath. */
   handler: SpotauthHandler;
   /** The logged-in user of this request, or null. */
   session(request: FastifyRequest): Promise<SessionInfo | null>;
@@ -48,7 +50,13 @@ declare module 'fastify' {
   }
 }
 
-export type FastifySpotauthOptions = SpotauthOptions | { handler: SpotauthHandler };
+/** The handler's options, or a handler already made (shared with other adapters). */
+export type FastifySpotauthOptions =
+  | SpotauthOptions
+  | {
+      /** A handler made with `createSpotauth`. */
+      handler: SpotauthHandler;
+    };
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 const AUTH_ROUTES = ['/login', '/callback', '/token', '/session', '/refresh', '/logout'];
@@ -77,12 +85,14 @@ export function fromFastify(request: FastifyRequest): AuthRequest {
   };
 }
 
+/** Writes the handler's response (status, headers, cookies, body) to a Fastify reply. */
 export function sendToFastify(reply: FastifyReply, response: AuthResponse): FastifyReply {
   reply.code(response.status).headers(response.headers);
   if (response.cookies.length > 0) reply.header('set-cookie', response.cookies);
   return reply.send(response.body);
 }
 
+/** The plugin function itself (see {@link spotauthFastify}). */
 async function plugin(app: FastifyInstance, options: FastifySpotauthOptions): Promise<void> {
   const handler = 'handler' in options ? options.handler : createSpotauth(options);
   const spotauth: FastifySpotauth = {
@@ -135,5 +145,22 @@ async function plugin(app: FastifyInstance, options: FastifySpotauthOptions): Pr
 (plugin as unknown as Record<symbol, unknown>)[Symbol.for('skip-override')] = true;
 (plugin as unknown as Record<symbol, unknown>)[Symbol.for('fastify.display-name')] = 'spotauth';
 
+/**
+ * The Fastify plugin: `app.register(spotauthFastify, options)`. It serves the auth routes under the
+ * handler's base path (with their own form parser, which does not leak into the app), decorates the
+ * instance with {@link FastifySpotauth} and the request with `spotauthSession`, and stops the handler's
+ * cleanup on close.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` / `INVALID_SCOPE` at registration, for bad options.
+ *
+ * @example
+ * ```ts
+ * const app = Fastify();
+ * await app.register(spotauthFastify, { auth, store, scope: ['user-top-read'] });
+ * app.get('/top', { preHandler: app.spotauth.requireLogin }, async (request) =>
+ *   (await app.spotauth.api(request)).topTracks(5),
+ * );
+ * ```
+ */
 export const spotauthFastify = plugin;
 export default plugin;

@@ -30,6 +30,7 @@ import type { AccessToken } from '../tokens/token-manager.js';
 
 export type { LoginOutcome, SessionInfo, SpotauthOptions } from '../auth/handler.js';
 
+/** Options of {@link spotauthFetch} beyond the handler's. */
 export interface FetchSpotauthOptions {
   /**
    * The client's address, for the login rate limit. Web requests do not carry it; pass what your runtime
@@ -51,25 +52,42 @@ export interface RequestContext {
  */
 export type RequestOrHeaders = Request | Pick<Headers, 'get'>;
 
+/** What {@link spotauthFetch} returns. */
 export interface FetchSpotauth {
+  /** The login handler underneath. */
   handler: SpotauthHandler;
   /** Answers an auth route, or null when the request is not one (let the app handle it). */
   handle(request: Request, context?: RequestContext): Promise<Response | null>;
   /** Like handle, with a 404 for other paths: for a route file that only holds the auth routes. */
   fetch(request: Request, context?: RequestContext): Promise<Response>;
+  /** The logged-in user of this request, or null. */
   session(request: RequestOrHeaders): Promise<SessionInfo | null>;
+  /** A valid access token for the request's user (throws `NOT_LOGGED_IN` / `REAUTH_REQUIRED`). */
   accessToken(request: RequestOrHeaders): Promise<AccessToken>;
+  /** A Web API client acting as the request's user (throws `NOT_LOGGED_IN`). */
   api(request: RequestOrHeaders): Promise<SpotifyApi>;
   /** `{base}/login`, returning to `returnTo` afterwards (for a redirect of the app's own). */
   loginUrl(returnTo?: string): string;
   /** The session, or the response to send instead (a redirect to login that comes back here, or 401 JSON). */
-  requireLogin(
-    request: Request,
-  ): Promise<{ session: SessionInfo; response?: undefined } | { session?: undefined; response: Response }>;
+  requireLogin(request: Request): Promise<
+    | {
+        /** The logged-in user. */
+        session: SessionInfo;
+        /** Absent: go on. */
+        response?: undefined;
+      }
+    | {
+        /** Absent: nobody is logged in. */
+        session?: undefined;
+        /** Send this instead of the page. */
+        response: Response;
+      }
+  >;
   /** The page or JSON a person understands for an error thrown in the app's own routes. */
   errorResponse(request: Request, error: unknown): Response;
 }
 
+/** The handler's response as a Web `Response` (cookies as separate `set-cookie` headers). */
 export function toResponse(answer: AuthResponse): Response {
   const empty = answer.status === 204 || answer.status === 304 || answer.body === '';
   // Plain headers when there is no cookie: runtimes with a fast path for them (@hono/node-server's
@@ -90,6 +108,25 @@ function pathAndQuery(url: string): string {
   return hash === -1 ? url.slice(start) : url.slice(start, hash);
 }
 
+/**
+ * The login handler as a `(Request) => Promise<Response>` function, for Hono, Next.js route handlers,
+ * Bun.serve, Deno.serve and anything else on Web-standard requests.
+ *
+ * @param options - The handler's options (or `{ handler }`), plus {@link FetchSpotauthOptions}.
+ * @throws `SpotauthError` `INVALID_CONFIG` / `INVALID_SCOPE` for bad options.
+ *
+ * @example
+ * ```ts
+ * const spotauth = spotauthFetch({ auth, store });
+ * // Hono: the auth routes, then a protected page
+ * app.all('/auth/spotify/*', (c) => spotauth.fetch(c.req.raw));
+ * app.get('/me', async (c) => {
+ *   const { response } = await spotauth.requireLogin(c.req.raw);
+ *   if (response) return response;
+ *   return c.json(await (await spotauth.api(c.req.raw)).me());
+ * });
+ * ```
+ */
 export function spotauthFetch(
   options: (SpotauthOptions | { handler: SpotauthHandler }) & FetchSpotauthOptions,
 ): FetchSpotauth {

@@ -2,7 +2,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type AuthRequest, type AuthResponse, readForm } from '../auth/http.js';
 
-export type NodeRequest = IncomingMessage & { ip?: string; body?: unknown; originalUrl?: string };
+/** A `node:http` request, with what Express adds when it is there. */
+export type NodeRequest = IncomingMessage & {
+  /** Express's client address (honours its `trust proxy`); else the socket's. */
+  ip?: string;
+  /** A body some middleware already parsed; the handler reads the stream itself otherwise. */
+  body?: unknown;
+  /** Express: the URL before a mounted router rewrote `url`. */
+  originalUrl?: string;
+};
 
 export function fromNode(req: NodeRequest): AuthRequest {
   return {

@@ -5,16 +5,28 @@ import { ENDPOINT_SCOPES } from './endpoint-scopes.js';
 
 // Runtime-neutral (no node: imports): the browser client (spotauth/browser) uses this same fetch.
 
+/**
+ * How Web API calls are retried. Only idempotent requests (GET, HEAD, OPTIONS, PUT, DELETE) are retried
+ * after a 429, a 5xx or a network failure; a 401 is answered by one token refresh and one retry, whatever
+ * the method. Durations in milliseconds.
+ *
+ * @see [Spotify: Rate limits](https://developer.spotify.com/documentation/web-api/concepts/rate-limits)
+ */
 export interface ApiRetryOptions {
-  /** A Retry-After up to this long is waited out (idempotent requests only); beyond it RATE_LIMITED is thrown. Default 5 s. */
+  /**
+   * A Retry-After up to this long, ms, is waited out (idempotent requests only); beyond it RATE_LIMITED is
+   * thrown. Default 5000.
+   */
   maxRetryAfterMs: number;
   /** Attempts in total for 429/5xx/network on idempotent requests. Default 3. */
   maxAttempts: number;
-  /** First 5xx backoff; doubles, with jitter. Default 250 ms. */
+  /** First 5xx backoff, ms; doubles, with jitter. Default 250. */
   baseDelayMs: number;
+  /** Ceiling of one backoff, ms. Default 4000. */
   maxDelayMs: number;
 }
 
+/** 3 attempts; backoff from 250 ms to at most 4 s; a Retry-After of up to 5 s is waited out. */
 export const DEFAULT_API_RETRY: ApiRetryOptions = {
   maxRetryAfterMs: 5_000,
   maxAttempts: 3,
@@ -24,20 +36,24 @@ export const DEFAULT_API_RETRY: ApiRetryOptions = {
 
 /**
  * While Spotify says "retry after N s", every call in this process waits (or fails fast) instead of
- * hitting the wall again. Shared by all clients for the same API URL.
+ * hitting the wall again. By default one is shared by all clients for the same API URL; pass your own
+ * (`SpotifyApiOptions.cooldown`) to keep a client apart.
  */
 export class RateLimitCooldown {
   #until = 0;
   #reason: string | undefined;
+  /** Extends the cooldown to `untilMs` (epoch ms) if that is later; `reason` e.g. `QUOTA_EXCEEDED`. */
   extend(untilMs: number, reason: string | undefined): void {
     if (untilMs > this.#until) {
       this.#until = untilMs;
       this.#reason = reason;
     }
   }
+  /** Milliseconds left, 0 when calls may go out. */
   remainingMs(now = Date.now()): number {
     return Math.max(0, this.#until - now);
   }
+  /** Why Spotify rate limited, from the 429 body of the latest extension (e.g. `QUOTA_EXCEEDED`). */
   get reason(): string | undefined {
     return this.#reason;
   }
@@ -313,7 +329,11 @@ export async function apiClientError(
   );
 }
 
-/** The spec's scopes for an operation, matching `/tracks/abc` against `/tracks/{id}`. */
+/**
+ * The scopes Spotify's OpenAPI spec lists for an operation, matching `/tracks/abc` against
+ * `/tracks/{id}`; empty for an unknown operation or one that needs none. Used to name the missing scope
+ * in `MISSING_SCOPE` errors.
+ */
 export function scopesFor(method: string, path: string): readonly string[] {
   const segments = path.split('/');
   for (const [key, scopes] of Object.entries(ENDPOINT_SCOPES)) {

@@ -12,7 +12,13 @@ import {
 } from './authorized-fetch.js';
 import type { components, paths } from './spotify-web-api.js';
 
+/** Every documented Web API path and its operations, generated from Spotify's OpenAPI spec. */
 export type SpotifyPaths = paths;
+/**
+ * The Web API's object types (`SpotifySchemas['TrackObject']`, …), generated from Spotify's OpenAPI spec.
+ *
+ * @see [Spotify: Web API reference](https://developer.spotify.com/documentation/web-api)
+ */
 export type SpotifySchemas = components['schemas'];
 
 /**
@@ -20,12 +26,29 @@ export type SpotifySchemas = components['schemas'];
  * TokenManager: it needs Node) can type-check this file without Node's types.
  */
 export interface ApiTokenManager {
-  readonly auth: { readonly config: { readonly apiUrl: URL } };
+  /** Where the Web API is (`SpotifyAuthConfig.apiUrl`). */
+  readonly auth: {
+    /** The app's configuration. */
+    readonly config: {
+      /** The Web API base URL. */
+      readonly apiUrl: URL;
+    };
+  };
+  /** A valid access token for the user. */
   getAccessToken(user: string): Promise<string>;
-  refreshNow(user: string): Promise<{ accessToken: string }>;
+  /** Refreshes the user's token, after the Web API answered 401 to the current one. */
+  refreshNow(user: string): Promise<{
+    /** The new access token. */
+    accessToken: string;
+  }>;
+  /** The app (client-credentials) token; `force` gets a new one. */
   getAppToken(force?: boolean): Promise<string>;
 }
 
+/**
+ * Options of {@link SpotifyApi}. Give exactly one token source: `tokens` (with `user`, or without for the
+ * app token) or `accessToken` (with `apiUrl`).
+ */
 export interface SpotifyApiOptions {
   /** Tokens from a TokenManager (server, CLI)… */
   tokens?: ApiTokenManager | undefined;
@@ -35,9 +58,14 @@ export interface SpotifyApiOptions {
   accessToken?: AccessTokenSource | undefined;
   /** Default: the token manager's configured apiUrl (https://api.spotify.com/v1). */
   apiUrl?: string | undefined;
+  /**
+   * Retries of 429, 5xx and network failures, per field. Defaults: 3 attempts, backoff from 250 ms up to
+   * 4 s, a Retry-After of up to 5 s waited out.
+   */
   retry?: Partial<ApiRetryOptions> | undefined;
   /** Default: one cooldown per API URL, shared by every client in the process. */
   cooldown?: RateLimitCooldown | undefined;
+  /** The fetch calls go through (tests, proxies). Default: the global `fetch`. */
   fetch?: typeof fetch | undefined;
 }
 
@@ -86,16 +114,42 @@ export function serializePath(pathname: string, params: Record<string, unknown>)
 }
 
 /**
- * A typed Web API client. `api.client` is an openapi-fetch client over every documented endpoint
+ * A typed Web API client acting as one user (or as the app). Every call carries a valid bearer token; a
+ * 401 is answered by one refresh and one retry; a 429 waits out a short Retry-After (shared by every
+ * client of the process) or throws; 5xx and network failures of idempotent calls are retried with
+ * jittered backoff.
+ *
+ * `api.client` is an openapi-fetch client over every documented endpoint
  * (`api.client.GET('/tracks/{id}', { params: { path: { id } } })`); failures are thrown as
  * SpotauthErrors, so `data` is always set, except for 204 No Content, which `data()` turns into null.
+ *
+ * Calls throw {@link SpotauthError}: `API_UNAUTHORIZED` (401 even after a refresh), `MISSING_SCOPE`
+ * (403 for a scope the grant lacks; see `requiredScopes`), `USER_NOT_ALLOWLISTED` (403: a development-mode
+ * app and a user not on its list), `RATE_LIMITED` (429 with a long Retry-After, or `QUOTA_EXCEEDED`),
+ * `SPOTIFY_UNAVAILABLE` (5xx), `TIMEOUT`, `NETWORK`, `API_ERROR` (any other refusal), and whatever the
+ * token source throws (e.g. `REAUTH_REQUIRED`, `NOT_LOGGED_IN`).
+ *
+ * @example
+ * ```ts
+ * const api = new SpotifyApi({ tokens, user: profile.id });
+ * const me = await api.me();
+ * const { data } = await api.client.GET('/tracks/{id}', { params: { path: { id: '4uLU6hMCjMI75M1A2tKUQC' } } });
+ * for await (const playlist of api.paginate(await api.data(api.client.GET('/me/playlists')))) {
+ *   console.log(playlist.name);
+ * }
+ * ```
+ *
+ * @see [Spotify: API calls](https://developer.spotify.com/documentation/web-api/concepts/api-calls)
+ * @see [Spotify: Rate limits](https://developer.spotify.com/documentation/web-api/concepts/rate-limits)
  */
 export class SpotifyApi {
+  /** The openapi-fetch client: typed `GET`/`POST`/`PUT`/`DELETE` over every documented path. */
   readonly client: Client<paths>;
   readonly #options: SpotifyApiOptions;
   readonly #fetch: (input: Request | ApiRequest) => Promise<Response>;
   readonly #apiUrl: string;
 
+  /** @throws TypeError when not exactly one of `tokens` and `accessToken` is given, or `apiUrl` is missing. */
   constructor(options: SpotifyApiOptions) {
     this.#options = options;
     const { tokens, accessToken } = options;
@@ -156,6 +210,7 @@ export class SpotifyApi {
     return text ? (JSON.parse(text) as OkBody<P>) : null;
   }
 
+  /** The current user's profile (`GET /me`). Fields Spotify removed for development-mode apps are absent. */
   me() {
     return this.#get('/me');
   }
@@ -165,15 +220,21 @@ export class SpotifyApi {
     return this.#get('/me/player/currently-playing');
   }
 
+  /** The user's top tracks (`GET /me/top/tracks`, needs `user-top-read`); `limit` 1–50, default 10. */
   topTracks(limit = 10) {
     return this.#get('/me/top/tracks', { limit });
   }
 
+  /** The user's top artists (`GET /me/top/artists`, needs `user-top-read`); `limit` 1–50, default 10. */
   topArtists(limit = 10) {
     return this.#get('/me/top/artists', { limit });
   }
 
-  /** Iterates every item of a paged result, following `next` links with the same auth and retry rules. */
+  /**
+   * Iterates every item of a paged result, following `next` links with the same auth and retry rules.
+   *
+   * @throws Error for a `next` link outside the Web API (the token is never sent elsewhere).
+   */
   async *paginate<T>(first: Page<T> | null): AsyncGenerator<T> {
     let page = first;
     while (page) {
@@ -195,6 +256,7 @@ function tokenManagerSource(tokens: ApiTokenManager, user: string | undefined): 
     force ? tokens.refreshNow(user).then((token) => token.accessToken) : tokens.getAccessToken(user);
 }
 
+/** `new SpotifyApi(options)`, for those who prefer a function. */
 export function createSpotifyApi(options: SpotifyApiOptions): SpotifyApi {
   return new SpotifyApi(options);
 }

@@ -2,11 +2,22 @@ import { SpotauthError } from '../core/errors.js';
 import { apiClientError, scopesFor } from './authorized-fetch.js';
 import type { components } from './spotify-web-api.js';
 
-export type SpotifyProfile = components['schemas']['PrivateUserObject'] & { id: string };
+/** The current user's profile (`GET /me`), with `id` always present. */
+export type SpotifyProfile = components['schemas']['PrivateUserObject'] & {
+  /** The user's Spotify id. */
+  id: string;
+};
 
 /**
  * GET /v1/me with a fresh access token, before any grant is stored (the login needs the account id to
  * know under which key to store it). Fields removed for development-mode apps are simply absent.
+ *
+ * @param apiUrl - The Web API base URL (`auth.config.apiUrl.href`).
+ * @param fetchImpl - Default: the global `fetch`. The request times out after 15 s.
+ * @throws {@link SpotauthError} `NETWORK` (transient; also when the 15 s pass); `SPOTIFY_UNAVAILABLE`
+ * (5xx); `USER_NOT_ALLOWLISTED` (403: a development-mode app and a user not on its allowlist);
+ * `MISSING_SCOPE`; `API_ERROR` (any other refusal — transient for a 429 — or a profile without an id).
+ * @see [Spotify: Get current user's profile](https://developer.spotify.com/documentation/web-api/reference/get-current-users-profile)
  */
 export async function fetchCurrentUser(
   apiUrl: string,

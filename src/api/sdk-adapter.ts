@@ -1,14 +1,22 @@
 /** The token shape of @spotify/web-api-ts-sdk (declared here so spotauth does not depend on the SDK). */
 export interface SdkAccessToken {
+  /** The bearer token. */
   access_token: string;
+  /** Always `'Bearer'`. */
   token_type: string;
+  /** Seconds left, 0 when unknown. */
   expires_in: number;
+  /** Always empty: the refresh token stays with spotauth, which refreshes for the SDK. */
   refresh_token: string;
+  /** When the token expires, epoch ms, when known. */
   expires?: number;
 }
 
+/** A token as an {@link SdkTokenSource} hands it out. */
 export interface SdkToken {
+  /** The bearer token. */
   accessToken: string;
+  /** When it expires, epoch ms, when known. */
   expiresAt?: number | undefined;
 }
 
@@ -35,12 +43,15 @@ export class SdkAuthStrategy {
     this.#source = source;
   }
 
+  /** Part of the SDK's interface; spotauth needs no SDK configuration. */
   setConfiguration(_configuration: unknown): void {}
 
+  /** A valid token from the source (the SDK calls this before each request). */
   async getOrCreateAccessToken(): Promise<SdkAccessToken> {
     return sdkToken(await this.#source.token());
   }
 
+  /** The current token without starting a login, or null when there is none or it cannot be had. */
   async getAccessToken(): Promise<SdkAccessToken | null> {
     try {
       return sdkToken(await (this.#source.current ?? this.#source.token).call(this.#source));
@@ -49,6 +60,7 @@ export class SdkAuthStrategy {
     }
   }
 
+  /** The SDK's `logOut()`: forwarded to the source's `remove`, if it has one. */
   removeAccessToken(): void {
     this.#source.remove?.();
   }
@@ -69,14 +81,28 @@ function sdkToken({ accessToken, expiresAt }: SdkToken): SdkAccessToken {
 
 /** The part of a TokenManager the SDK strategy uses (structural: this file is part of the browser build). */
 export interface SdkTokenManager {
-  getToken(user: string): Promise<{ accessToken: string; expiresAt: number }>;
+  /** A valid token for the user, with its expiry. */
+  getToken(user: string): Promise<{
+    /** The bearer token. */
+    accessToken: string;
+    /** When it expires, epoch ms. */
+    expiresAt: number;
+  }>;
+  /** The app (client-credentials) token. */
   getAppToken(): Promise<string>;
 }
 
 /**
- * `new SpotifyApi(new TokenManagerAuthStrategy(manager, user))`. `user` undefined → the app
+ * The official `@spotify/web-api-ts-sdk` over a TokenManager's tokens. `user` undefined → the app
  * (client-credentials) token. The SDK's logOut() leaves the grant alone: remove it with
  * TokenManager.deleteGrant.
+ *
+ * @example
+ * ```ts
+ * import { SpotifyApi } from '@spotify/web-api-ts-sdk';
+ * const sdk = new SpotifyApi(new TokenManagerAuthStrategy(tokens, profile.id));
+ * const top = await sdk.currentUser.topItems('tracks');
+ * ```
  */
 export class TokenManagerAuthStrategy extends SdkAuthStrategy {
   constructor(tokens: SdkTokenManager, user?: string) {

@@ -43,13 +43,29 @@ import { WindowLimiter } from './window-limiter.js';
 
 /** The logging calls the handler makes (pino's shape; any pino logger fits). */
 export interface AuthLogger {
+  /** Logins, logouts, refreshes. */
   info(object: Record<string, unknown>, message: string): void;
+  /** Refused callbacks, rate limits, grants that died. */
   warn(object: Record<string, unknown>, message: string): void;
+  /** Failures the client sees as a 5xx. */
   error(object: Record<string, unknown>, message: string): void;
 }
 
+/**
+ * How a callback ended, for `onLogin` metrics: `success`; `denied` (the user declined on Spotify);
+ * `rejected` (Spotify or the callback's checks refused it); `expired_or_forged` (no matching login
+ * transaction: it timed out, was used already, or never existed); `failed` (the token exchange or the
+ * store failed).
+ */
 export type LoginOutcome = 'success' | 'denied' | 'rejected' | 'expired_or_forged' | 'failed';
 
+/**
+ * Options of the login handler (`spotauthFastify`, `spotauthExpress`, `spotauthFetch`). Only `auth` and
+ * `store` are required. Durations in milliseconds.
+ *
+ * @see [Spotify: Authorization code with PKCE](https://developer.spotify.com/documentation/web-api/tutorials/code-pkce-flow)
+ * @see [RFC 9700 (OAuth 2.0 security best current practice)](https://www.rfc-editor.org/rfc/rfc9700.html)
+ */
 export interface SpotauthOptions {
   /** The Spotify app. Its redirect URI must be `<publicUrl><basePath>/callback`. */
   auth: SpotifyAuth;
@@ -73,7 +89,11 @@ export interface SpotauthOptions {
   json?: boolean;
   /** Requests per minute per client address on login and callback; 0 turns it off. Default 30. */
   loginRateLimit?: number;
-  /** Session timeouts and the per-instance session cache. */
+  /**
+   * Session timeouts and the per-instance session cache, ms: `idleTimeoutMs` (default 24 h),
+   * `absoluteTimeoutMs` (30 days), `loginTtlMs` (time allowed between /login and /callback, 10 min),
+   * `cacheMs` (how long an instance trusts a session it read, 500), `maxCached` (10 000 sessions).
+   */
   sessions?: Omit<SessionOptions, 'entries'>;
   /** Default: pino at `info` to stdout, with the redactions (no tokens, codes, cookies or queries). */
   logger?: AuthLogger;
@@ -89,6 +109,7 @@ export interface SessionInfo {
   account: string;
   /** Send it as `x-csrf-token` (or form field `csrf`) with POST {base}/refresh and {base}/logout. */
   csrfToken: string;
+  /** The stored session (ids, creation and last-seen times). */
   session: Session;
 }
 
@@ -102,14 +123,28 @@ const ROUTES: Readonly<Record<string, string>> = {
 };
 const JSON_ROUTES = new Set(['/token', '/session', '/refresh']);
 
+/**
+ * The framework-agnostic login handler behind every adapter: it answers the auth routes under
+ * `basePath` (`/login`, `/callback`, `/token`, `/session`, `/refresh`, `/logout`) and gives the host app
+ * the session, a valid token and a Web API client per request. Sessions, login transactions and grants
+ * live in the store, so any instance sharing it can serve any browser.
+ */
 export class SpotauthHandler {
+  /** The Spotify app. */
   readonly auth: SpotifyAuth;
+  /** Where grants, sessions and login transactions live. */
   readonly store: TokenStore;
+  /** The token manager the handler hands tokens out through. */
   readonly tokens: TokenManager;
+  /** The browser sessions. */
   readonly sessions: SessionManager;
+  /** Where the auth routes live, without a trailing slash (`''` = the root). */
   readonly basePath: string;
+  /** The app's public origin, taken from the redirect URI. */
   readonly origin: string;
+  /** The session and login cookie names (`__Host-` prefixed on https). */
   readonly cookies: CookieNames;
+  /** Builds the handler's pages, JSON bodies and redirects. */
   readonly respond: Responder;
   readonly #options: SpotauthOptions;
   readonly #scope: readonly string[];
@@ -118,6 +153,10 @@ export class SpotauthHandler {
   readonly #stopCleanup: () => void;
   readonly #tokenBodies = new TokenBodies();
 
+  /**
+   * @throws {@link SpotauthError} `INVALID_CONFIG` when the app has no redirect URI, its path is not
+   * `<basePath>/callback`, or `basePath` is not a plain path; `INVALID_SCOPE` for an unknown scope.
+   */
   constructor(options: SpotauthOptions) {
     this.#options = options;
     this.auth = options.auth;
@@ -225,10 +264,19 @@ export class SpotauthHandler {
    * For the host app's protected routes: the session, or the response to send instead — a redirect to
    * login that comes back to this page (or a 401 JSON for API calls).
    */
-  async requireLogin(
-    request: Pick<AuthRequest, 'header' | 'url'>,
-  ): Promise<
-    { session: SessionInfo; response?: undefined } | { session?: undefined; response: AuthResponse }
+  async requireLogin(request: Pick<AuthRequest, 'header' | 'url'>): Promise<
+    | {
+        /** The logged-in user. */
+        session: SessionInfo;
+        /** Absent: go on. */
+        response?: undefined;
+      }
+    | {
+        /** Absent: nobody is logged in. */
+        session?: undefined;
+        /** Send this instead of the page. */
+        response: AuthResponse;
+      }
   > {
     const session = await this.getSession(request);
     if (session) return { session };
@@ -251,6 +299,7 @@ export class SpotauthHandler {
     return this.#failure(request, error, json ?? this.#wantsJson(request, ''));
   }
 
+  /** Stops the periodic cleanup of expired sessions; the store stays open (it is the caller's). */
   close(): void {
     this.#stopCleanup();
   }
@@ -551,6 +600,11 @@ export class SpotauthHandler {
   }
 }
 
+/**
+ * A login handler, for an adapter of your own (the built-in ones take the same options).
+ *
+ * @throws {@link SpotauthError} `INVALID_CONFIG` / `INVALID_SCOPE`, as {@link SpotauthHandler}'s constructor.
+ */
 export function createSpotauth(options: SpotauthOptions): SpotauthHandler {
   return new SpotauthHandler(options);
 }

@@ -17,11 +17,15 @@ export interface AuthRequest {
   form(): Promise<URLSearchParams | null>;
 }
 
+/** The handler's answer, for an adapter to write out in its framework's terms. */
 export interface AuthResponse {
+  /** The HTTP status. */
   status: number;
+  /** Response headers (lower-case names), cookies excepted. */
   headers: Record<string, string>;
   /** Set-Cookie header values. */
   cookies: string[];
+  /** The body: HTML, JSON or empty. */
   body: string;
 }
 

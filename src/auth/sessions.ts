@@ -16,10 +16,16 @@ import type { EntryStore, StoredEntry } from '../stores/types.js';
 export interface Session {
   /** The session's store id (the digest of its cookie value), never the cookie value itself. */
   id: string;
+  /** The store key of the user's grant (`user:…`). */
   userKey: string;
   /** Sent with every state-changing request (form field `csrf` or header `x-csrf-token`). */
   csrfToken: string;
+  /** When the user logged in, epoch ms (the absolute timeout counts from here). */
   createdAt: number;
+  /**
+   * When the session was last used, epoch ms (written back at most hourly; the idle timeout counts from
+   * here).
+   */
   lastSeenAt: number;
 }
 
@@ -31,7 +37,9 @@ export interface LoginTransaction {
   returnTo: string;
 }
 
+/** Options of the session manager; `SpotauthOptions.sessions` takes all but `entries`. Durations in ms. */
 export interface SessionOptions {
+  /** Where sessions and login transactions are kept (the store's entries). */
   entries: EntryStore;
   /** A session unused this long ends. Default 24 h. */
   idleTimeoutMs?: number;
@@ -43,6 +51,7 @@ export interface SessionOptions {
   cacheMs?: number;
   /** Sessions cached by this instance at most (memory bound). Default 10,000. */
   maxCached?: number;
+  /** The clock, epoch ms. Default `Date.now`. */
   now?: () => number;
 }
 

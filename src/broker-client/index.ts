@@ -4,7 +4,7 @@
  * side, only openapi-fetch.
  *
  * @example
- * const broker = createBrokerClient({ baseUrl: 'https://auth.example', key: process.env.BROKER_KEY! });
+ * const broker = createBrokerClient({ baseUrl: 'https://auth.example', key: process.env.BROKER_KEY ?? '' });
  * for await (const user of broker.users({ expiring_within: 14 })) remind(user.account);
  * const { access_token } = await broker.token('acct_123');
  * const top = await broker.spotify('acct_123', 'me/top/tracks?limit=5'); // a fetch Response
@@ -13,22 +13,33 @@ import createClient, { type Client } from 'openapi-fetch';
 import type { components, operations, paths } from './schema.js';
 
 export type { components, operations, paths } from './schema.js';
+/** A linked Spotify user as the broker lists it: account, display name, scopes, grant status (no token). */
 export type BrokerUser = components['schemas']['User'];
+/** One page of {@link BrokerUser}s, with `next_cursor` when there are more. */
 export type BrokerUserList = components['schemas']['UserList'];
+/** A user's valid access token, with its expiry and scopes. */
 export type BrokerToken = components['schemas']['Token'];
+/** The app's client-credentials token (catalogue calls, no user). */
 export type BrokerAppToken = components['schemas']['AppToken'];
+/**
+ * Filters and paging of {@link BrokerClient.listUsers}: `status`, `expiring_within` (days), `scope`,
+ * `limit`, `cursor`.
+ */
 export type ListUsersQuery = NonNullable<operations['listUsers']['parameters']['query']>;
 
+/** Options of {@link createBrokerClient}. */
 export interface BrokerClientOptions {
   /** The spotauth server, e.g. `https://auth.example` (the API is under /api/v1). */
   baseUrl: string;
   /** A service key (`sk_<id>_<secret>`) or a SPOTAUTH_BROKER_KEYS key. */
   key: string;
+  /** The fetch requests go through (tests, proxies). Default: the global `fetch`. */
   fetch?: typeof fetch;
 }
 
 /** A refusal from the broker, with its stable `error` code and the fields that come with some codes. */
 export class BrokerError extends Error {
+  /** The HTTP status. */
   readonly status: number;
   /** Stable code: `unauthorized`, `user_forbidden`, `reauth_required`, `grant_missing_scope`, … */
   readonly error: string;
@@ -60,6 +71,13 @@ export class BrokerError extends Error {
   }
 }
 
+/**
+ * A client of one broker with one service key. Every method but `spotify` throws {@link BrokerError} for
+ * a refusal: `unauthorized` (401: bad key), `user_forbidden` (403: the key may not see this user),
+ * `user_not_found` (404), `grant_missing_scope` (see `missingScopes`), `reauth_required` (409: the user
+ * must log in again, see `loginUrl`), `rate_limited` or a 503 (see `retryAfter`). A network failure rejects
+ * with fetch's own error.
+ */
 export interface BrokerClient {
   /** The generated openapi-fetch client, for anything the helpers below do not cover. */
   readonly api: Client<paths>;
@@ -67,11 +85,13 @@ export interface BrokerClient {
   listUsers(query?: ListUsersQuery): Promise<BrokerUserList>;
   /** Every grant the key may see, page after page. */
   users(query?: Omit<ListUsersQuery, 'cursor'>): AsyncGenerator<BrokerUser>;
+  /** One user's grant (by Spotify account id). */
   user(account: string): Promise<BrokerUser>;
   /** A valid access token; throws BrokerError `reauth_required` (with `loginUrl`) when re-consent is due. */
   token(account: string): Promise<BrokerToken>;
   /** Unlinks the user: grant, tokens and sessions are deleted. */
   deleteUser(account: string): Promise<void>;
+  /** The app's client-credentials token (needs the server's client secret). */
   appToken(): Promise<BrokerAppToken>;
   /**
    * A Web API call through the proxy with the user's token: `path` is relative to the Web API base
@@ -81,6 +101,21 @@ export interface BrokerClient {
   spotify(account: string, path: string, init?: RequestInit): Promise<Response>;
 }
 
+/**
+ * A typed client of a spotauth server's token broker API (`/api/v1`), for other backend services that
+ * need a user's Spotify token without doing OAuth themselves. Nothing is sent until a method is called.
+ *
+ * @example
+ * ```ts
+ * const broker = createBrokerClient({ baseUrl: 'https://auth.example', key: process.env.BROKER_KEY ?? '' });
+ * try {
+ *   const { access_token } = await broker.token('acct_123');
+ * } catch (error) {
+ *   if (error instanceof BrokerError && error.error === 'reauth_required') notify(error.loginUrl);
+ *   else throw error;
+ * }
+ * ```
+ */
 export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const authorization = `Bearer ${options.key}`;

@@ -40,8 +40,11 @@ export interface BrokerHooks {
   grantDeleted?(event: { account: string; userKey: string; keyId: string }): Promise<void> | void;
 }
 
+/** Options of the token broker's routes (mounted by the standalone server). */
 export interface BrokerOptions {
+  /** The login handler (sessions end with a deleted grant; login URLs). */
   handler: SpotauthHandler;
+  /** The token manager handing out users' and the app's tokens. */
   tokens: TokenManager;
   /** SPOTAUTH_BROKER_KEYS: bootstrap keys with full access. Keys from `spotauth keys create` need none. */
   bootstrapKeys: readonly string[];
@@ -53,6 +56,7 @@ export interface BrokerOptions {
   keyCacheMs?: number;
   /** Failed key attempts per client per minute before 429. Default 10. */
   failedKeyLimit?: number;
+  /** Called after broker actions (the webhook outbox plugs in here). */
   hooks?: BrokerHooks;
 }
 

@@ -21,6 +21,7 @@ import { LOGIN_TTL_MS, safeReturnPath, saveTransaction, takeTransaction } from '
 import { type BrowserTokenStorage, resolveStorage, type StorageChoice } from './storage.js';
 import { type TabMessage, Tabs } from './tabs.js';
 
+/** Options of {@link BrowserAuth}. Only `clientId` and `redirectUri` are required; durations in ms. */
 export interface BrowserAuthOptions {
   /** Your Spotify app's client id. No secret: a browser cannot keep one (PKCE replaces it). */
   clientId: string;
@@ -35,63 +36,88 @@ export interface BrowserAuthOptions {
   showDialog?: boolean | undefined;
   /** Default 'indexeddb' (localStorage where IndexedDB is missing); see README, "Storage and XSS". */
   storage?: StorageChoice | BrowserTokenStorage | undefined;
-  /** Default https://accounts.spotify.com. */
+  /** Base URL of the accounts service. Default https://accounts.spotify.com. */
   accountsUrl?: string | undefined;
-  /** Default https://api.spotify.com/v1. */
+  /** Base URL of the Web API. Default https://api.spotify.com/v1. */
   apiUrl?: string | undefined;
-  /** Plain http to a loopback emulator only (`spotauth emulator`). */
+  /** Allow plain http, to a loopback emulator only (`spotauth emulator`). Default false. */
   allowInsecureHttp?: boolean | undefined;
-  /** Per token request. Default 30 s. */
+  /** Timeout of each token request, ms. Default 30 000. */
   timeoutMs?: number | undefined;
-  /** Refresh this long before the access token expires. Default 60 s. */
+  /** Refresh this long before the access token expires, ms. Default 60 000. */
   refreshSkewMs?: number | undefined;
   /** Transient refresh failures are retried (default 3 attempts, Retry-After up to 5 s). */
   retry?: Partial<RetryPolicy> | undefined;
-  /** Web API calls through `fetch`: 429 and 5xx handling. */
+  /**
+   * Web API calls through `fetch`: 429 and 5xx handling, per field. Defaults: 3 attempts, backoff from
+   * 250 ms up to 4 s, a Retry-After of up to 5 s waited out.
+   */
   apiRetry?: Partial<ApiRetryOptions> | undefined;
-  /** How long to wait for another tab's refresh. Default timeoutMs + 5 s (35 s). */
+  /** How long to wait for another tab's refresh, ms. Default `timeoutMs` + 5000 (35 000). */
   lockTimeoutMs?: number | undefined;
   /** Separates several logins (apps) on one origin. Default: the client id. */
   namespace?: string | undefined;
   /** Injected clock (epoch ms). Default Date.now. */
   now?: (() => number) | undefined;
+  /** The fetch token requests and Web API calls go through. Default: the global `fetch`. */
   fetch?: typeof fetch | undefined;
 }
 
+/** Options of one login ({@link BrowserAuth.login}, {@link BrowserAuth.loginUrl}). */
 export interface LoginOptions {
+  /** Scopes for this login instead of the configured ones. */
   scope?: string | readonly string[] | undefined;
+  /** Spotify's `show_dialog` for this login instead of the configured one. */
   showDialog?: boolean | undefined;
   /** Same-origin path to come back to; default: the page login() is called from. */
   returnTo?: string | undefined;
 }
 
+/** A login that {@link BrowserAuth.handleRedirect} completed. */
 export interface LoginResult {
+  /** The new login's state. */
   session: BrowserSession;
   /** Where login() was called from (a same-origin path): navigate there if it is not this page. */
   returnTo: string;
 }
 
+/** A valid access token and what it may do. */
 export interface AccessToken {
+  /** The bearer token for the Web API. */
   accessToken: string;
+  /** When it expires, epoch milliseconds. */
   expiresAt: number;
+  /** The scopes granted. */
   scope: string[];
 }
 
+/** Called by {@link BrowserAuth.onChange} with the new session, or null after a logout. */
 export type SessionListener = (session: BrowserSession | null) => void;
 
 /**
  * Spotify login for browser-only apps: authorization code with PKCE in the page, the state bound to this
  * tab's attempt, and a grant that any tab of the origin can use — refreshed by exactly one tab at a time.
  *
+ * Errors are {@link SpotauthError}s, as on the server: `NOT_LOGGED_IN`, `REAUTH_REQUIRED` (the refresh
+ * token was revoked or is past its 6 months), the callback's (`STATE_MISMATCH`, `ACCESS_DENIED`, …), the
+ * token endpoint's and the Web API's, and `STORE_UNAVAILABLE` when the chosen storage is blocked or full.
+ *
+ * @example
  * ```ts
  * const auth = new BrowserAuth({ clientId, redirectUri: location.origin + '/', scope: ['user-top-read'] });
  * await auth.handleRedirect();            // on every page load: finishes a login coming back from Spotify
  * if (!(await auth.session())) await auth.login();
  * const response = await auth.fetch('/me/top/tracks');
  * ```
+ *
+ * @see [Spotify: Authorization code with PKCE](https://developer.spotify.com/documentation/web-api/tutorials/code-pkce-flow)
+ * @see [RFC 7636 (PKCE)](https://www.rfc-editor.org/rfc/rfc7636.html)
+ * @see [RFC 8252 §7.3 (loopback redirect URIs)](https://www.rfc-editor.org/rfc/rfc8252.html#section-7.3)
  */
 export class BrowserAuth {
+  /** The checked configuration, with defaults filled in. */
   readonly config: ResolvedConfig;
+  /** Where the grant is kept. */
   readonly storage: BrowserTokenStorage;
   readonly #scope: SpotifyScope[];
   readonly #showDialog: boolean | undefined;
@@ -118,6 +144,10 @@ export class BrowserAuth {
   readonly #changeWaiters = new Set<() => void>();
   #redirect: Promise<LoginResult | null> | undefined;
 
+  /**
+   * @throws {@link SpotauthError} `INVALID_CONFIG` for a client secret (never ship one to a browser), a
+   * missing client id or redirect URI; `INVALID_REDIRECT_URI`; `INSECURE_URL`; `INVALID_SCOPE`.
+   */
   constructor(options: BrowserAuthOptions) {
     if (options && 'clientSecret' in options) {
       throw new SpotauthError(
@@ -312,6 +342,7 @@ export class BrowserAuth {
     return (await this.getToken()).accessToken;
   }
 
+  /** Like {@link BrowserAuth.getAccessToken}, with the token's expiry and scopes. */
   async getToken(): Promise<AccessToken> {
     const record = await this.#current();
     // Nobody logged in, or a dead grant: said at once, without taking the cross-tab lock.

@@ -6,8 +6,11 @@ import type { TokenRecord } from '../stores/types.js';
  * `meta.grantId` naming the login it came from, so a logout can tell its own grant from a newer login.
  */
 
+/** The login's state without its tokens, safe to show or keep in app state. */
 export interface BrowserSession {
+  /** `'reauth_required'`: Spotify refused the refresh token for good; call `login()` again. */
   status: 'active' | 'reauth_required';
+  /** Why, when `status` is `'reauth_required'`. */
   reauthReason?: ReauthReason | undefined;
   /** Granted scopes, as Spotify returned them. */
   scope: string[];

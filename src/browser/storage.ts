@@ -14,11 +14,18 @@ export interface BrowserTokenStorage {
    * sessionStorage): each tab has a login of its own.
    */
   readonly shared: boolean;
+  /** The value stored under `key`, or null. */
   get(key: string): Promise<string | null>;
+  /** Stores `value` under `key`, durably before resolving where the storage allows. */
   set(key: string, value: string): Promise<void>;
+  /** Forgets `key`. */
   remove(key: string): Promise<void>;
 }
 
+/**
+ * A built-in storage by name: `'indexeddb'` ({@link IndexedDbStorage}, the default), `'local'` and
+ * `'session'` ({@link WebStorage} over localStorage / sessionStorage), `'memory'` ({@link MemoryStorage}).
+ */
 export type StorageChoice = 'indexeddb' | 'local' | 'session' | 'memory';
 
 function unavailable(kind: string, error: unknown): SpotauthError {

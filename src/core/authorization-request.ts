@@ -4,12 +4,21 @@ import { pkceChallenge, randomUrlSafe } from './pkce.js';
 import { assertValidRedirectUri, redirectUriMatches } from './redirect-uri.js';
 import { parseScopes, type SpotifyScope } from './scopes.js';
 
+/** Options of {@link SpotifyAuth.createAuthorizationRequest}. */
 export interface AuthorizationRequestOptions {
-  /** Scopes to request: a list or a space-separated string. Unknown scopes are refused here. */
+  /**
+   * Scopes to request: a list or a space/comma-separated string. Default: none (the token then reads only
+   * public data). Unknown scopes are refused here, before Spotify shows an "Illegal scope" page.
+   */
   scope?: string | readonly string[];
-  /** Spotify's show_dialog: true forces the consent page even for a user who already approved. */
+  /**
+   * Spotify's `show_dialog`: true forces the consent page even for a user who already approved. Default:
+   * not sent (Spotify then skips the page for such a user).
+   */
   showDialog?: boolean;
-  /** Only 'code' exists. 'token' (implicit grant) gets an explanation of its removal. */
+  /**
+   * Default `'code'`, the only one Spotify has. `'token'` (implicit grant) throws `IMPLICIT_GRANT_REMOVED`.
+   */
   responseType?: string;
   /**
    * The redirect URI for this request; defaults to the configured one. It must match the configured
@@ -20,10 +29,15 @@ export interface AuthorizationRequestOptions {
 
 /** What the caller must keep until the callback arrives. Never put it in a URL or a log. */
 export interface AuthorizationRequest {
+  /** The `/authorize` URL to send the user to. */
   url: URL;
+  /** The `state` in the URL; the callback must carry exactly this. */
   state: string;
+  /** The PKCE verifier whose S256 challenge is in the URL; needed for the code exchange. */
   codeVerifier: string;
+  /** The `redirect_uri` in the URL; the code exchange must send the same. */
   redirectUri: string;
+  /** The scopes requested, parsed and de-duplicated. */
   scope: SpotifyScope[];
 }
 

@@ -21,6 +21,13 @@ const FORBIDDEN_SCHEMES = new Set([
 ]);
 const MAX_LENGTH = 2048;
 
+/**
+ * Whether a URL's `hostname` is a loopback IP literal (`127.0.0.1` or `[::1]`), the only hosts Spotify
+ * allows plain-http redirect URIs on. `localhost` is not one: Spotify refuses it.
+ *
+ * @see [Spotify: Redirect URIs](https://developer.spotify.com/documentation/web-api/concepts/redirect_uri)
+ * @see [RFC 8252 §7.3 (loopback redirection)](https://www.rfc-editor.org/rfc/rfc8252.html#section-7.3)
+ */
 export function isLoopbackLiteral(hostname: string): boolean {
   return LOOPBACK_HOSTS.has(hostname);
 }
@@ -30,7 +37,17 @@ function isLocalhostAlias(hostname: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost');
 }
 
-/** Throws INVALID_REDIRECT_URI with a message that states Spotify's rule and the fix. */
+/**
+ * Checks a redirect URI against Spotify's rules and returns it parsed: an absolute URL of at most 2048
+ * characters, no fragment or credentials, https (or a custom scheme for mobile apps), or plain http only
+ * on 127.0.0.1 / [::1]; never `localhost`.
+ *
+ * @throws {@link SpotauthError} `INVALID_REDIRECT_URI`, with a message that states the rule broken and
+ * the fix (e.g. the 127.0.0.1 form of a localhost URI).
+ * @see [Spotify: Redirect URIs](https://developer.spotify.com/documentation/web-api/concepts/redirect_uri)
+ * @see [RFC 8252 §7.3 (loopback redirection)](https://www.rfc-editor.org/rfc/rfc8252.html#section-7.3)
+ * @see [RFC 6749 §3.1.2 (redirection endpoint)](https://www.rfc-editor.org/rfc/rfc6749.html#section-3.1.2)
+ */
 export function assertValidRedirectUri(value: string): URL {
   if (typeof value !== 'string' || value.length === 0) {
     throw new SpotauthError(
@@ -85,8 +102,12 @@ export function assertValidRedirectUri(value: string): URL {
 }
 
 /**
- * Whether `requested` may be sent when `registered` is what the app registered: exact string match, or —
- * for a loopback IP literal registered without a port — the same URI with any port.
+ * Whether `requested` may be sent when `registered` is what the app registered: exact string match
+ * (case and trailing slash included), or — for a loopback IP literal registered without a port — the
+ * same URI with any port.
+ *
+ * @see [Spotify: Redirect URIs](https://developer.spotify.com/documentation/web-api/concepts/redirect_uri)
+ * @see [RFC 8252 §7.3 (any port on loopback)](https://www.rfc-editor.org/rfc/rfc8252.html#section-7.3)
  */
 export function redirectUriMatches(registered: string, requested: string): boolean {
   if (registered === requested) return true;

@@ -14,11 +14,15 @@ import { parseGrantedScope } from './scopes.js';
 
 /** What a successful token response becomes. Times are epoch milliseconds, computed at receipt. */
 export interface TokenSet {
+  /** The access token, sent as `Authorization: Bearer …` to the Web API. */
   accessToken: string;
+  /** Always `'Bearer'` (Spotify's `token_type`, compared case-insensitively). */
   tokenType: 'Bearer';
   /** Lifetime in seconds as sent by Spotify (3600 when it sends none). */
   expiresIn: number;
+  /** When the access token expires: `receivedAt + expiresIn × 1000`, epoch milliseconds. */
   expiresAt: number;
+  /** When the response arrived, epoch milliseconds (the configured clock). */
   receivedAt: number;
   /** Granted scopes (Spotify's `scope`), or the requested/previous ones when the response has none. */
   scope: string[];

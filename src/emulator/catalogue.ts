@@ -196,6 +196,7 @@ const PLAYLIST_NAMES = [
 ];
 export const MARKETS: readonly string[] = ['DE', 'GB', 'SE', 'US'];
 
+/** The emulator's generated artists (stable ids: the same on every run). */
 export const ARTISTS: readonly CatalogueArtist[] = ARTIST_SECOND.flatMap((second) =>
   ARTIST_FIRST.map((first) => {
     const name = `${first} ${second}`;
@@ -211,6 +212,7 @@ export const ARTISTS: readonly CatalogueArtist[] = ARTIST_SECOND.flatMap((second
 
 const TRACKS_PER_ALBUM = 3;
 
+/** One generated album per artist, with its tracks' ids. */
 export const ALBUMS: readonly CatalogueAlbum[] = ARTISTS.map((artist, index) => {
   const name = `${ALBUM_WORDS[index % ALBUM_WORDS.length]}${index >= ALBUM_WORDS.length ? ` ${Math.floor(index / ALBUM_WORDS.length) + 1}` : ''}`;
   const year = 1990 + hashInt(`year:${artist.name}`, 36);
@@ -232,6 +234,7 @@ export const ALBUMS: readonly CatalogueAlbum[] = ARTISTS.map((artist, index) => 
   };
 });
 
+/** The generated tracks, three per album. */
 export const TRACKS: readonly CatalogueTrack[] = ALBUMS.flatMap((album, index) =>
   album.trackIds.map((id, t) => {
     const i = index * TRACKS_PER_ALBUM + t;

@@ -1,5 +1,6 @@
 import { apiFaultJson, parseApiFault } from './api-faults.js';
 import { TRACKS_BY_ID } from './catalogue.js';
+import { loadCatalogue } from './catalogue-file.js';
 import { InvalidInput } from './errors.js';
 import { faultJson, parseFault, REDIRECT_TARGET_PATH, releaseHeld } from './faults.js';
 import { readBody, sendApiError, sendJson } from './http.js';
@@ -315,6 +316,11 @@ export const controlRoutes: Route[] = [
       Object.assign(app, parseAppMode(body));
       return appJson(app);
     }),
+  },
+  {
+    method: 'POST',
+    path: '/_emulator/catalogue',
+    handler: json(async (ctx) => loadCatalogue(ctx.state.catalogue, await readJson(ctx)), 201),
   },
   {
     method: 'GET',

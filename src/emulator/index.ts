@@ -5,6 +5,7 @@
  * other party, so its rules are written independently and cross-checked by tests.
  */
 import type { AddressInfo } from 'node:net';
+import { loadCatalogue } from './catalogue-file.js';
 import { DEFAULT_CORS } from './cors.js';
 import { parseQuotaBudget } from './quotas.js';
 import { SANDBOX_APP, SANDBOX_APP_NAME, SEEDED_USERS } from './seed.js';
@@ -31,20 +32,27 @@ export type {
   RefreshMode,
 } from './types.js';
 
+/** A listening emulator. */
 export interface RunningEmulator {
   /** e.g. http://127.0.0.1:54321 (no trailing slash). */
   url: string;
+  /** The port it listens on (the OS's pick when `port: 0` was asked). */
   port: number;
+  /** Its users, apps, tokens and faults, for tests to inspect and change. */
   state: EmulatorState;
+  /** Closes the server and its connections; safe to call twice. */
   stop(): Promise<void>;
 }
 
+/** The emulator's port unless told otherwise (the server's is 8888). */
 export const DEFAULT_PORT = 8889;
+/** Access-token lifetime in seconds, as Spotify's (`expires_in: 3600`). */
 export const DEFAULT_ACCESS_TOKEN_TTL = 3600;
 /** BRT: 6 months after the original authorization (182.5 days). */
 export const DEFAULT_REFRESH_TOKEN_LIFETIME = 15_768_000;
 /** Spotify does not document it ("a few minutes" in third-party reports, FACTS §3.1); 5 minutes is our pick. */
 export const DEFAULT_AUTHORIZATION_CODE_TTL = 300;
+/** An environment variable naming a user to approve every `/authorize` as, without the consent page. */
 export const AUTO_APPROVE_ENV = 'SPOTAUTH_EMULATOR_AUTO_APPROVE';
 
 function positive(value: number | undefined, name: string, fallback: number): number {
@@ -54,6 +62,13 @@ function positive(value: number | undefined, name: string, fallback: number): nu
   return value;
 }
 
+/**
+ * The emulator's state (seeded users and the sandbox app, plus `options.apps` and `options.users`)
+ * without a server, for tests that drive it directly.
+ *
+ * @throws Error for a lifetime that is not a positive whole number of seconds, an unknown `refreshMode`,
+ * or an `autoApprove` user that does not exist.
+ */
 export function createEmulatorState(options: EmulatorOptions = {}): EmulatorState {
   const refreshMode = options.refreshMode ?? 'keep';
   if (refreshMode !== 'keep' && refreshMode !== 'rotate')
@@ -100,6 +115,7 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
     if (app.quota !== undefined) state.quotas.setApp(app.clientId, parseQuotaBudget(app.quota, 'quota'));
   }
   for (const user of [...SEEDED_USERS, ...(options.users ?? [])]) state.addUser(user);
+  if (options.catalogue !== undefined) loadCatalogue(state.catalogue, options.catalogue);
   if (autoApprove !== null && !state.users.has(autoApprove)) {
     throw new Error(
       `Cannot auto-approve as "${autoApprove}": no such user (known: ${[...state.users.keys()].join(', ')}).`,
@@ -112,6 +128,27 @@ function formatHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
+/**
+ * Starts a local Spotify: the accounts service (`/authorize` with a consent page, `/api/token` for every
+ * grant, Spotify's error formats) and a slice of the Web API under `/v1`, plus a control API for tests.
+ * Point `SpotifyAuthConfig`'s `accountsUrl` and `apiUrl` at its `url`, with `allowInsecureHttp`.
+ *
+ * @throws Error for bad options (see {@link createEmulatorState}), a port outside 0–65535, or a port in use.
+ *
+ * @example
+ * ```ts
+ * const emulator = await startEmulator({ port: 0 });
+ * const auth = new SpotifyAuth({
+ *   clientId: SANDBOX_APP.clientId,
+ *   redirectUri: 'http://127.0.0.1:8888/callback',
+ *   accountsUrl: emulator.url,
+ *   apiUrl: `${emulator.url}/v1`,
+ *   allowInsecureHttp: true,
+ * });
+ * // … log in, refresh, call the Web API …
+ * await emulator.stop();
+ * ```
+ */
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const state = createEmulatorState(options);
   const stateFile: StateFile | null = options.stateFile

@@ -4,7 +4,14 @@ import type { EmulatorUser } from './types.js';
  * The default app. Fixed and public on purpose: it only ever exists inside a local emulator.
  * Readable rather than Spotify-shaped (32 hex) so that logs and docs make obvious which app is in play.
  */
-export const SANDBOX_APP: { clientId: string; clientSecret: string; redirectUris: string[] } = Object.freeze({
+export const SANDBOX_APP: {
+  /** `spotauth-sandbox-client`. */
+  clientId: string;
+  /** `spotauth-sandbox-secret`. */
+  clientSecret: string;
+  /** `http://127.0.0.1:8888/callback`, and the loopback URIs that match any port. */
+  redirectUris: string[];
+} = Object.freeze({
   clientId: 'spotauth-sandbox-client',
   clientSecret: 'spotauth-sandbox-secret',
   // Frozen: a test that mutated it would silently change every later emulator in the process.

@@ -9,6 +9,7 @@ import { catalogueDefaults } from './user-state/defaults.js';
 import type { PlayerConfig } from './user-state/player-config.js';
 import { UserStates } from './user-state/store.js';
 
+/** The emulator's settings once {@link createEmulatorState} has checked the options (lifetimes in seconds). */
 export interface EmulatorConfig {
   accessTokenTtl: number;
   refreshMode: RefreshMode;
@@ -147,6 +148,7 @@ export function emptyStats() {
     cors_preflights: { api: 0, token: 0 },
   };
 }
+/** Counters of what the emulator was asked (token requests, authorizations, faults, /v1 calls), for tests. */
 export type EmulatorStats = ReturnType<typeof emptyStats>;
 
 export const DEFAULT_MISSING_IDS: readonly string[] = [
@@ -165,6 +167,10 @@ const MAX_PENDING = 1000;
 const MAX_SESSIONS = 1000;
 const PENDING_TTL_MS = 15 * 60 * 1000;
 
+/**
+ * Everything the emulator knows — apps, users, codes, grants, tokens (keyed by digest, never the token),
+ * consents, faults, counters — and the clock it runs on. Tests reach it as `RunningEmulator.state`.
+ */
 export class EmulatorState {
   readonly apps = new Map<string, EmulatorApp>();
   readonly users = new Map<string, EmulatorUser>();
@@ -206,10 +212,16 @@ export class EmulatorState {
     this.userStates = new UserStates(catalogueDefaults(this.epoch, this.catalogue), () => this.users.keys());
   }
 
+  /** The emulator's clock, epoch ms: the configured clock plus `clockOffsetMs` (moved by the control API). */
   now(): number {
     return this.baseNow() + this.clockOffsetMs;
   }
 
+  /**
+   * Registers (or replaces) an app, as the Developer Dashboard would.
+   *
+   * @throws {@link InvalidInput} for a bad client id or secret, or redirect URIs Spotify would refuse.
+   */
   addApp(app: EmulatorApp): EmulatorApp {
     if (!app || typeof app.clientId !== 'string' || !/^[A-Za-z0-9_.-]{1,128}$/.test(app.clientId)) {
       throw new InvalidInput('An app needs a client id of 1-128 letters, digits, "_", "." or "-".');
@@ -241,6 +253,11 @@ export class EmulatorState {
     return stored;
   }
 
+  /**
+   * Adds (or replaces) a user.
+   *
+   * @throws {@link InvalidInput} for an id other than 1–64 letters, digits, `_`, `.` or `-`.
+   */
   addUser(user: EmulatorUser): EmulatorUser {
     if (!user || typeof user.id !== 'string' || !/^[A-Za-z0-9_.-]{1,64}$/.test(user.id)) {
       throw new InvalidInput('A user needs an id of 1-64 letters, digits, "_", "." or "-".');
@@ -254,6 +271,7 @@ export class EmulatorState {
     return stored;
   }
 
+  /** A new single-use authorization code, valid for `authorizationCodeTtl` seconds. */
   issueCode(record: Omit<AuthorizationCodeRecord, 'expiresAt' | 'used' | 'grantId'>): string {
     const code = randomToken(`${this.config.tokenPrefix}AQ`, 48);
     this.codes.set(tokenKey(code), {
@@ -266,6 +284,7 @@ export class EmulatorState {
     return code;
   }
 
+  /** A new access token, valid for `accessTokenTtl` seconds (`userId` null: a client-credentials token). */
   issueAccessToken(
     clientId: string,
     userId: string | null,
@@ -284,12 +303,14 @@ export class EmulatorState {
     return token;
   }
 
+  /** A new refresh token of a grant. */
   issueRefreshToken(grantId: string): string {
     const token = randomToken(`${this.config.tokenPrefix}AQ`, 48);
     this.refreshTokens.set(tokenKey(token), { grantId, status: 'active' });
     return token;
   }
 
+  /** Records a new grant (a user's consent to an app), on which refresh tokens are issued. */
   createGrant(grant: Omit<GrantRecord, 'id' | 'revoked'>): GrantRecord {
     const record: GrantRecord = { ...grant, id: randomToken('grant_', 16), revoked: false };
     this.grants.set(record.id, record);
@@ -316,6 +337,7 @@ export class EmulatorState {
     return this.now() >= record.expiresAt ? 'expired' : null;
   }
 
+  /** Counts a /v1 request under `key` ("METHOD /v1/pattern") in `stats.api_requests`. */
   countApiRequest(key: string): void {
     this.stats.api_requests[key] = (this.stats.api_requests[key] ?? 0) + 1;
   }
@@ -348,6 +370,7 @@ export class EmulatorState {
     return { grants, accessTokens };
   }
 
+  /** Revokes one grant and every access token issued on it (a replayed code, a reused rotated token). */
   revokeGrant(grantId: string): void {
     const grant = this.grants.get(grantId);
     if (grant) grant.revoked = true;
@@ -356,6 +379,7 @@ export class EmulatorState {
     }
   }
 
+  /** Makes unexpired access tokens (of one user, or all) expire now; returns how many. */
   expireAccessTokens(userId?: string): number {
     const now = this.now();
     let count = 0;
@@ -368,10 +392,12 @@ export class EmulatorState {
     return count;
   }
 
+  /** The scopes a user has already approved for an app, if any (`show_dialog=false` skips the page then). */
   consentFor(clientId: string, userId: string): Set<string> | undefined {
     return this.consents.get(`${clientId}\n${userId}`);
   }
 
+  /** Adds scopes to what a user has approved for an app. */
   recordConsent(clientId: string, userId: string, scopes: string[]): void {
     const key = `${clientId}\n${userId}`;
     const set = this.consents.get(key) ?? new Set<string>();
@@ -379,6 +405,7 @@ export class EmulatorState {
     this.consents.set(key, set);
   }
 
+  /** Keeps an `/authorize` request while the consent page is shown (at most 1000, for 15 minutes). */
   addPending(request: Omit<PendingAuthorization, 'id' | 'csrf' | 'createdAt'>): PendingAuthorization {
     const now = this.now();
     for (const [id, pending] of this.pending) {
@@ -398,6 +425,7 @@ export class EmulatorState {
     return record;
   }
 
+  /** Takes a pending authorization once; undefined when unknown, used or older than 15 minutes. */
   takePending(id: string): PendingAuthorization | undefined {
     const record = this.pending.get(id);
     if (!record) return undefined;
@@ -406,6 +434,7 @@ export class EmulatorState {
     return record;
   }
 
+  /** A new emulator login session for a user; returns the cookie value (stored only as its digest). */
   createSession(userId: string): string {
     if (this.sessions.size >= MAX_SESSIONS) {
       const oldest = this.sessions.keys().next().value;
@@ -416,16 +445,19 @@ export class EmulatorState {
     return session;
   }
 
+  /** The user of a session cookie, or undefined. */
   sessionUser(session: string | undefined): string | undefined {
     if (!session) return undefined;
     const userId = this.sessions.get(tokenKey(session));
     return userId !== undefined && this.users.has(userId) ? userId : undefined;
   }
 
+  /** Sets every counter back to zero. */
   resetStats(): void {
     this.stats = emptyStats();
   }
 
+  /** Counts a token request by grant type, and by client id for registered apps. */
   countTokenRequest(grantType: CountedGrantType, clientId: string | undefined): void {
     this.stats.token_requests[grantType]++;
     this.stats.token_requests_total++;
@@ -436,6 +468,7 @@ export class EmulatorState {
     byClient[key][grantType]++;
   }
 
+  /** Counts a token-endpoint error by its `error` code. */
   countTokenError(error: string): void {
     this.stats.token_errors[error] = (this.stats.token_errors[error] ?? 0) + 1;
   }

@@ -3,11 +3,15 @@ import type { QuotaBudget } from './quotas.js';
 import type { PlayerConfig } from './user-state/player-config.js';
 /** Public option and record types of the emulator (re-exported from index.ts). */
 
+/** A Spotify app registered with the emulator, as in Spotify's Developer Dashboard. */
 export interface EmulatorApp {
+  /** Its client id. */
   clientId: string;
   /** Absent: a public app that can only use PKCE. */
   clientSecret?: string;
+  /** The registered redirect URIs; `/authorize` requires an exact match, as Spotify does. */
   redirectUris: string[];
+  /** Shown on the consent page. */
   name?: string;
   /** This app's own /v1 rate limits, replacing the emulator-wide `quota`. */
   quota?: QuotaBudget;
@@ -20,27 +24,48 @@ export interface EmulatorApp {
   legacyEndpoints?: boolean;
 }
 
+/** development: the 2026 development-mode surface; extended: extended quota mode (everything). */
 export type AppMode = 'development' | 'extended';
+/** Every app mode, for validating input. */
 export const APP_MODES: readonly AppMode[] = ['development', 'extended'];
 
+/** A profile image, as in Spotify's `ImageObject`. */
 export interface EmulatorImage {
+  /** The image URL. */
   url: string;
+  /** Height in pixels, or null when unknown. */
   height: number | null;
+  /** Width in pixels, or null when unknown. */
   width: number | null;
 }
 
+/** A Spotify user of the emulator; `/v1/me` answers with these fields. */
 export interface EmulatorUser {
+  /** The user's Spotify id (also the name to log in as). */
   id: string;
+  /** The account id (`/v1/me` `account_id`). Default: none. */
   accountId?: string;
+  /** The display name. */
   displayName: string;
+  /** The email address (`user-read-email`). */
   email?: string;
+  /** ISO 3166-1 alpha-2 country code (`user-read-private`). */
   country?: string;
+  /** `premium` or `free` (`user-read-private`). */
   product?: string;
+  /** Profile images. */
   images?: EmulatorImage[];
 }
 
+/**
+ * What the refresh grant returns: `'keep'` (no new refresh token: Spotify's behaviour since mid-2026) or
+ * `'rotate'` (a new refresh token each time; the old one is revoked, as PKCE clients saw before).
+ *
+ * @see [Spotify: Refreshing tokens](https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens)
+ */
 export type RefreshMode = 'keep' | 'rotate';
 
+/** Options of {@link startEmulator} and {@link createEmulatorState}. */
 export interface EmulatorOptions {
   /** Default 8889; 0 = OS-assigned. */
   port?: number;
@@ -64,6 +89,7 @@ export interface EmulatorOptions {
   tokenPrefix?: string;
   /** Clock in ms (default Date.now). */
   now?: () => number;
+  /** Log nothing to the console. Default false. */
   quiet?: boolean;
   /**
    * Serve /v1/me as Spotify does for development-mode apps since 2026: without country, email,
@@ -77,6 +103,8 @@ export interface EmulatorOptions {
   stateFile?: string;
   /** Player answers Spotify has given both ways (see PlayerConfig); default 204 and observed reasons. */
   player?: Partial<PlayerConfig>;
+  /** Named catalogue entities (the JSON of `--catalogue FILE`; see catalogue-file.ts for the format). */
+  catalogue?: unknown;
   /** Mode of the sandbox app and of every app in `apps` that sets none (default development). */
   appMode?: AppMode;
   /** `legacy_endpoints` for the same apps (default false). */
@@ -90,10 +118,13 @@ export interface EmulatorOptions {
   quota?: QuotaBudget;
 }
 
+/** What the emulator knows about an access token it issued. */
 export interface AccessTokenInfo {
   /** null for client-credentials tokens. */
   userId: string | null;
+  /** The app it was issued to. */
   clientId: string;
+  /** The scopes granted. */
   scopes: string[];
   /** ms since the epoch, on the emulator's clock. */
   expiresAt: number;

@@ -23,11 +23,17 @@ import { registerHealthRoutes } from './routes/health.js';
 import { registerPages } from './routes/pages.js';
 import { createTokenFastPath } from './token-fast-path.js';
 
+/** What {@link buildApp} wires together; {@link startServer} makes them from the environment. */
 export interface AppDependencies {
+  /** The server's settings ({@link loadServerConfig}). */
   config: ServerConfig;
+  /** The Spotify app. */
   auth: SpotifyAuth;
+  /** The token manager on `store`. */
   tokens: TokenManager;
+  /** Where grants, sessions, broker keys and webhook events live. */
   store: TokenStore;
+  /** The instance's Prometheus metrics. */
   metrics: ServerMetrics;
   /** Extra origins profile images may come from (the sandbox emulator). */
   imageOrigins?: string[];
@@ -42,6 +48,13 @@ const SPOTIFY_IMAGE_ORIGINS = ['https://i.scdn.co', 'https://*.scdn.co', 'https:
 /** Routes that answer whatever Host they are asked by: health checks and scrapers address the bare IP. */
 const ANY_HOST_ROUTES = new Set(['/healthz', '/readyz', '/metrics']);
 
+/**
+ * The standalone server as a Fastify instance, not yet listening: the login routes at the root, the
+ * app's pages, `/healthz`, `/readyz`, `/metrics` and the token broker (`/api/…`). For embedding or
+ * testing it (`app.inject`); {@link startServer} also listens.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for inconsistent settings (see `createSpotauth`).
+ */
 export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> {
   const { config, auth, tokens, store, metrics } = deps;
   const headers = baseHeaders(config.publicUrl);

@@ -7,38 +7,74 @@ import { parseScopes } from '../core/scopes.js';
 export interface ServerConfig {
   /** No SPOTIFY_CLIENT_ID (or --sandbox): the embedded emulator plays Spotify. */
   sandbox: boolean;
+  /** HOST: the address to listen on. Default `127.0.0.1`. */
   host: string;
+  /** PORT: the port to listen on. Default 8888. */
   port: number;
   /** The origin users open (e.g. http://127.0.0.1:8888 or https://music.example). Cookies become __Host- + Secure on https. */
   publicUrl: URL;
+  /** SPOTIFY_CLIENT_ID; undefined in sandbox mode. */
   clientId: string | undefined;
+  /** SPOTIFY_CLIENT_SECRET: required outside sandbox mode (the server is a confidential client). */
   clientSecret: string | undefined;
-  /** In the sandbox, `<publicUrl>/callback`. */
+  /** SPOTIFY_REDIRECT_URI, on the server's own origin; `<publicUrl>/callback` in sandbox mode. */
   redirectUri: string;
+  /** SPOTAUTH_ACCOUNTS_URL: the accounts service, when not Spotify's. */
   accountsUrl: string | undefined;
+  /** SPOTAUTH_API_URL: the Web API, when not Spotify's. */
   apiUrl: string | undefined;
-  /** Where tokens live: a SQLite path (default), postgres://…, redis://…, or memory:. */
+  /**
+   * SPOTAUTH_STORE: where tokens live: a SQLite path (default `<dataDir>/spotauth.sqlite`), postgres://…,
+   * redis://…, or memory:.
+   */
   storeUrl: string;
-  /** Folder for the sandbox's SQLite file and generated key. */
+  /**
+   * SPOTAUTH_DATA_DIR: folder for the default SQLite file and the sandbox's generated key. Default `.data`.
+   */
   dataDir: string;
-  /** Scopes requested by "Log in with Spotify". */
+  /**
+   * SPOTAUTH_SCOPE: scopes requested by "Log in with Spotify". Default: `user-read-private user-read-email
+   * user-top-read user-read-currently-playing user-read-recently-played`.
+   */
   scope: string[];
-  /** Shared secrets that other backend services present to the token broker API (Bearer). */
+  /**
+   * SPOTAUTH_BROKER_KEYS (comma-separated): shared secrets that other backend services present to the token
+   * broker API (Bearer).
+   */
   brokerKeys: string[];
+  /**
+   * SPOTAUTH_TRUST_PROXY=1: take the client address and protocol from X-Forwarded-* (only behind your own
+   * proxy). Default false.
+   */
   trustProxy: boolean;
   /** SPOTAUTH_METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <it>`. */
   metricsToken: string | undefined;
+  /** LOG_LEVEL: a pino level (`fatal` … `trace`, `silent`). Default `info`. */
   logLevel: string;
+  /**
+   * SPOTAUTH_EMULATOR_PORT: where sandbox mode starts its emulator (another free port if taken). Default
+   * 8889.
+   */
   emulatorPort: number;
-  /** Requests per minute per client IP on /login and /callback. */
+  /** SPOTAUTH_LOGIN_RATE_LIMIT: requests per minute per client IP on /login and /callback. Default 30. */
   loginRateLimit: number;
 }
 
+/** The scopes the standalone server asks for unless SPOTAUTH_SCOPE says otherwise. */
 export const DEFAULT_SCOPE =
   'user-read-private user-read-email user-top-read user-read-currently-playing user-read-recently-played';
 
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
 
+/**
+ * Reads every setting of `spotauth serve` from the environment. Without SPOTIFY_CLIENT_ID (or with
+ * `options.sandbox`) the server runs in sandbox mode, against an embedded emulator.
+ *
+ * @param options - Command-line overrides: `sandbox`, `port` (as typed), `host`.
+ * @throws `SpotauthError` `INVALID_CONFIG` naming the variable at fault: a missing redirect URI or
+ * secret, a redirect URI that breaks Spotify's rules or is not on SPOTAUTH_PUBLIC_URL's origin, a bad
+ * port, log level, scope, broker key or metrics token.
+ */
 export function loadServerConfig(
   env: Env,
   options: { sandbox?: boolean; port?: string; host?: string } = {},

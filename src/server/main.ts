@@ -10,14 +10,21 @@ import { loadServerConfig, type ServerConfig, startupWarnings } from './config.j
 import { loadKeyring } from './keyring.js';
 import { ServerMetrics } from './metrics.js';
 
+/** Command-line overrides of the environment, for {@link startServer}. */
 export interface ServeOptions {
+  /** The port, as typed (overrides PORT). */
   port?: string;
+  /** The address to listen on (overrides HOST). */
   host?: string;
+  /** Run against the embedded emulator even with SPOTIFY_CLIENT_ID set. */
   sandbox?: boolean;
 }
 
+/** A listening server. */
 export interface RunningServer {
+  /** The public URL (SPOTAUTH_PUBLIC_URL, or where it listens). */
   url: string;
+  /** Stops listening, closes the store, and stops the sandbox's emulator. */
   close(): Promise<void>;
 }
 
@@ -33,6 +40,20 @@ export async function runServe(options: ServeOptions): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
+/**
+ * Starts the standalone server from an environment, as `spotauth serve` does: the settings, the store,
+ * the keyring, the token manager, webhooks, and in sandbox mode the emulator.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for bad settings, a missing encryption key, or a port
+ * already in use; `STORE_UNAVAILABLE` when the store cannot be opened.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer(process.env, { port: '8888' });
+ * console.log(`Open ${server.url}`);
+ * process.once('SIGTERM', () => void server.close());
+ * ```
+ */
 export async function startServer(
   env: NodeJS.ProcessEnv,
   options: ServeOptions = {},

@@ -79,11 +79,21 @@ registerStoreBackend({
  * `keys reencrypt --store`) names it completely: `postgres://…?schema=NAME` and `redis://…?prefix=NAME:`.
  * The parameter is removed before the URL reaches the driver (ioredis would take any query parameter as
  * one of its own options). Options passed in code win over the URL.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for a parameter given twice or empty, or a Redis prefix
+ * other than 1–64 letters, digits and `:_.-`.
  */
 export function storeLocation(
   backend: 'postgres' | 'redis',
   target: string,
-): { url: string; schema?: string; keyPrefix?: string } {
+): {
+  /** The connection URL without the location parameter. */
+  url: string;
+  /** PostgreSQL: the `?schema=` value. */
+  schema?: string;
+  /** Redis: the `?prefix=` value. */
+  keyPrefix?: string;
+} {
   const name = backend === 'postgres' ? 'schema' : 'prefix';
   const at = target.indexOf('?');
   if (at === -1) return { url: target };
@@ -114,7 +124,9 @@ const REDIS_PREFIX = /^[A-Za-z0-9:_.-]{1,64}$/;
 
 /**
  * The path in a file-backed store URL: `sqlite:///abs.db` and `sqlite://./rel.db` both work, `~/` means the
- * home directory, and an empty path is refused.
+ * home directory, and an empty path is refused. For a backend's `parseTarget`.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for an empty path.
  */
 export function filePathOf(rest: string): string {
   const path = rest.startsWith('//') ? rest.slice(2) : rest;

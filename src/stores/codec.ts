@@ -8,27 +8,40 @@ import type { ListOptions, TokenRecord, TokenRecordInput } from './types.js';
 
 export const MAX_KEY_LENGTH = 512;
 
+/** A {@link TokenRecord} as persisted: the two secrets replaced by their envelopes, under other names. */
 export type SealedRecord = Omit<TokenRecord, 'accessToken' | 'refreshToken'> & {
+  /** The access token's envelope. */
   accessTokenEnc: string;
+  /** The refresh token's envelope, when there is a refresh token. */
   refreshTokenEnc?: string;
 };
 
 /** Column form for SQL backends: secrets and CAS fields in their own columns, the rest as JSON text. */
 export interface SealedRow {
+  /** The record's key. */
   key: string;
+  /** Its compare-and-swap version. */
   version: number;
+  /** Its last write, epoch ms. */
   updatedAt: number;
+  /** The access token's envelope (never the token itself). */
   accessToken: string;
+  /** The refresh token's envelope, or null. */
   refreshToken: string | null;
+  /** Every other field, as JSON. */
   data: string;
 }
 
+/** Seals records for a persistent backend of kind `storeKind` with a keyring, and opens them again. */
 export class RecordCodec {
   constructor(
+    /** The store's `kind`, bound into each ciphertext. */
     readonly storeKind: string,
+    /** The keys records are sealed and opened with. */
     readonly keyring: Keyring,
   ) {}
 
+  /** Encrypts the record's secret fields under the keyring's active key. */
   seal(record: TokenRecord): SealedRecord {
     const { accessToken, refreshToken, ...plain } = record;
     const sealed: SealedRecord = {
@@ -41,6 +54,11 @@ export class RecordCodec {
     return sealed;
   }
 
+  /**
+   * Decrypts a sealed record's secret fields.
+   *
+   * @throws `SpotauthError` `KEY_UNKNOWN` or `DECRYPT_FAILED` (see {@link Keyring.decrypt}).
+   */
   open(sealed: SealedRecord): TokenRecord {
     const { accessTokenEnc, refreshTokenEnc, ...plain } = sealed;
     const record: TokenRecord = {
@@ -116,6 +134,12 @@ export function validateSealed(value: unknown, where: string): SealedRecord {
   return v as unknown as SealedRecord;
 }
 
+/**
+ * The checks every `put` makes before touching the backend.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for a key that is empty or over 512 characters, a record
+ * without an access token, or an `expectedVersion` that is neither null nor an integer.
+ */
 export function checkInput(record: TokenRecordInput, expectedVersion: number | null): void {
   if (typeof record.key !== 'string' || record.key.length === 0 || record.key.length > MAX_KEY_LENGTH) {
     throw new SpotauthError('INVALID_CONFIG', `A store key must be 1 to ${MAX_KEY_LENGTH} characters long.`);
@@ -128,11 +152,16 @@ export function checkInput(record: TokenRecordInput, expectedVersion: number | n
   }
 }
 
+/** The stored form of a put: the input with the new `version` and `updatedAt` (epoch ms). */
 export function stamp(record: TokenRecordInput, version: number, updatedAt: number): TokenRecord {
   const { version: _v, updatedAt: _u, ...input } = record as TokenRecordInput & Partial<TokenRecord>;
   return { ...input, version, updatedAt };
 }
 
+/**
+ * The `STORE_CONFLICT` error a failed compare-and-swap throws, saying what was expected and what was
+ * found (`actual`: the stored version, null for no record, undefined when unknown).
+ */
 export function conflictError(
   key: string,
   expectedVersion: number | null,
@@ -152,6 +181,7 @@ export function conflictError(
   );
 }
 
+/** The `STORE_CORRUPT` error for a record that cannot be parsed; `where` names the store, never a secret. */
 export function corrupt(where: string, key: string, what: string): SpotauthError {
   return new SpotauthError('STORE_CORRUPT', `Record '${key}' in ${where} is corrupt: ${what}.`);
 }

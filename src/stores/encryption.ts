@@ -15,9 +15,16 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { SpotauthError } from '../core/errors.js';
 
+/** The envelope format version written (`v1.` prefix); other versions are refused, not guessed at. */
 export const ENVELOPE_VERSION = 1;
+/** The only algorithm of envelope version 1: AES-256-GCM (JOSE name). */
 export const ENVELOPE_ALG = 'A256GCM';
+/**
+ * The environment variable holding the keyring: `kid1:<base64 of 32 bytes>,kid2:…` (see {@link
+ * Keyring.fromEnv}).
+ */
 export const KEYS_ENV = 'SPOTAUTH_ENCRYPTION_KEYS';
+/** The environment variable naming the active key id; default the last key of {@link KEYS_ENV}. */
 export const ACTIVE_KEY_ENV = 'SPOTAUTH_ENCRYPTION_ACTIVE_KEY';
 
 const IV_BYTES = 12;
@@ -26,9 +33,13 @@ const KEY_BYTES = 32;
 const KID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const B64URL_PATTERN = /^[A-Za-z0-9_-]*$/;
 
+/** An encrypted value, parsed: what its compact form `v1.<kid>.<iv>.<tag>.<ct>` holds. */
 export interface Envelope {
+  /** Format version ({@link ENVELOPE_VERSION}). */
   v: number;
+  /** Id of the key it was encrypted with. */
   kid: string;
+  /** Algorithm ({@link ENVELOPE_ALG}). */
   alg: string;
   /** base64url */
   iv: string;
@@ -40,20 +51,33 @@ export interface Envelope {
 
 /** Where an envelope belongs; also used to build error messages (never contains a secret). */
 export interface EnvelopeContext {
+  /** The store's `kind` (e.g. `'sqlite'`). */
   storeKind: string;
+  /** The record's key (e.g. `user:…`). */
   recordKey: string;
+  /** The field (e.g. `'refreshToken'`). */
   field: string;
 }
 
+/** The additional authenticated data binding a ciphertext to its place: `spotauth|<kind>|<key>|<field>`. */
 export function envelopeAad(ctx: EnvelopeContext): string {
   return `spotauth|${ctx.storeKind}|${ctx.recordKey}|${ctx.field}`;
 }
 
+/**
+ * The compact form of an envelope, `v<v>.<kid>.<iv>.<tag>.<ct>`: one ASCII string, safe in JSON, SQL and
+ * Redis.
+ */
 export function serializeEnvelope(env: Envelope): string {
   return `v${env.v}.${env.kid}.${env.iv}.${env.tag}.${env.ct}`;
 }
 
-/** Parses the compact form. Rejects anything but v1/A256GCM explicitly rather than guessing. */
+/**
+ * Parses the compact form. Rejects anything but v1/A256GCM explicitly rather than guessing.
+ *
+ * @param ctx - Where the value belongs, named in error messages.
+ * @throws `SpotauthError` `DECRYPT_FAILED` for a value that is not a well-formed v1 envelope.
+ */
 export function parseEnvelope(text: string, ctx?: EnvelopeContext): Envelope {
   const parts = text.split('.');
   const where = ctx ? ` (${describeContext(ctx)})` : '';
@@ -83,19 +107,31 @@ export function parseEnvelope(text: string, ctx?: EnvelopeContext): Envelope {
   return { v, kid, alg: ENVELOPE_ALG, iv, tag, ct };
 }
 
-/** The kid of a serialised envelope, without decrypting it (for re-encryption bookkeeping). */
+/**
+ * The kid of a serialised envelope, without decrypting it (for re-encryption bookkeeping).
+ *
+ * @throws `SpotauthError` `DECRYPT_FAILED` for a malformed envelope.
+ */
 export function envelopeKid(text: string): string {
   return parseEnvelope(text).kid;
 }
 
+/** A new key from {@link generateKey}. */
 export interface GeneratedKey {
+  /** Its key id. */
   kid: string;
+  /** The 32 key bytes. Keep them secret: print only `entry`, once, to the operator. */
   key: Buffer;
   /** `kid:base64`, ready to append to SPOTAUTH_ENCRYPTION_KEYS. */
   entry: string;
 }
 
-/** A fresh 32-byte key from the CSPRNG. The default kid is date-based plus random, so rotations sort by age. */
+/**
+ * A fresh 32-byte key from the CSPRNG. The default kid is date-based plus random (`k20260101-a1b2c3`), so
+ * rotations sort by age.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for a kid other than 1–64 letters, digits, `_` or `-`.
+ */
 export function generateKey(kid?: string): GeneratedKey {
   const id =
     kid ?? `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}-${randomBytes(3).toString('hex')}`;
@@ -104,12 +140,35 @@ export function generateKey(kid?: string): GeneratedKey {
   return { kid: id, key, entry: `${id}:${key.toString('base64')}` };
 }
 
+/**
+ * The encryption keys of a persistent store: AES-256-GCM, one active key for new writes, the others kept
+ * to read what they encrypted. Rotate by appending a key (it becomes active), running `reencryptAll`
+ * (`spotauth keys reencrypt`), then removing the old key.
+ *
+ * Each ciphertext is bound to its store kind, record key and field, so one copied elsewhere fails to
+ * decrypt rather than handing out another user's token. Env keys are master keys: the AES key is an
+ * HKDF-SHA256 subkey of each.
+ *
+ * @example
+ * ```ts
+ * const keyring = Keyring.fromEnv(process.env) ?? Keyring.parse(`k1:${generateKey('k1').key.toString('base64')}`);
+ * ```
+ *
+ * @see [NIST SP 800-38D (GCM)](https://csrc.nist.gov/pubs/sp/800/38/d/final)
+ * @see [RFC 5869 (HKDF)](https://www.rfc-editor.org/rfc/rfc5869.html)
+ */
 export class Keyring {
+  /** The id of the key new values are encrypted with. */
   readonly activeKid: string;
   readonly #keys = new Map<string, Buffer>();
   readonly #activeKey: Buffer;
 
-  /** `keys` are 32-byte master keys; `activeKid` defaults to the last key given. */
+  /**
+   * @param keys - 32-byte master keys by key id (1–64 letters, digits, `_`, `-`).
+   * @param activeKid - The key new values are encrypted with. Default: the last key given.
+   * @throws `SpotauthError` `INVALID_CONFIG` for no keys, a bad kid, a key not 32 bytes long, or an
+   * active kid not among the keys.
+   */
   constructor(keys: ReadonlyMap<string, Uint8Array> | Record<string, Uint8Array>, activeKid?: string) {
     const entries = keys instanceof Map ? [...keys.entries()] : Object.entries(keys);
     const last = entries.at(-1);
@@ -141,6 +200,8 @@ export class Keyring {
   /**
    * Reads `SPOTAUTH_ENCRYPTION_KEYS="kid1:<base64>,kid2:<base64>"` and optional `SPOTAUTH_ENCRYPTION_ACTIVE_KEY`.
    * Without the latter the LAST key is active, so rotating is "append a key". Returns null when no keys are set.
+   *
+   * @throws `SpotauthError` `INVALID_CONFIG`, as {@link Keyring.parse}.
    */
   static fromEnv(env: Record<string, string | undefined> = process.env): Keyring | null {
     const spec = env[KEYS_ENV]?.trim();
@@ -149,7 +210,11 @@ export class Keyring {
     return Keyring.parse(spec, active);
   }
 
-  /** Parses the SPOTAUTH_ENCRYPTION_KEYS syntax. Errors say which entry is wrong and why, never its value. */
+  /**
+   * Parses the SPOTAUTH_ENCRYPTION_KEYS syntax (`kid:<base64>` entries, comma-separated).
+   *
+   * @throws `SpotauthError` `INVALID_CONFIG` saying which entry is wrong and why, never its value.
+   */
   static parse(spec: string, activeKid?: string): Keyring {
     const keys = new Map<string, Buffer>();
     const entries = spec
@@ -197,14 +262,17 @@ export class Keyring {
     return new Keyring(keys, activeKid);
   }
 
+  /** Every key id, in the order given. */
   kids(): string[] {
     return [...this.#keys.keys()];
   }
 
+  /** Whether the keyring holds this key id. */
   has(kid: string): boolean {
     return this.#keys.has(kid);
   }
 
+  /** Encrypts under the active key with a fresh 96-bit IV, bound to `ctx`; returns the compact envelope. */
   encrypt(plaintext: string, ctx: EnvelopeContext): string {
     const key = this.#activeKey;
     const iv = randomBytes(IV_BYTES);
@@ -221,6 +289,12 @@ export class Keyring {
     });
   }
 
+  /**
+   * Decrypts an envelope encrypted for the same `ctx`.
+   *
+   * @throws `SpotauthError` `KEY_UNKNOWN` when its key is not in the keyring (add it back);
+   * `DECRYPT_FAILED` when the value was modified, belongs to another record or field, or is malformed.
+   */
   decrypt(envelope: string | Envelope, ctx: EnvelopeContext): string {
     const env = typeof envelope === 'string' ? parseEnvelope(envelope, ctx) : checkEnvelope(envelope, ctx);
     const key = this.#keys.get(env.kid);

@@ -10,12 +10,23 @@ const NAMESPACE = /^[a-z][a-z0-9_]{0,31}$/;
 const MAX_ID = 512;
 const MAX_VALUE = 64 * 1024;
 
+/**
+ * The checks every entry call makes.
+ *
+ * @throws TypeError for a namespace not matching `/^[a-z][a-z0-9_]{0,31}$/`, or an id not 1–512 characters.
+ */
 export function checkEntryArgs(namespace: string, id: string): void {
   if (!NAMESPACE.test(namespace)) throw new TypeError('entry namespace must match /^[a-z][a-z0-9_]{0,31}$/');
   if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID)
     throw new TypeError(`entry id must be 1 to ${MAX_ID} characters`);
 }
 
+/**
+ * The checks every entry write makes: those of {@link checkEntryArgs}, a value of at most 64 KiB, a tag
+ * of at most 512 characters, a finite `expiresAt`.
+ *
+ * @throws TypeError for an entry that breaks them.
+ */
 export function checkEntry(namespace: string, entry: StoredEntry): void {
   checkEntryArgs(namespace, entry.id);
   if (typeof entry.value !== 'string' || entry.value.length > MAX_VALUE)
@@ -29,14 +40,22 @@ export function checkEntry(namespace: string, entry: StoredEntry): void {
 /** Entry values at rest: AES-256-GCM envelopes bound to the backend, namespace and id. */
 export class EntryCodec {
   constructor(
+    /** The store's `kind`, bound into each ciphertext. */
     readonly storeKind: string,
+    /** The keys entries are sealed and opened with. */
     readonly keyring: Keyring,
   ) {}
 
+  /** Encrypts a value under the active key, bound to its namespace and id. */
   seal(namespace: string, id: string, value: string): string {
     return this.keyring.encrypt(value, this.#ctx(namespace, id));
   }
 
+  /**
+   * Decrypts a sealed value of this namespace and id.
+   *
+   * @throws `SpotauthError` `KEY_UNKNOWN` or `DECRYPT_FAILED`.
+   */
   open(namespace: string, id: string, sealed: string): string {
     return this.keyring.decrypt(sealed, this.#ctx(namespace, id));
   }
@@ -58,6 +77,7 @@ export function live(entry: StoredEntry | undefined, now: number): StoredEntry |
   return entry.expiresAt !== undefined && entry.expiresAt <= now ? null : entry;
 }
 
+/** A copy with only the entry's own fields, so callers cannot change what the store holds. */
 export function copyEntry(entry: StoredEntry): StoredEntry {
   return {
     id: entry.id,
@@ -73,7 +93,9 @@ export class MemoryEntries implements EntryStore {
 
   /** `maxPerNamespace` bounds memory: beyond it the oldest entries go first (sessions age out anyway). */
   constructor(
+    /** The clock expiry is measured on, epoch ms. Default `Date.now`. */
     readonly now: () => number = Date.now,
+    /** Entries per namespace at most (memory bound). Default 100 000. */
     readonly maxPerNamespace = 100_000,
   ) {}
 
@@ -164,6 +186,7 @@ export class MemoryEntries implements EntryStore {
   }
 }
 
+/** The `STORE_CORRUPT` error for an entry that cannot be parsed (the message names no id or value). */
 export function entryCorrupt(where: string, namespace: string): SpotauthError {
   return new SpotauthError('STORE_CORRUPT', `An entry in namespace '${namespace}' of ${where} is corrupt.`);
 }

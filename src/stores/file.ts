@@ -48,14 +48,21 @@ import type {
   WriteOptions,
 } from './types.js';
 
+/** The `format` field of a store file; a JSON file without it is refused rather than overwritten. */
 export const FILE_FORMAT = 'spotauth-file-store';
+/** The `version` field written; a newer version is refused (upgrade spotauth to read it). */
 export const FILE_FORMAT_VERSION = 1;
 
+/** Options of {@link FileStore}. */
 export interface FileStoreOptions {
+  /** The encryption keys for the secret fields (required: this backend never stores a token in clear). */
   keyring: Keyring;
-  /** How long put/delete wait for another process's write lock. Default 15 s (longer than the lock ttl). */
+  /**
+   * How long put/delete wait for another process's write lock, ms. Default 15 000 (longer than the lock's
+   * lifetime).
+   */
   lockTimeoutMs?: number;
-  /** Lifetime of the write lock, after which a crashed writer's lock is broken. Default 10 s. */
+  /** Lifetime of the write lock, ms, after which a crashed writer's lock is broken. Default 10 000. */
   writeLockTtlMs?: number;
 }
 
@@ -76,9 +83,19 @@ const releasePollMs = jitteredPoll(15, 40);
 /** Same-process writers queue here first, so they don't poll the lock file against each other. */
 const inProcessQueues = new Map<string, Promise<unknown>>();
 
+/**
+ * A token store in one JSON file (mode 0600), for the CLI and single-machine tools. Secrets are encrypted
+ * with the keyring; writes are atomic (temp file, fsync, rename) and the previous good file is kept as
+ * `<file>.bak`; processes on one machine share it safely through a `<file>.lock` write lock. A damaged
+ * file is reported as `STORE_CORRUPT`, never read as "logged out".
+ *
+ * Format: `{ "format": "spotauth-file-store", "version": 1, "records": { "<key>": … } }`.
+ */
 export class FileStore implements TokenStore {
   readonly kind = 'file';
+  /** The store file, as an absolute path. */
   readonly path: string;
+  /** The previous good version of the file (`<path>.bak`), rewritten before each write. */
   readonly backupPath: string;
   readonly #codec: RecordCodec;
   readonly #lockTimeoutMs: number;

@@ -77,9 +77,31 @@ export type {
 } from './types.js';
 
 /**
- * Opens the store a URL names: `memory:`, `file:PATH` (or a `.json` path), `sqlite:PATH` (or a `.db`,
- * `.sqlite`, `.sqlite3` path), `postgres://…[?schema=NAME]`, `redis://…[?prefix=NAME:]`, or the scheme of
- * any backend registered with `registerStoreBackend`. Persistent backends need `options.keyring`.
+ * Opens the token store a URL names. The driver (`better-sqlite3`, `pg`, `ioredis`) is loaded only for
+ * the backend used; SQL backends create or migrate their tables on open.
+ *
+ * | URL | Backend |
+ * |---|---|
+ * | `memory:` | {@link MemoryStore}: this process only, plaintext, lost on exit |
+ * | `file:PATH`, or a path ending `.json` | {@link FileStore}: one encrypted JSON file (the CLI) |
+ * | `sqlite:PATH`, or a path ending `.db`, `.sqlite`, `.sqlite3` | {@link SqliteStore} |
+ * | `postgres://…` (`?schema=NAME` optional) | {@link PostgresStore} |
+ * | `redis://…`, `rediss://…` (`?prefix=NAME:` optional) | {@link RedisStore} |
+ * | the scheme of a backend added with {@link registerStoreBackend} | that backend |
+ *
+ * `~/` in a path is the home directory. Options given in code win over those on the URL. Persistent
+ * backends need `options.keyring`.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for a URL of no registered backend, a bad `?schema=` /
+ * `?prefix=`, or a persistent backend without `options.keyring`; `STORE_UNAVAILABLE` when the database
+ * cannot be reached; `STORE_CORRUPT` for a store file that is not a spotauth store.
+ *
+ * @example
+ * ```ts
+ * const keyring = Keyring.fromEnv(process.env); // SPOTAUTH_ENCRYPTION_KEYS="k1:<base64 of 32 bytes>"
+ * if (!keyring) throw new Error('Set SPOTAUTH_ENCRYPTION_KEYS (spotauth keys generate).');
+ * const store = await createStore(process.env.SPOTAUTH_STORE ?? 'sqlite:./tokens.db', { keyring });
+ * ```
  */
 export async function createStore(url: string, options: CreateStoreOptions = {}): Promise<TokenStore> {
   const { backend, target } = resolve(url);

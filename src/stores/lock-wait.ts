@@ -31,6 +31,7 @@ export class ReleaseSignals {
     };
   }
 
+  /** Wakes every waiter on `name` (a release of that lock). */
   notify(name: string): void {
     const set = this.#waiters.get(name);
     if (!set) return;
@@ -54,9 +55,13 @@ export function sharedSignals(namespace: string): ReleaseSignals {
   return signals;
 }
 
+/** Options of {@link waitForRelease}. */
 export interface WaitOptions {
+  /** Where releases in this process are announced. */
   signals: ReleaseSignals;
+  /** The lock's name. */
   name: string;
+  /** Resolve after this long at the latest, ms. */
   timeoutMs: number;
   /** Milliseconds until the current holder's lease runs out; 0 or less when nobody holds the lock. */
   leaseRemainingMs(): Promise<number>;

@@ -16,11 +16,17 @@ import type {
   WriteOptions,
 } from './types.js';
 
+/** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /** The clock lock leases are measured on (tests make a lease run out by moving it). Default Date.now. */
   now?: () => number;
 }
 
+/**
+ * A token store in this process's memory: for tests, and for a single process that may lose its logins
+ * on restart. Plaintext by design (nothing leaves the process); locks work between callers of one
+ * process only.
+ */
 export class MemoryStore implements TokenStore {
   readonly kind = 'memory';
   /** Nothing outlives the process, so nothing is encrypted. */

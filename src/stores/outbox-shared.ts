@@ -4,7 +4,9 @@ import type { ClaimedEvent, NewOutboxEvent, Outbox, OutboxDelivery, OutboxEvent 
 
 /** An event as kept by a backend: the event plus its current claim. */
 export interface StoredOutboxEvent extends OutboxEvent {
+  /** The current sender's claim token, if any. */
   claim?: string | undefined;
+  /** When that claim lapses, epoch ms. */
   claimedUntil?: number | undefined;
 }
 
@@ -59,10 +61,13 @@ export function retriedDeliveries(deliveries: readonly OutboxDelivery[], now: nu
  */
 export class DocumentOutbox implements Outbox {
   constructor(
+    /** Runs `change` on the events and persists them (atomically with the records) when it says `changed`. */
     readonly modify: <T>(
       change: (events: Record<string, StoredOutboxEvent>) => { changed: boolean; result: T },
     ) => Promise<T>,
+    /** Reads the events as stored. */
     readonly read: () => Promise<Record<string, StoredOutboxEvent>>,
+    /** The clock, epoch ms. Default `Date.now`. */
     readonly now: () => number = Date.now,
   ) {}
 
@@ -148,6 +153,11 @@ export class DocumentOutbox implements Outbox {
   }
 }
 
+/**
+ * Adds new events to a document of events, in the same change as the record write they go with.
+ *
+ * @throws TypeError for an event id, type or payload that breaks the outbox's limits.
+ */
 export function appendTo(
   all: Record<string, StoredOutboxEvent>,
   events: readonly NewOutboxEvent[],

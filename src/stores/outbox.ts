@@ -15,18 +15,25 @@ export interface NewOutboxEvent {
   payload: string;
 }
 
+/** One destination of an event. */
 export interface OutboxDelivery {
+  /** The webhook URL. */
   url: string;
+  /** `failed`: given up on after the last retry. */
   status: 'pending' | 'delivered' | 'failed';
+  /** Attempts made so far. */
   attempts: number;
   /** Epoch ms of the next attempt while pending. */
   nextAttemptAt?: number;
   /** Why the last attempt failed (an HTTP status or a network error), never a body. */
   lastError?: string;
+  /** Epoch ms of the successful attempt. */
   deliveredAt?: number;
 }
 
+/** An event in the outbox, with its deliveries. */
 export interface OutboxEvent extends NewOutboxEvent {
+  /** When it was appended, epoch ms. */
   createdAt: number;
   /** Per destination; empty until a sender first claims the event (it fills in the configured URLs). */
   deliveries: OutboxDelivery[];
@@ -34,11 +41,16 @@ export interface OutboxEvent extends NewOutboxEvent {
   nextAttemptAt: number | null;
 }
 
+/** An event a sender claimed for a while ({@link Outbox.claim}). */
 export interface ClaimedEvent extends OutboxEvent {
   /** The claim token: settle only works while it is still ours. */
   claim: string;
 }
 
+/**
+ * The webhook outbox of a store: grant events appended in the same atomic step as the record changes
+ * that cause them, claimed and settled by the sender.
+ */
 export interface Outbox {
   /** Appends events on their own (for events no record change carries). */
   append(events: readonly NewOutboxEvent[]): Promise<void>;
@@ -53,6 +65,7 @@ export interface Outbox {
   ): Promise<boolean>;
   /** Newest first, for the delivery log. */
   list(options?: { limit?: number; pendingOnly?: boolean }): Promise<OutboxEvent[]>;
+  /** One event, or null. */
   get(id: string): Promise<OutboxEvent | null>;
   /** Makes a failed (or pending) event due now again, deliveries reset to pending; false if unknown. */
   retry(id: string): Promise<boolean>;

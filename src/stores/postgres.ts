@@ -36,15 +36,17 @@ import type {
 } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
+/** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
+  /** The encryption keys for the secret fields (required: this backend never stores a token in clear). */
   keyring: Keyring;
   /** Schema for the tables (created if missing). Default: the connection's search_path (usually `public`). */
   schema?: string;
   /** Prefix of every table name. Default `spotauth_`. */
   tablePrefix?: string;
-  /** Pool size. Default 10. */
+  /** Connections in the pool. Default 10. */
   poolSize?: number;
-  /** Connection timeout. Default 5000 ms. */
+  /** How long to wait for a connection, ms. Default 5000. */
   connectTimeoutMs?: number;
 }
 
@@ -54,7 +56,14 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,40}$/;
 const fallbackPollMs = jitteredPoll(50, 100);
 
 /** Append-only. `{t}` is replaced by the qualified table-name prefix. */
-export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+export const POSTGRES_MIGRATIONS: ReadonlyArray<{
+  /** Applied in ascending order; recorded once applied. */
+  version: number;
+  /** What it does, for logs. */
+  name: string;
+  /** The statements. */
+  sql: string;
+}> = [
   {
     version: 1,
     name: 'tokens and locks',
@@ -130,6 +139,12 @@ interface DbRow {
   data: unknown;
 }
 
+/**
+ * A token store in PostgreSQL (`pg`), for servers with several instances. Secrets are encrypted with the
+ * keyring; writes are compare-and-swap on a version column; refresh locks are leases timed by the
+ * database clock, and their release is announced with `NOTIFY`, so waiting instances wake at once.
+ * Migrations run on open, once even when several instances start together. Install `pg`.
+ */
 export class PostgresStore implements TokenStore {
   readonly kind = 'postgres';
   readonly #pool: Pool;
@@ -172,6 +187,13 @@ export class PostgresStore implements TokenStore {
     );
   }
 
+  /**
+   * Connects, creates the schema if missing, and applies pending migrations.
+   *
+   * @param url - A `postgres://` connection URL.
+   * @throws `SpotauthError` `INVALID_CONFIG` for a schema or table prefix that is not a lowercase
+   * identifier (at most 41 characters); `STORE_UNAVAILABLE` when the database cannot be reached.
+   */
   static async open(url: string, options: PostgresStoreOptions): Promise<PostgresStore> {
     const prefix = options.tablePrefix ?? 'spotauth_';
     for (const [what, value] of [

@@ -33,11 +33,13 @@ import type {
 } from './types.js';
 import { hostPort, redactUrl, scrubPassword } from './url.js';
 
+/** Options of {@link RedisStore.open}. */
 export interface RedisStoreOptions {
+  /** The encryption keys for the secret fields (required: this backend never stores a token in clear). */
   keyring: Keyring;
   /** Prefix of every Redis key this store touches. Default `spotauth:`. */
   keyPrefix?: string;
-  /** Connection timeout. Default 5000 ms. */
+  /** How long to wait for the connection, ms. Default 5000. */
   connectTimeoutMs?: number;
 }
 
@@ -78,6 +80,11 @@ return 0`;
 /** While the subscriber connection is down, waiters look at the lock this often instead. */
 const fallbackPollMs = jitteredPoll(50, 100);
 
+/**
+ * A token store in Redis (`ioredis`), for servers with several instances. Each record is one JSON value
+ * whose secrets are envelopes; compare-and-swap, lock renewal and release run as Lua scripts (atomic),
+ * and a release is published so waiting instances wake at once. Install `ioredis`.
+ */
 export class RedisStore implements TokenStore {
   readonly kind = 'redis';
   readonly #redis: Redis;
@@ -101,6 +108,12 @@ export class RedisStore implements TokenStore {
     this.entries = new RedisEntries(prefix, new EntryCodec(this.kind, keyring), (fn) => this.#call(fn));
   }
 
+  /**
+   * Connects and checks the connection with a PING.
+   *
+   * @param url - A `redis://` or `rediss://` (TLS) URL.
+   * @throws `SpotauthError` `STORE_UNAVAILABLE` when Redis cannot be reached.
+   */
   static async open(url: string, options: RedisStoreOptions): Promise<RedisStore> {
     const { Redis } = await import('ioredis');
     const redis = new Redis(url, {

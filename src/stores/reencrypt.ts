@@ -5,6 +5,7 @@
 import { isSpotauthError, SpotauthError } from '../core/errors.js';
 import type { TokenStore } from './types.js';
 
+/** What {@link reencryptAll} did. */
 export interface ReencryptResult {
   /** Records looked at. */
   scanned: number;
@@ -18,6 +19,16 @@ export interface ReencryptResult {
   entriesRewritten: number;
 }
 
+/**
+ * Key rotation, step 3: rewrites every record and entry not entirely under the keyring's active key.
+ * Rewrites are compare-and-swap writes, so a refresh running meanwhile is never overwritten; a record
+ * that keeps changing is skipped and counted. A store that does not encrypt (`encryption: null`)
+ * reports everything current.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for a store without an `encryption` property;
+ * `KEY_UNKNOWN` / `DECRYPT_FAILED` for a record that cannot be read with the keyring given;
+ * `STORE_UNAVAILABLE`.
+ */
 export async function reencryptAll(store: TokenStore): Promise<ReencryptResult> {
   const result: ReencryptResult = { scanned: 0, rewritten: 0, current: 0, skipped: 0, entriesRewritten: 0 };
   const encryption = store.encryption;

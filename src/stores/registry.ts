@@ -8,8 +8,12 @@ import { SpotauthError } from '../core/errors.js';
 import { KEYS_ENV, type Keyring } from './encryption.js';
 import type { TokenStore } from './types.js';
 
+/**
+ * Options of `createStore`, handed on to the backend's `open`; each applies only to the backends it
+ * names (a custom backend may read the ones it needs).
+ */
 export interface CreateStoreOptions {
-  /** Required by every persistent backend (all but `memory:`). */
+  /** The encryption keys for the secret fields. Required by every persistent backend (all but `memory:`). */
   keyring?: Keyring;
   /** PostgreSQL: schema for the tables (created if missing). Also `?schema=` on the URL. */
   schema?: string;
@@ -17,14 +21,30 @@ export interface CreateStoreOptions {
   tablePrefix?: string;
   /** Redis: key prefix. Default `spotauth:`. Also `?prefix=` on the URL. */
   keyPrefix?: string;
-  /** PostgreSQL pool size. Default 10. */
+  /** PostgreSQL: connections in the pool. Default 10. */
   poolSize?: number;
-  /** SQLite: how long a statement waits for another connection's write lock. Default 5000 ms. */
+  /** SQLite: how long a statement waits for another connection's write lock, ms. Default 5000. */
   busyTimeoutMs?: number;
-  /** File store: how long to wait for another process's write lock. Default 15000 ms. */
+  /** File store: how long a write waits for another process's write lock, ms. Default 15 000. */
   lockTimeoutMs?: number;
 }
 
+/**
+ * A store backend: what {@link registerStoreBackend} takes, so that `createStore` can open URLs of its
+ * schemes.
+ *
+ * @example
+ * ```ts
+ * registerStoreBackend({
+ *   name: 'myfs',
+ *   schemes: ['myfs'],
+ *   persistent: true,
+ *   parseTarget: (_url, rest) => filePathOf(rest),
+ *   open: async (path, options) => MyFsStore.open(path, requireKeyring(options, 'myfs')),
+ * });
+ * const store = await createStore('myfs:./tokens', { keyring });
+ * ```
+ */
 export interface StoreBackend {
   /** Its name, as `parseStoreUrl` reports it (e.g. `postgres`). */
   name: string;
@@ -44,7 +64,13 @@ export interface StoreBackend {
 
 const backends = new Map<string, StoreBackend>();
 
-/** Adds a backend (or replaces the one registered for the same scheme). */
+/**
+ * Adds a backend (or replaces the one registered for the same scheme), for every `createStore` call of
+ * this process — register before the server reads `SPOTAUTH_STORE`.
+ *
+ * @throws TypeError for a name that is not 1–32 lower-case letters, digits, `_` or `-`, or a scheme that
+ * is not a valid lower-case URL scheme.
+ */
 export function registerStoreBackend(backend: StoreBackend): void {
   if (!/^[a-z][a-z0-9_-]{0,31}$/.test(backend.name))
     throw new TypeError('store backend name must be lower-case letters, digits, _ or -');
@@ -55,12 +81,24 @@ export function registerStoreBackend(backend: StoreBackend): void {
   }
 }
 
+/** Every registered backend once, the built-in five included, in registration order. */
 export function registeredStoreBackends(): StoreBackend[] {
   return [...new Set(backends.values())];
 }
 
-/** The backend a store URL selects, and what it is handed. Bare paths: `*.db`/`*.sqlite*` → SQLite, `*.json` → file. */
-export function parseStoreUrl(url: string): { backend: string; target: string } {
+/**
+ * The backend a store URL selects, and what it is handed. Bare paths: `*.db`/`*.sqlite*` → SQLite,
+ * `*.json` → file.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` for a URL no registered backend answers (the message
+ * masks any password), or one the backend's `parseTarget` refuses.
+ */
+export function parseStoreUrl(url: string): {
+  /** The backend's name (e.g. `postgres`). */
+  backend: string;
+  /** The file path or connection URL its `open` is given. */
+  target: string;
+} {
   const found = resolve(url);
   return { backend: found.backend.name, target: found.target };
 }
@@ -94,6 +132,8 @@ export function resolve(url: string): { backend: StoreBackend; target: string } 
 /**
  * The keyring a persistent backend encrypts with. `createStore` has already refused to open a persistent
  * backend without one; this narrows the type for the backend's `open`, and guards direct calls.
+ *
+ * @throws `SpotauthError` `INVALID_CONFIG` without `options.keyring`, saying how to make a key.
  */
 export function requireKeyring(options: CreateStoreOptions, backendName: string): Keyring {
   if (options.keyring) return options.keyring;

@@ -34,9 +34,11 @@ import type {
   WriteOptions,
 } from './types.js';
 
+/** Options of {@link SqliteStore.open}. */
 export interface SqliteStoreOptions {
+  /** The encryption keys for the secret fields (required: this backend never stores a token in clear). */
   keyring: Keyring;
-  /** How long a statement waits for another connection's write lock. Default 5000 ms. */
+  /** How long a statement waits for another connection's write lock, ms. Default 5000. */
   busyTimeoutMs?: number;
 }
 
@@ -47,7 +49,14 @@ export interface SqliteStoreOptions {
 const releasePollMs = jitteredPoll(15, 40);
 
 /** Append-only: never edit a shipped migration, add a new one. */
-export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; name: string; sql: string }> = [
+export const SQLITE_MIGRATIONS: ReadonlyArray<{
+  /** Applied in ascending order; recorded once applied. */
+  version: number;
+  /** What it does, for logs. */
+  name: string;
+  /** The statements. */
+  sql: string;
+}> = [
   {
     version: 1,
     name: 'tokens and locks',
@@ -123,8 +132,13 @@ interface DbRow {
   data: string;
 }
 
+/**
+ * A token store in a SQLite database (better-sqlite3, WAL mode), for one machine with several processes.
+ * Secrets are encrypted with the keyring. Open it with {@link SqliteStore.open}; install `better-sqlite3`.
+ */
 export class SqliteStore implements TokenStore {
   readonly kind = 'sqlite';
+  /** The database file, as an absolute path. */
   readonly path: string;
   readonly #db: BetterSqlite3.Database;
   readonly #codec: RecordCodec;
@@ -141,7 +155,12 @@ export class SqliteStore implements TokenStore {
     this.outbox = new SqliteOutbox(db, (fn) => this.#run(fn));
   }
 
-  /** Opens (creating with mode 0600 if needed) and migrates the database. */
+  /**
+   * Opens (creating with mode 0600 if needed) and migrates the database.
+   *
+   * @throws `SpotauthError` `STORE_UNAVAILABLE` when the file cannot be opened or is locked;
+   * `STORE_CORRUPT` when it is not a database.
+   */
   static async open(path: string, options: SqliteStoreOptions): Promise<SqliteStore> {
     const { default: Database } = await import('better-sqlite3');
     const full = resolve(path);

@@ -8,20 +8,27 @@ import type { NewOutboxEvent, Outbox } from './outbox.js';
 import type { ReauthReason } from '../core/grant.js';
 
 export type { ReauthReason };
+/**
+ * `'active'`: the grant refreshes normally. `'reauth_required'`: Spotify refused its refresh token for good
+ * (see `reauthReason`), so the user must log in again; the record is kept to say why.
+ */
 export type GrantStatus = 'active' | 'reauth_required';
 
 /** What the token manager keeps for one key: a user's grant (`user:<account>`) or the app token (`app:<clientId>`). */
 export interface TokenRecord {
   /** Store key, e.g. `user:<spotify account id>` or `app:<client id>`. At most 512 characters. */
   key: string;
+  /** The current access token, in clear (persistent backends encrypt it at rest). */
   accessToken: string;
-  /** Epoch milliseconds. */
+  /** When the access token expires, epoch milliseconds. */
   accessTokenExpiresAt: number;
   /** Absent for app (client-credentials) tokens. */
   refreshToken?: string;
   /** Granted scopes, as returned by the token endpoint. */
   scope: string[];
+  /** Whether the grant still works. */
   status: GrantStatus;
+  /** Why the user must log in again, when `status` is `'reauth_required'`. */
   reauthReason?: ReauthReason;
   /** Epoch ms when the grant was marked reauth_required. */
   reauthAt?: number;
@@ -56,11 +63,13 @@ export interface LockHandle {
 
 /** A stored record that exists but cannot be read (corrupt, or encrypted under a key that is gone). */
 export interface UnreadableRecord {
+  /** Its store key. */
   key: string;
   /** Why: STORE_CORRUPT, DECRYPT_FAILED or KEY_UNKNOWN. */
   code: string;
 }
 
+/** Options of {@link TokenStore.list}. */
 export interface ListOptions {
   /**
    * Given: records that cannot be read are reported here and skipped, so one bad record does not hide the
@@ -109,6 +118,7 @@ export interface EntryStore {
   reencrypt(): Promise<number>;
 }
 
+/** Options of a store write ({@link TokenStore.put}, {@link TokenStore.delete}). */
 export interface WriteOptions {
   /**
    * Outbox events written in the same atomic step as this change: both happen, or neither (a failed
@@ -117,20 +127,33 @@ export interface WriteOptions {
   events?: readonly NewOutboxEvent[];
 }
 
+/**
+ * Where token records (and the entries and outbox beside them) live: the one interface every backend
+ * implements. Records are plaintext on this interface; a persistent backend encrypts the secret fields
+ * before they leave the process. Get one with `createStore`, or implement it for a backend of your own.
+ *
+ * Every method may throw `SpotauthError` `STORE_UNAVAILABLE` (transient: the backend cannot be
+ * reached); reads may throw `STORE_CORRUPT`, `DECRYPT_FAILED` or `KEY_UNKNOWN` for a record that exists
+ * but cannot be read — never null for it, so a damaged record is not mistaken for a logout.
+ */
 export interface TokenStore {
-  /** e.g. 'memory' | 'file' | 'sqlite' | 'postgres' | 'redis' */
+  /**
+   * The backend, e.g. `'memory'`, `'file'`, `'sqlite'`, `'postgres'`, `'redis'`; part of the encryption AAD.
+   */
   readonly kind: string;
   /** Human-readable, secret-free description (path, host…), for status output and logs. */
   describe(): string;
+  /** The record stored under `key`, or null when there is none. */
   get(key: string): Promise<TokenRecord | null>;
   /**
    * Compare-and-swap write. `expectedVersion` null → create only (fails if the key exists);
-   * a number → succeeds only if the stored version equals it. Throws SpotauthError code STORE_CONFLICT
-   * otherwise. Returns the stored record with its new version.
+   * a number → succeeds only if the stored version equals it. Throws `SpotauthError` code
+   * `STORE_CONFLICT` otherwise. Returns the stored record with its new version.
    */
   put(record: TokenRecordInput, expectedVersion: number | null, options?: WriteOptions): Promise<TokenRecord>;
   /** Deletes the record if present (with `options.events`, only then are they appended). */
   delete(key: string, options?: WriteOptions): Promise<void>;
+  /** Every record whose key starts with `prefix` (all records without one). */
   list(prefix?: string, options?: ListOptions): Promise<TokenRecord[]>;
   /**
    * Moves the raw stored bytes of `key` aside (kept for the operator, never read again by spotauth) and
@@ -161,6 +184,7 @@ export interface TokenStore {
    * (`spotauth keys reencrypt`, `reencryptAll`) reads it to find records under retired keys.
    */
   readonly encryption: StoreEncryption | null;
+  /** Releases connections, subscribers and file handles; the store cannot be used afterwards. */
   close(): Promise<void>;
 }
 
@@ -169,5 +193,12 @@ export interface StoreEncryption {
   /** The key id new writes are sealed under (the keyring's active key). */
   readonly activeKid: string;
   /** Every record's key, with the key ids its stored bytes reference, read without decrypting. */
-  keyIdsInUse(): Promise<Array<{ key: string; kids: string[] }>>;
+  keyIdsInUse(): Promise<
+    Array<{
+      /** The record's key. */
+      key: string;
+      /** The key ids its envelopes name. */
+      kids: string[];
+    }>
+  >;
 }

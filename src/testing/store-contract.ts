@@ -10,6 +10,7 @@ import { reencryptAll } from '../stores/reencrypt.js';
 import type { TokenRecordInput, TokenStore } from '../stores/types.js';
 import { canary, keyringOf, sampleRecord, sleep } from './fixtures.js';
 
+/** How the contract suite opens and cleans up stores of one backend, per test. */
 export interface StoreHarness {
   /** Opens a store on this test's backend namespace. Calling it again = another process sharing the data. */
   makeStore(keyring?: Keyring): Promise<TokenStore>;
@@ -19,10 +20,13 @@ export interface StoreHarness {
   readRaw?(): Promise<string>;
   /** Corrupts one byte of the stored access-token ciphertext of `key`, behind the store's back. */
   tamper?(key: string): Promise<void>;
+  /** Removes what the test left behind (temp files, schema, keys), after its stores are closed. */
   cleanup(): Promise<void>;
 }
 
+/** Options of {@link storeContract}. */
 export interface ContractOptions {
+  /** Register the suite as skipped (e.g. the backend's service is not reachable on this machine). */
   skip?: boolean;
   /** False for the memory store, which keeps plaintext by design: its encryption cases are not registered. */
   encrypted?: boolean;
@@ -30,6 +34,14 @@ export interface ContractOptions {
   failure?: string;
 }
 
+/**
+ * Registers the TokenStore contract as a vitest suite: compare-and-swap writes, listing, locks and their
+ * leases, entries, the outbox, quarantine, encryption at rest (no secret in the raw bytes, tampering
+ * detected, key rotation), and — for shared backends — the same behaviour across instances.
+ *
+ * @param name - Shown in the suite's title.
+ * @param setup - Called before each test; returns the harness that test's stores come from.
+ */
 export function storeContract(
   name: string,
   setup: () => Promise<StoreHarness>,
@@ -686,6 +698,7 @@ export function storeContract(
   });
 }
 
+/** Asserts that `error` is a `SpotauthError` with this code (a vitest assertion). */
 export function expectCode(error: unknown, code: SpotauthError['code']): void {
   expect(error, `expected a SpotauthError ${code}`).toBeInstanceOf(SpotauthError);
   expect(isSpotauthError(error) && error.code).toBe(code);

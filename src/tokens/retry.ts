@@ -2,16 +2,24 @@ import { isSpotauthError } from '../core/errors.js';
 
 // Runtime-neutral (no node: imports): the browser client and the Web API fetch retry with these too.
 
+/**
+ * How transient failures (Spotify 5xx, timeouts, network errors, 429) are retried. Terminal failures
+ * (e.g. `INVALID_GRANT`) are never retried.
+ */
 export interface RetryPolicy {
   /** Attempts in total, the first included. */
   maxAttempts: number;
   /** First backoff, ms; doubles each time, with full jitter in [50%, 100%]. */
   baseDelayMs: number;
+  /** Ceiling of one backoff, ms. */
   maxDelayMs: number;
   /** A Retry-After longer than this is not waited for: the error is surfaced instead. */
   maxRetryAfterMs: number;
 }
 
+/**
+ * 3 attempts; backoff from 200 ms, at most 2 s; a Retry-After of more than 5 s is surfaced, not waited out.
+ */
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 3,
   baseDelayMs: 200,

@@ -32,33 +32,47 @@ export { SIX_MONTHS_MS } from '../core/grant.js';
  */
 export const DEFAULT_LOCK_LEASE_MS = 3_000;
 
+/** Options of {@link TokenManager}. Every duration is in milliseconds. */
 export interface TokenManagerOptions {
+  /** The Spotify app the tokens belong to; its client refreshes them. */
   auth: SpotifyAuth;
+  /** Where grants live (see `createStore`). Share one store between processes to share their logins. */
   store: TokenStore;
-  /** Refresh this long before expiry. Default 60 s. */
+  /** Refresh this long before the access token expires, ms. Default 60 000 (60 s). */
   refreshSkewMs?: number;
-  /** Up to this much more, at random, so many users' refreshes don't line up. Default 10 s. */
+  /** Up to this much more, ms, at random, so many users' refreshes don't line up. Default 10 000 (10 s). */
   refreshJitterMs?: number;
   /**
    * Lease of the refresh lock, renewed by its holder while its request is alive: a crashed holder blocks
-   * others about this long, a live one is never pre-empted. Default 3 s (see DEFAULT_LOCK_LEASE_MS).
+   * others about this long, a live one is never pre-empted. In ms; default 3000.
    */
   lockLeaseMs?: number;
   /** @deprecated The old name of `lockLeaseMs` (the lock was a fixed 45 s TTL); used when that is not set. */
   lockTtlMs?: number;
-  /** How often the holder renews its lease. Default a third of `lockLeaseMs`. */
+  /** How often the holder renews its lease, ms. Default a third of `lockLeaseMs` (1000). */
   lockRenewIntervalMs?: number;
   /**
-   * How long a caller waits for another process's refresh before a transient LOCK_TIMEOUT. Default: the
-   * token request timeout (the longest a live holder's refresh takes) + one lease + 2 s, i.e. 35 s.
+   * How long a caller waits for another process's refresh before a transient `LOCK_TIMEOUT`, ms. Default:
+   * the token request timeout (the longest a live holder's refresh takes) + one lease + 2 s, i.e. 35 000
+   * with the defaults.
    */
   lockWaitMs?: number;
-  /** Refresh-token lifetime counted from the original authorization. Default 182 days. */
+  /**
+   * Refresh-token lifetime counted from the original authorization, ms. Default 182 days
+   * (15 724 800 000 ms): Spotify's refresh tokens die 6 months after consent, refreshing does not extend them.
+   *
+   * @see [Spotify: Refreshing tokens](https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens)
+   */
   refreshTokenLifetimeMs?: number;
+  /**
+   * Retries of transient refresh failures, per field. Defaults: 3 attempts, backoff from 200 ms up to 2 s,
+   * a Retry-After over 5 s surfaced rather than waited out.
+   */
   retry?: Partial<RetryPolicy>;
   /**
    * How long a valid token read from the store may be served from this process's memory without reading
-   * the store again. Bounds how stale a logout or revocation elsewhere can look here. Default 5 s; 0 = off.
+   * the store again, ms. Bounds how stale a logout or revocation elsewhere can look here. Default 5000;
+   * 0 turns the cache off.
    */
   cacheTtlMs?: number;
   /**
@@ -66,35 +80,104 @@ export interface TokenManagerOptions {
    * the same step as each change, for the broker's webhooks. Default false (nothing would send them).
    */
   webhookEvents?: boolean;
+  /** The clock, epoch milliseconds. Default `Date.now`. */
   now?: () => number;
 }
 
-/** The Spotify profile fields that identify a user (FACTS §7: prefer account_id over id). */
+/**
+ * The Spotify profile fields that identify a user (`GET /me`). `account_id` is preferred over `id` when
+ * Spotify sends it: it is the stable account identifier.
+ */
 export interface SpotifyIdentity {
+  /** The user's Spotify id. */
   id: string;
+  /** The account id, when Spotify sends one; keys the grant in preference to `id`. */
   account_id?: string | undefined;
+  /** The display name, kept in the grant's `meta` for status pages. */
   display_name?: string | null | undefined;
 }
 
+/** A valid access token and what it may do. */
 export interface AccessToken {
+  /** The bearer token for the Web API. */
   accessToken: string;
+  /** When it expires, epoch milliseconds. */
   expiresAt: number;
+  /** The scopes granted (empty for an app token). */
   scope: string[];
 }
 
+/** The events a {@link TokenManager} emits, for metrics and logs; none carries a token in clear. */
 export interface TokenManagerEvents {
-  saved: [{ key: string; record: TokenRecord }];
-  refreshed: [{ key: string; record: TokenRecord; rotated: boolean }];
-  refresh_failed: [{ key: string; error: SpotauthError }];
-  reauth_required: [{ key: string; reason: ReauthReason; record: TokenRecord }];
-  deleted: [{ key: string }];
+  /** A new grant was stored after a login. */
+  saved: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+      /** The grant as stored now. */
+      record: TokenRecord;
+    },
+  ];
+  /** An access token was refreshed; `rotated` is true when Spotify also sent a new refresh token. */
+  refreshed: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+      /** The grant as stored now. */
+      record: TokenRecord;
+      /** Whether a new refresh token came back. */
+      rotated: boolean;
+    },
+  ];
+  /** A refresh attempt failed (transient or not); a still-valid token keeps being served. */
+  refresh_failed: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+      /** Why it failed. */
+      error: SpotauthError;
+    },
+  ];
+  /** The grant was found dead and marked: the user must log in again. */
+  reauth_required: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+      /** Why the user must log in again. */
+      reason: ReauthReason;
+      /** The grant as stored now. */
+      record: TokenRecord;
+    },
+  ];
+  /** The grant was forgotten (logout). */
+  deleted: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+    },
+  ];
   /** An unreadable record was moved aside so a fresh login could replace it; `location` says where. */
-  quarantined: [{ key: string; code: string; location: string }];
+  quarantined: [
+    {
+      /** The grant's store key (`user:…` or `app:…`). */
+      key: string;
+      /** Why it was unreadable: `STORE_CORRUPT`, `DECRYPT_FAILED` or `KEY_UNKNOWN`. */
+      code: string;
+      /** Where the raw bytes were moved (secret-free). */
+      location: string;
+    },
+  ];
 }
 
 const USER_PREFIX = 'user:';
 const APP_PREFIX = 'app:';
 
+/**
+ * The store key of a user's grant: `user:` + the account id (or id) of a profile, or of a plain id; a key
+ * that already starts with `user:` is returned as is.
+ *
+ * @throws {@link SpotauthError} `INVALID_CONFIG` for a profile without an id.
+ */
 export function userKey(identity: SpotifyIdentity | string): string {
   if (typeof identity === 'string')
     return identity.startsWith(USER_PREFIX) ? identity : USER_PREFIX + identity;
@@ -105,15 +188,38 @@ export function userKey(identity: SpotifyIdentity | string): string {
 }
 
 /**
- * Hands out valid access tokens. Per key: cached while valid; refreshed ahead of expiry; exactly one
- * refresh in flight (a promise per key in this process, a store lock held as a renewed lease across
- * processes, and writes fenced on the refresh token, see `fence`); a rotated refresh token is stored before
+ * Hands out valid access tokens for stored Spotify logins, across processes sharing one store. Per key:
+ * cached while valid; refreshed ahead of expiry; exactly one refresh in flight (a promise per key in this
+ * process, a store lock held as a renewed lease across processes, and writes fenced on the refresh
+ * token); a rotated refresh token is stored before
  * the new access token is handed out, and never dropped for a lost race; `invalid_grant` marks the grant
  * `reauth_required` only when no stored or in-flight refresh token can still work, and is never retried;
  * transient failures never discard anything, and a still-valid access token keeps being served through them.
+ *
+ * Errors from the getters: `NOT_LOGGED_IN` (no grant stored), `REAUTH_REQUIRED` (the grant is dead: log
+ * in again), `LOCK_TIMEOUT` (another process's refresh did not finish), the transient token-endpoint
+ * errors (`SPOTIFY_UNAVAILABLE`, `RATE_LIMITED`, `TIMEOUT`, `NETWORK`) once retries are spent and the
+ * access token has expired, and the store's (`STORE_UNAVAILABLE`, `STORE_CONFLICT`, `STORE_CORRUPT`,
+ * `DECRYPT_FAILED`, `KEY_UNKNOWN`).
+ *
+ * @example
+ * ```ts
+ * const auth = new SpotifyAuth(authConfigFromEnv(process.env));
+ * const tokens = new TokenManager({ auth, store: await createStore('sqlite:./tokens.db', { keyring }) });
+ * // After a login (SpotifyAuth.exchangeCode + GET /me):
+ * await tokens.saveGrant(tokenSet, profile);
+ * // Later, anywhere:
+ * const accessToken = await tokens.getAccessToken(profile.id);
+ * ```
+ *
+ * @see [Spotify: Refreshing tokens](https://developer.spotify.com/documentation/web-api/tutorials/refreshing-tokens)
+ * @see [RFC 6749 §6 (refreshing an access token)](https://www.rfc-editor.org/rfc/rfc6749.html#section-6)
+ * @see [RFC 9700 §4.14.2 (refresh token rotation)](https://www.rfc-editor.org/rfc/rfc9700.html#section-4.14.2)
  */
 export class TokenManager extends EventEmitter<TokenManagerEvents> {
+  /** The app whose tokens these are. */
   readonly auth: SpotifyAuth;
+  /** Where the grants are kept. */
   readonly store: TokenStore;
   readonly #skew: number;
   readonly #jitter: number;
@@ -149,7 +255,15 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     this.#webhookEvents = options.webhookEvents ?? false;
   }
 
-  /** Stores a fresh grant after login (a new consent: authorized_at = now). Returns the store key. */
+  /**
+   * Stores a fresh grant after login: a new consent, so its 6-month refresh-token clock starts now. The
+   * profile's identity becomes the key (`user:` + its account id, or id) and goes into `meta` with the
+   * `meta` given here.
+   *
+   * @returns The stored record.
+   * @throws {@link SpotauthError} `INVALID_TOKEN_RESPONSE` when the tokens carry no refresh token;
+   * `INVALID_CONFIG` for a profile without an id; the store's errors.
+   */
   async saveGrant(
     tokens: TokenSet,
     identity: SpotifyIdentity,
@@ -188,11 +302,15 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     return record;
   }
 
-  /** A valid access token for the user (a Spotify account id, or a `user:` key). */
+  /**
+   * A valid access token for the user (a Spotify account id, or a `user:` key), refreshed first when it
+   * expires within `refreshSkewMs`. See the class for what it throws.
+   */
   async getAccessToken(user: string): Promise<string> {
     return (await this.getToken(user)).accessToken;
   }
 
+  /** Like {@link TokenManager.getAccessToken}, with the token's expiry and scopes. */
   async getToken(user: string): Promise<AccessToken> {
     const record = await this.#fresh(userKey(user), false);
     return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
@@ -230,6 +348,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
   }
 
+  /** The user's stored grant as it is (no refresh), or null when there is none. */
   async getGrant(user: string): Promise<TokenRecord | null> {
     return this.store.get(userKey(user));
   }

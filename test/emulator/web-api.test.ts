@@ -203,7 +203,8 @@ describe('authentication and authorization on /v1', () => {
     expect(result.status).toBe(401);
     expect(result.json).toEqual({ error: { status: 401, message: 'No token provided' } });
     expect(result.headers.get('www-authenticate')).toBe(
-      'Bearer realm="spotify", error="invalid_token", error_description="No token provided"',
+      // WEB-API-2026.md §4: `missing_token` when there is none.
+      'Bearer realm="spotify", error="missing_token", error_description="No token provided"',
     );
   });
 

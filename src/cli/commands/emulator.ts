@@ -89,6 +89,21 @@ function toUser(value: unknown, where: string): EmulatorUser {
   return user;
 }
 
+async function readJsonFile(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new Error(`Cannot read the emulator ${what} file ${path} (${code}).`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new Error(`The emulator ${what} file ${path} is not valid JSON.`);
+  }
+}
+
 async function readConfigFile(path: string): Promise<{ apps: EmulatorApp[]; users: EmulatorUser[] }> {
   let text: string;
   try {
@@ -154,6 +169,7 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
     if (options.state.trim() === '') throw new Error('--state needs a file path.');
     result.stateFile = options.state;
   }
+  if (options.catalogue !== undefined) result.catalogue = await readJsonFile(options.catalogue, 'catalogue');
   const autoApprove = options.autoApprove ?? process.env[AUTO_APPROVE_ENV];
   if (autoApprove) result.autoApprove = autoApprove;
 

@@ -90,7 +90,7 @@ function unauthorized(message: string, error: 'missing_token' | 'invalid_token',
 function authenticate(ctx: RouteContext): AccessTokenInfo {
   const header = ctx.req.headers.authorization;
   if (header === undefined || header.trim() === '') {
-    throw unauthorized('No token provided', 'invalid_token', 'No token provided');
+    throw unauthorized('No token provided', 'missing_token', 'No token provided');
   }
   const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
   if (!match?.[1]) throw new ApiError(400, 'Only valid bearer authentication supported');
