@@ -110,11 +110,11 @@ export async function loginCookie(loginUrl) {
   return `spotauth_session=${session}`;
 }
 
-/** One autocannon round; resolves with its result. */
-export async function loadRound(url, { connections, duration, headers = {} }) {
+/** One autocannon round (`requests`: an optional sequence each connection cycles through); resolves with its result. */
+export async function loadRound(url, { connections, duration, headers = {}, requests }) {
   const { default: autocannon } = await import('autocannon');
   return new Promise((resolve, reject) => {
-    autocannon({ url, connections, duration, headers }, (error, result) =>
+    autocannon({ url, connections, duration, headers, ...(requests ? { requests } : {}) }, (error, result) =>
       error ? reject(error) : resolve(result),
     );
   });

@@ -108,6 +108,11 @@ SPOTAUTH_ENCRYPTION_KEYS, XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/spota
     .option('--client-secret <secret>', 'client secret of the app to register')
     .option('--redirect-uri <uri>', 'redirect URI of the app to register (repeatable)', collect, [])
     .option('--config <file>', 'JSON file with apps and users to register')
+    .option('--rate-limit <n>', 'per app: at most n /v1 requests per rolling 30 s (429, default no limit)')
+    .option(
+      '--daily-quota <n>',
+      'per app: at most n /v1 requests per rolling 24 h (429 QUOTA_EXCEEDED, default no limit)',
+    )
     .option('--state <file>', "JSON file that keeps users' libraries, playlists and players across restarts")
     .option(
       '--app-mode <mode>',

@@ -4,6 +4,7 @@ import { loadCatalogue } from './catalogue-file.js';
 import { InvalidInput } from './errors.js';
 import { faultJson, parseFault, REDIRECT_TARGET_PATH, releaseHeld } from './faults.js';
 import { readBody, sendApiError, sendJson } from './http.js';
+import { parseAppQuota } from './quotas.js';
 import { randomToken } from './random.js';
 import type { Route, RouteContext } from './routes.js';
 import { DEFAULT_MISSING_IDS, type EmulatorState } from './state.js';
@@ -296,7 +297,13 @@ export const controlRoutes: Route[] = [
   {
     method: 'POST',
     path: '/_emulator/apps',
-    handler: json(async (ctx) => appJson(ctx.state.addApp(parseApp(await readJson(ctx)))), 201),
+    handler: json(async (ctx) => {
+      const body = await readJson(ctx);
+      const quota = body['quota'] === undefined ? undefined : parseAppQuota(body['quota']);
+      const app = ctx.state.addApp(parseApp(body));
+      if (quota !== undefined) ctx.state.quotas.setApp(app.clientId, quota);
+      return appJson(app);
+    }, 201),
   },
   {
     method: 'POST',

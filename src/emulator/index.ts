@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { loadCatalogue } from './catalogue-file.js';
 import { DEFAULT_CORS } from './cors.js';
+import { parseQuotaBudget } from './quotas.js';
 import { SANDBOX_APP, SANDBOX_APP_NAME, SEEDED_USERS } from './seed.js';
 import { createEmulatorServer } from './server.js';
 import { EmulatorState } from './state.js';
@@ -16,6 +17,7 @@ import { DEFAULT_PLAYER_CONFIG } from './user-state/player-config.js';
 
 export { ALBUMS, ARTISTS, spotifyId, TRACKS } from './catalogue.js';
 export { InvalidInput } from './errors.js';
+export type { QuotaBuckets, QuotaBudget, RateLimitBody } from './quotas.js';
 export type { Route, RouteContext } from './routes.js';
 export { SANDBOX_APP, SEEDED_USERS } from './seed.js';
 export type { EmulatorConfig, EmulatorStats } from './state.js';
@@ -107,7 +109,11 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
     name: SANDBOX_APP_NAME,
     ...modes,
   });
-  for (const app of options.apps ?? []) state.addApp({ ...modes, ...app });
+  if (options.quota !== undefined) state.quotas.setDefault(parseQuotaBudget(options.quota, 'quota'));
+  for (const app of options.apps ?? []) {
+    state.addApp({ ...modes, ...app });
+    if (app.quota !== undefined) state.quotas.setApp(app.clientId, parseQuotaBudget(app.quota, 'quota'));
+  }
   for (const user of [...SEEDED_USERS, ...(options.users ?? [])]) state.addUser(user);
   if (options.catalogue !== undefined) loadCatalogue(state.catalogue, options.catalogue);
   if (autoApprove !== null && !state.users.has(autoApprove)) {

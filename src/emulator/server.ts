@@ -6,11 +6,13 @@ import { answerPreflight, corsKind, setCorsHeaders } from './cors.js';
 import { homeRoutes } from './home-page.js';
 import { type HostPolicy, isLoopbackAddress, isTrustedHost } from './host-check.js';
 import { sendApiError, sendJson } from './http.js';
+import { quotaRoutes } from './quota-control.js';
+import { quotaHook } from './quotas.js';
 import { matchRoute, type Route } from './routes.js';
 import type { EmulatorState } from './state.js';
 import { tokenRoutes } from './token.js';
 import { playlistImageRoutes } from './web-api/playlists.js';
-import { imageRoutes, webApiRoutes } from './web-api.js';
+import { imageRoutes, webApiRoutesWith } from './web-api.js';
 
 /** Every route table: the accounts service, the control API, the /v1 Web API slice and its images. */
 export const ROUTES: readonly Route[] = [
@@ -18,8 +20,9 @@ export const ROUTES: readonly Route[] = [
   ...authorizeRoutes,
   ...tokenRoutes,
   ...controlRoutes,
+  ...quotaRoutes,
   ...stateControlRoutes,
-  ...webApiRoutes,
+  ...webApiRoutesWith({ quota: quotaHook }),
   ...imageRoutes,
   ...playlistImageRoutes,
 ];

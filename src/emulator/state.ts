@@ -1,6 +1,7 @@
 import { Catalogue } from './catalogue.js';
 import type { CorsConfig } from './cors.js';
 import { InvalidInput } from './errors.js';
+import { QuotaLedger } from './quotas.js';
 import { randomToken, tokenKey } from './random.js';
 import { registrationProblem } from './redirect-uri.js';
 import type { AccessTokenInfo, EmulatorApp, EmulatorUser, RefreshMode } from './types.js';
@@ -198,6 +199,8 @@ export class EmulatorState {
   readonly epoch: number;
   stats: EmulatorStats = emptyStats();
   clockOffsetMs = 0;
+  /** Per-app rate limits and daily quotas of /v1, on this clock (quotas.ts). */
+  readonly quotas = new QuotaLedger(() => this.now());
   /** Users' libraries, playlists and players (src/emulator/user-state). */
   readonly userStates: UserStates;
 

@@ -1,3 +1,5 @@
+import type { QuotaBudget } from './quotas.js';
+
 import type { PlayerConfig } from './user-state/player-config.js';
 /** Public option and record types of the emulator (re-exported from index.ts). */
 
@@ -11,6 +13,8 @@ export interface EmulatorApp {
   redirectUris: string[];
   /** Shown on the consent page. */
   name?: string;
+  /** This app's own /v1 rate limits, replacing the emulator-wide `quota`. */
+  quota?: QuotaBudget;
   /**
    * development (default): the 2026 development-mode surface (WEB-API-2026.md). extended: extended quota
    * mode, which "is not affected" and serves everything.
@@ -107,6 +111,11 @@ export interface EmulatorOptions {
   legacyEndpoints?: boolean;
   /** Only these user ids may call /v1 (others get the plain-text dev-mode 403); default everyone. */
   allowlist?: string[] | null;
+  /**
+   * Default /v1 rate limits of every app without its own `quota`: requests per rolling 30 s
+   * (`rateLimit`) and per rolling 24 h (`dailyQuota`). Default: none.
+   */
+  quota?: QuotaBudget;
 }
 
 /** What the emulator knows about an access token it issued. */

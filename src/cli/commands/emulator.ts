@@ -22,6 +22,8 @@ export interface EmulatorCommandOptions {
   clientSecret?: string;
   redirectUri?: string[];
   config?: string;
+  rateLimit?: string;
+  dailyQuota?: string;
   state?: string;
   appMode?: string;
   legacyEndpoints?: boolean;
@@ -52,6 +54,8 @@ function toApp(value: unknown, where: string): EmulatorApp {
   const app: EmulatorApp = { clientId, redirectUris };
   if (clientSecret !== undefined) app.clientSecret = clientSecret;
   if (typeof raw['name'] === 'string') app.name = raw['name'];
+  // Checked field by field when the emulator starts (parseQuotaBudget).
+  if (raw['quota'] !== undefined) app.quota = raw['quota'] as EmulatorApp['quota'];
   const mode = raw['mode'];
   if (mode !== undefined) {
     if (mode !== 'development' && mode !== 'extended') {
@@ -149,6 +153,9 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
     }
     result.refreshMode = options.refreshMode;
   }
+  const rateLimit = parseWhole(options.rateLimit, '--rate-limit', 1, 100_000);
+  const dailyQuota = parseWhole(options.dailyQuota, '--daily-quota', 1, 1_000_000);
+  if (rateLimit !== undefined || dailyQuota !== undefined) result.quota = { rateLimit, dailyQuota };
   if (options.appMode !== undefined) {
     if (options.appMode !== 'development' && options.appMode !== 'extended') {
       throw new Error(
@@ -202,7 +209,7 @@ function usage(emulator: RunningEmulator): string {
     ),
     `Test users: ${[...emulator.state.users.keys()].join(', ')}${emulator.state.config.autoApprove ? ` (auto-approving as ${emulator.state.config.autoApprove})` : ''}`,
     `Authorize: ${emulator.url}/authorize    Token: ${emulator.url}/api/token`,
-    `Control API: ${emulator.url}/_emulator/{health,stats,users,apps,state,reset,revoke,expire,faults,config,clock}`,
+    `Control API: ${emulator.url}/_emulator/{health,stats,users,apps,state,reset,revoke,expire,faults,config,clock,quotas}`,
     'Press Ctrl+C to stop.',
     '',
   ];
@@ -219,6 +226,7 @@ export async function runEmulatorCommand(options: EmulatorCommandOptions): Promi
   try {
     emulator = await startEmulator(emulatorOptions);
   } catch (error) {
+    // A bad app or quota in the config file is found while the state is built: a usage mistake too.
     if (error instanceof InvalidInput) throw new CliError(error.message, EXIT.USAGE);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
