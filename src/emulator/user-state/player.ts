@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 
 /**
  * One user's playback: devices, what plays where, and the history of finished plays. Time is never read
@@ -427,12 +427,12 @@ export class Player {
   }
 }
 
-/** Keeps the current item first and shuffles what follows it (Math.random: Spotify's order is not ours to predict). */
+/** Keeps the current item first and shuffles what follows it (random: Spotify's order is not ours to predict; the CSPRNG, as everywhere in src/). */
 function reshuffle(p: Playback): void {
   const current = p.order[p.cursor] ?? 0;
   const others = p.items.map((_, i) => i).filter((i) => i !== current);
   for (let i = others.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
+    const j = randomInt(i + 1);
     [others[i], others[j]] = [others[j] as number, others[i] as number];
   }
   p.order = [current, ...others];
