@@ -14,6 +14,9 @@ import { tokenRoutes } from './token.js';
 import { playlistImageRoutes } from './web-api/playlists.js';
 import { imageRoutes, webApiRoutesWith } from './web-api.js';
 
+/** The /v1 dispatcher as the emulator serves it: with its quota check. */
+export const SERVED_WEB_API_ROUTES: readonly Route[] = webApiRoutesWith({ quota: quotaHook });
+
 /** Every route table: the accounts service, the control API, the /v1 Web API slice and its images. */
 export const ROUTES: readonly Route[] = [
   ...homeRoutes,
@@ -22,7 +25,7 @@ export const ROUTES: readonly Route[] = [
   ...controlRoutes,
   ...quotaRoutes,
   ...stateControlRoutes,
-  ...webApiRoutesWith({ quota: quotaHook }),
+  ...SERVED_WEB_API_ROUTES,
   ...imageRoutes,
   ...playlistImageRoutes,
 ];

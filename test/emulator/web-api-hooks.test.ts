@@ -1,17 +1,17 @@
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEmulatorState } from '../../src/emulator/index.js';
-import { createEmulatorServer, ROUTES } from '../../src/emulator/server.js';
+import { createEmulatorServer, ROUTES, SERVED_WEB_API_ROUTES } from '../../src/emulator/server.js';
 import { ApiError } from '../../src/emulator/web-api/endpoint.js';
 import type { QuotaRequest } from '../../src/emulator/web-api/pipeline.js';
-import { webApiRoutes, webApiRoutesWith } from '../../src/emulator/web-api.js';
+import { webApiRoutesWith } from '../../src/emulator/web-api.js';
 
 /** The pipeline's quota hook: called after authentication with the app and operation, and able to refuse. */
 
 const seen: QuotaRequest[] = [];
 const state = createEmulatorState({ quiet: true });
 const routes = [
-  ...ROUTES.filter((route) => !webApiRoutes.includes(route)),
+  ...ROUTES.filter((route) => !SERVED_WEB_API_ROUTES.includes(route)),
   ...webApiRoutesWith({
     quota: (request) => {
       seen.push(request);
