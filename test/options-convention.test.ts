@@ -46,6 +46,7 @@ function optionProperties(): Property[] {
  * The emulator's token lifetimes are seconds without the unit in their name; its files belong to the
  * emulator's own rewrite, which renames them (accessTokenTtlSeconds, authorizationCodeTtlSeconds).
  */
+// The emulator's old unit-less names, kept as deprecated aliases of their …Seconds successors.
 const PENDING_IN_EMULATOR = ['accessTokenTtl', 'authorizationCodeTtl'];
 
 describe('option types', () => {

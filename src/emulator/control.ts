@@ -91,9 +91,9 @@ function configJson(state: EmulatorState) {
   const c = state.config;
   return {
     refresh_mode: c.refreshMode,
-    access_token_ttl: c.accessTokenTtl,
-    refresh_token_lifetime: c.refreshTokenLifetime,
-    authorization_code_ttl: c.authorizationCodeTtl,
+    access_token_ttl: c.accessTokenTtlSeconds,
+    refresh_token_lifetime: c.refreshTokenLifetimeSeconds,
+    authorization_code_ttl: c.authorizationCodeTtlSeconds,
     auto_approve: c.autoApprove,
     dev_mode_profile: c.devModeProfile,
     ...playerConfigJson(c.player),
@@ -211,17 +211,21 @@ function applyConfig(state: EmulatorState, body: Record<string, unknown>) {
     next.refreshMode = mode;
   }
   if (body['access_token_ttl'] !== undefined) {
-    next.accessTokenTtl = positiveInt(body['access_token_ttl'], 'access_token_ttl', 31_536_000);
+    next.accessTokenTtlSeconds = positiveInt(body['access_token_ttl'], 'access_token_ttl', 31_536_000);
   }
   if (body['refresh_token_lifetime'] !== undefined) {
-    next.refreshTokenLifetime = positiveInt(
+    next.refreshTokenLifetimeSeconds = positiveInt(
       body['refresh_token_lifetime'],
       'refresh_token_lifetime',
       315_360_000,
     );
   }
   if (body['authorization_code_ttl'] !== undefined) {
-    next.authorizationCodeTtl = positiveInt(body['authorization_code_ttl'], 'authorization_code_ttl', 86_400);
+    next.authorizationCodeTtlSeconds = positiveInt(
+      body['authorization_code_ttl'],
+      'authorization_code_ttl',
+      86_400,
+    );
   }
   if (Object.hasOwn(body, 'auto_approve')) {
     const user = body['auto_approve'];
@@ -486,7 +490,7 @@ export const controlRoutes: Route[] = [
         return {
           access_token: randomToken(`${ctx.state.config.tokenPrefix}BQ`, 48),
           token_type: 'Bearer',
-          expires_in: ctx.state.config.accessTokenTtl,
+          expires_in: ctx.state.config.accessTokenTtlSeconds,
         };
       }),
     }),

@@ -143,7 +143,7 @@ function hugeBody(state: EmulatorState): Buffer {
   const head = JSON.stringify({
     access_token: randomToken(`${state.config.tokenPrefix}BQ`, 48),
     token_type: 'Bearer',
-    expires_in: state.config.accessTokenTtl,
+    expires_in: state.config.accessTokenTtlSeconds,
     scope: '',
   });
   const prefix = `${head.slice(0, -1)},"padding":"`;

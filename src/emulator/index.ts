@@ -77,16 +77,20 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
   const autoApprove = options.autoApprove ?? (envAutoApprove ? envAutoApprove : null);
   const state = new EmulatorState(
     {
-      accessTokenTtl: positive(options.accessTokenTtl, 'accessTokenTtl', DEFAULT_ACCESS_TOKEN_TTL),
+      accessTokenTtlSeconds: positive(
+        options.accessTokenTtlSeconds ?? options.accessTokenTtl,
+        'accessTokenTtlSeconds',
+        DEFAULT_ACCESS_TOKEN_TTL,
+      ),
       refreshMode,
-      refreshTokenLifetime: positive(
-        options.refreshTokenLifetime,
-        'refreshTokenLifetime',
+      refreshTokenLifetimeSeconds: positive(
+        options.refreshTokenLifetimeSeconds ?? options.refreshTokenLifetime,
+        'refreshTokenLifetimeSeconds',
         DEFAULT_REFRESH_TOKEN_LIFETIME,
       ),
-      authorizationCodeTtl: positive(
-        options.authorizationCodeTtl,
-        'authorizationCodeTtl',
+      authorizationCodeTtlSeconds: positive(
+        options.authorizationCodeTtlSeconds ?? options.authorizationCodeTtl,
+        'authorizationCodeTtlSeconds',
         DEFAULT_AUTHORIZATION_CODE_TTL,
       ),
       autoApprove,

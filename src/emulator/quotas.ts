@@ -32,6 +32,7 @@ export const QUOTA_EXCEEDED_BODY = {
 export const RATE_LIMIT_JSON_BODY = { error: { status: 429, message: 'API rate limit exceeded' } };
 export const RATE_LIMIT_TEXT_BODY = 'Too many requests';
 
+/** The body of the 30-second limit's 429: Spotify's 2026 JSON error, or the older plain text. */
 export type RateLimitBody = 'json' | 'text';
 /**
  * Spotify says endpoints are "grouped into quota buckets" sharing a limit, without naming them
@@ -40,6 +41,7 @@ export type RateLimitBody = 'json' | 'text';
  */
 export type QuotaBuckets = 'shared' | 'per_resource';
 
+/** An app's request budgets (both off unless set). */
 export interface QuotaBudget {
   /** Requests per rolling 30 seconds; null or absent = unlimited. */
   rateLimit?: number | null;

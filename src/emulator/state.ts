@@ -11,10 +11,10 @@ import { UserStates } from './user-state/store.js';
 
 /** The emulator's settings once {@link createEmulatorState} has checked the options (lifetimes in seconds). */
 export interface EmulatorConfig {
-  accessTokenTtl: number;
+  accessTokenTtlSeconds: number;
   refreshMode: RefreshMode;
-  refreshTokenLifetime: number;
-  authorizationCodeTtl: number;
+  refreshTokenLifetimeSeconds: number;
+  authorizationCodeTtlSeconds: number;
   autoApprove: string | null;
   tokenPrefix: string;
   quiet: boolean;
@@ -271,12 +271,12 @@ export class EmulatorState {
     return stored;
   }
 
-  /** A new single-use authorization code, valid for `authorizationCodeTtl` seconds. */
+  /** A new single-use authorization code, valid for `authorizationCodeTtlSeconds` seconds. */
   issueCode(record: Omit<AuthorizationCodeRecord, 'expiresAt' | 'used' | 'grantId'>): string {
     const code = randomToken(`${this.config.tokenPrefix}AQ`, 48);
     this.codes.set(tokenKey(code), {
       ...record,
-      expiresAt: this.now() + this.config.authorizationCodeTtl * 1000,
+      expiresAt: this.now() + this.config.authorizationCodeTtlSeconds * 1000,
       used: false,
       grantId: null,
     });
@@ -284,7 +284,7 @@ export class EmulatorState {
     return code;
   }
 
-  /** A new access token, valid for `accessTokenTtl` seconds (`userId` null: a client-credentials token). */
+  /** A new access token, valid for `accessTokenTtlSeconds` seconds (`userId` null: a client-credentials token). */
   issueAccessToken(
     clientId: string,
     userId: string | null,
@@ -296,7 +296,7 @@ export class EmulatorState {
       clientId,
       userId,
       scopes: [...scopes],
-      expiresAt: this.now() + this.config.accessTokenTtl * 1000,
+      expiresAt: this.now() + this.config.accessTokenTtlSeconds * 1000,
       grantId,
       revoked: false,
     });

@@ -137,7 +137,7 @@ function authorizationCodeGrant(
   return {
     access_token: state.issueAccessToken(grant.clientId, grant.userId, grant.scopes, grant.id),
     token_type: 'Bearer',
-    expires_in: state.config.accessTokenTtl,
+    expires_in: state.config.accessTokenTtlSeconds,
     refresh_token: state.issueRefreshToken(grant.id),
     scope: grant.scopes.join(' '),
   };
@@ -155,7 +155,7 @@ function refreshTokenGrant(state: EmulatorState, client: AuthenticatedClient, fo
   if (grant.confidential && !client.confidential) throw new TokenError('invalid_client', 'Invalid client');
   if (grant.revoked) throw new TokenError('invalid_grant', undefined);
   // BRT: 6 months from the original authorization; refreshing never extends it.
-  if (state.now() >= grant.authorizedAt + state.config.refreshTokenLifetime * 1000) {
+  if (state.now() >= grant.authorizedAt + state.config.refreshTokenLifetimeSeconds * 1000) {
     throw new TokenError('invalid_grant', undefined);
   }
   if (record.status === 'rotated') throw new TokenError('invalid_grant', 'Refresh token revoked');
@@ -163,7 +163,7 @@ function refreshTokenGrant(state: EmulatorState, client: AuthenticatedClient, fo
   const body: Record<string, unknown> = {
     access_token: state.issueAccessToken(grant.clientId, grant.userId, grant.scopes, grant.id),
     token_type: 'Bearer',
-    expires_in: state.config.accessTokenTtl,
+    expires_in: state.config.accessTokenTtlSeconds,
     scope: grant.scopes.join(' '),
   };
   if (state.config.refreshMode === 'rotate') {
@@ -178,7 +178,7 @@ function clientCredentialsGrant(state: EmulatorState, client: AuthenticatedClien
   return {
     access_token: state.issueAccessToken(client.app.clientId, null, [], null),
     token_type: 'Bearer',
-    expires_in: state.config.accessTokenTtl,
+    expires_in: state.config.accessTokenTtlSeconds,
   };
 }
 

@@ -72,12 +72,18 @@ export interface EmulatorOptions {
   /** Default 127.0.0.1. */
   host?: string;
   /** Seconds, default 3600. */
-  accessTokenTtl?: number;
+  accessTokenTtlSeconds?: number;
   /** Default 'keep'. */
   refreshMode?: RefreshMode;
   /** Seconds after the original authorization, default 15_768_000 (182.5 days). */
-  refreshTokenLifetime?: number;
+  refreshTokenLifetimeSeconds?: number;
   /** Seconds, default 300. */
+  authorizationCodeTtlSeconds?: number;
+  /** @deprecated Old name of {@link EmulatorOptions.accessTokenTtlSeconds}; still read. */
+  accessTokenTtl?: number;
+  /** @deprecated Old name of {@link EmulatorOptions.refreshTokenLifetimeSeconds}; still read. */
+  refreshTokenLifetime?: number;
+  /** @deprecated Old name of {@link EmulatorOptions.authorizationCodeTtlSeconds}; still read. */
   authorizationCodeTtl?: number;
   /** A user id: /authorize redirects straight back with a code for that user. */
   autoApprove?: string;

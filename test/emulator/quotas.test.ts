@@ -278,7 +278,7 @@ const advance = (emulator: RunningEmulator, seconds: number) =>
 
 /** An emulator whose clock stands still unless the control API moves it (tokens outlive the test's days). */
 const frozen = (options: EmulatorOptions = {}) =>
-  start({ now: () => 1_800_000_000_000, accessTokenTtl: 7 * 86_400, ...options });
+  start({ now: () => 1_800_000_000_000, accessTokenTtlSeconds: 7 * 86_400, ...options });
 
 describe('quotas over HTTP', () => {
   it('are off by default', async () => {

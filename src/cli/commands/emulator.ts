@@ -144,7 +144,7 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
     result.host = options.host;
   }
   const ttl = parseWhole(options.accessTokenTtl, '--access-token-ttl', 1, 31_536_000);
-  if (ttl !== undefined) result.accessTokenTtl = ttl;
+  if (ttl !== undefined) result.accessTokenTtlSeconds = ttl;
   if (options.refreshMode !== undefined) {
     if (options.refreshMode !== 'keep' && options.refreshMode !== 'rotate') {
       throw new Error(
