@@ -6,6 +6,7 @@
  * Messages and causes never contain a token, code, verifier or secret: errors thrown by libraries are
  * never attached as `cause` (oauth4webapi puts whole token-response bodies there), only a sanitised summary.
  */
+import { ERROR_TABLE } from './error-table.js';
 import { stripControls } from './text.js';
 
 /**
@@ -92,7 +93,7 @@ export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
 /** The optional facts a {@link SpotauthError} is made with; each becomes the property of the same name. */
 export interface SpotauthErrorOptions {
-  /** Whether the same request may succeed later. Default false. */
+  /** Whether the same request may succeed later. Default: the error table's value for the code (e.g. true for `NETWORK`, `TIMEOUT`, `RATE_LIMITED`). */
   transient?: boolean;
   /** HTTP status of Spotify's response, when there was one. */
   status?: number;
@@ -153,7 +154,8 @@ export class SpotauthError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SpotauthError';
     this.code = code;
-    this.transient = options.transient ?? false;
+    // The code's default from the one error table, unless the thrower knows better.
+    this.transient = options.transient ?? ERROR_TABLE[code]?.transient ?? false;
     this.status = options.status;
     // Spotify's fields, and callback parameters copied into them, are the other party's text.
     this.spotifyError = options.spotifyError === undefined ? undefined : stripControls(options.spotifyError);
