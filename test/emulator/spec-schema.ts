@@ -64,13 +64,19 @@ function relaxDeprecated(node: Json, schemas: Json): void {
   for (const value of Object.values(node)) relaxDeprecated(value, schemas);
 }
 
-function buildAjv(dev: boolean): Ajv {
+/**
+ * `dev`: deprecated properties are no longer required. `patchCursorPaging`: Spotify sends `next: null` and
+ * `cursors: null` on cursor pages, which the spec marks as not nullable (false: the spec as written).
+ */
+function buildAjv(dev: boolean, patchCursorPaging = true): Ajv {
   const source = structuredClone({ schemas: SPEC.components.schemas, responses: SPEC.components.responses });
   if (dev) relaxDeprecated(source, source.schemas);
   const components = toJsonSchema(source);
-  const cursor = components.schemas.CursorPagingObject.properties;
-  cursor.next.type = ['string', 'null'];
-  cursor.cursors = { anyOf: [{ type: 'null' }, cursor.cursors] };
+  if (patchCursorPaging) {
+    const cursor = components.schemas.CursorPagingObject.properties;
+    cursor.next.type = ['string', 'null'];
+    cursor.cursors = { anyOf: [{ type: 'null' }, cursor.cursors] };
+  }
   const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, validateFormats: false });
   ajv.addSchema({ $id: DOC_ID, components });
   return ajv;
@@ -108,6 +114,13 @@ export function responseValidator(
   }
   const validate = ajv.getSchema(ref);
   if (!validate) throw new Error(`cannot resolve ${ref}`);
+  return validate;
+}
+
+/** A component schema exactly as the spec writes it (extended mode, cursor pages not patched). */
+export function unpatchedSchemaValidator(name: string): ValidateFunction {
+  const validate = buildAjv(false, false).getSchema(`${DOC_ID}#/components/schemas/${name}`);
+  if (!validate) throw new Error(`no schema ${name}`);
   return validate;
 }
 

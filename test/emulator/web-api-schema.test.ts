@@ -1,10 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { Ajv, type ValidateFunction } from 'ajv';
-import yaml from 'js-yaml';
+import type { ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARTISTS, type RunningEmulator, TRACKS } from '../../src/emulator/index.js';
 import { must } from '../support/must.js';
 import { basic, CLIENT_ID, CLIENT_SECRET, control, postToken, start } from './helpers.js';
+import {
+  type Json,
+  SPEC,
+  schemaValidator,
+  responseValidator as specResponseValidator,
+  unpatchedSchemaValidator,
+} from './spec-schema.js';
 
 /**
  * Every /v1 response the emulator produces, validated against the OpenAPI spec in the repo (sonallux's
@@ -12,75 +17,12 @@ import { basic, CLIENT_ID, CLIENT_SECRET, control, postToken, start } from './he
  * `#/components/...` refs are re-rooted on a registered document.
  */
 
-// biome-ignore lint/suspicious/noExplicitAny: walking untyped YAML
-type Json = any;
-
-const SPEC = yaml.load(
-  readFileSync(new URL('../../spec/spotify-web-api.openapi.yml', import.meta.url), 'utf8'),
-) as Json;
-const DOC_ID = 'spotify';
-
-function toJsonSchema(node: Json): Json {
-  if (Array.isArray(node)) return node.map(toJsonSchema);
-  if (node === null || typeof node !== 'object') return node;
-  const out: Json = {};
-  for (const [key, value] of Object.entries(node)) {
-    if (key === 'nullable' || key === 'example' || key === 'discriminator') continue;
-    if (key === '$ref' && typeof value === 'string' && value.startsWith('#/')) out[key] = `${DOC_ID}${value}`;
-    else out[key] = toJsonSchema(value);
-  }
-  if (node.nullable === true) {
-    if (typeof out.type === 'string') out.type = [out.type, 'null'];
-    else return { anyOf: [{ type: 'null' }, out] };
-  }
-  return out;
-}
-
-function buildAjv(patch?: (components: Json) => void): Ajv {
-  const components = toJsonSchema({ schemas: SPEC.components.schemas, responses: SPEC.components.responses });
-  patch?.(components);
-  const ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, validateFormats: false });
-  ajv.addSchema({ $id: DOC_ID, components });
-  return ajv;
-}
-
-/** Spotify sends `next: null` and `cursors: null` on cursor pages; the spec marks neither nullable. */
-function patchCursorPaging(components: Json): void {
-  const cursor = components.schemas.CursorPagingObject.properties;
-  cursor.next.type = ['string', 'null'];
-  cursor.cursors = { anyOf: [{ type: 'null' }, cursor.cursors] };
-}
-
-const strictAjv = buildAjv();
-const ajv = buildAjv(patchCursorPaging);
-
-function pointer(path: string): string {
-  return path.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
 /** The validator for `GET <specPath>`'s response with this status, as the spec declares it. */
-function responseValidator(specPath: string, status: number, using: Ajv = ajv): ValidateFunction {
-  const operation = SPEC.paths[specPath]?.get;
-  if (!operation) throw new Error(`no GET ${specPath} in the spec`);
-  const response = operation.responses[String(status)];
-  if (!response) throw new Error(`GET ${specPath} declares no ${status} response`);
-  let ref: string;
-  if (response.$ref) {
-    ref = `${DOC_ID}${response.$ref}/content/application~1json/schema`;
-  } else {
-    ref = `${DOC_ID}#/inline/${pointer(specPath)}/${status}`;
-    const schema = toJsonSchema(response.content['application/json'].schema);
-    if (!using.getSchema(ref)) using.addSchema(schema, ref);
-  }
-  const validate = using.getSchema(ref);
-  if (!validate) throw new Error(`cannot resolve ${ref}`);
-  return validate;
-}
-
-function schemaValidator(name: string, using: Ajv = ajv): ValidateFunction {
-  const validate = using.getSchema(`${DOC_ID}#/components/schemas/${name}`);
-  if (!validate) throw new Error(`no schema ${name}`);
-  return validate;
+function responseValidator(specPath: string, status: number): ValidateFunction {
+  return must(
+    specResponseValidator('GET', specPath, status, 'extended'),
+    `a JSON body for GET ${specPath} ${status}`,
+  );
 }
 
 function expectValid(validate: ValidateFunction, body: unknown, label: string): void {
@@ -222,12 +164,7 @@ describe('every /v1 response type validates against the spec', () => {
   it('recently-played last and empty pages (null next/cursors: a known spec gap, patched here)', async () => {
     const all = (await get('/v1/me/player/recently-played?limit=50')).body;
     expect(all.next).toBeNull();
-    expect(
-      must(
-        strictAjv.getSchema(`${DOC_ID}#/components/schemas/CursorPagingPlayHistoryObject`),
-        'the CursorPagingPlayHistoryObject schema',
-      )(all),
-    ).toBe(false);
+    expect(unpatchedSchemaValidator('CursorPagingPlayHistoryObject')(all)).toBe(false);
     expectValid(responseValidator('/me/player/recently-played', 200), all, 'last page');
     const empty = (await get('/v1/me/player/recently-played?before=1')).body;
     expectValid(responseValidator('/me/player/recently-played', 200), empty, 'empty page');
