@@ -22,8 +22,7 @@
  * - Every attempt has a timeout (`timeoutMs`, covering the body too), and a client that goes away aborts
  *   the upstream request.
  */
-import { Readable, Transform } from 'node:stream';
-import type { ReadableStreamDefaultReader, ReadableStream as WebReadableStream } from 'node:stream/web';
+import { type Readable, Transform } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type ApiRetryOptions,
@@ -36,6 +35,7 @@ import { parseRetryAfter } from '../core/retry-after.js';
 import { backoffDelay } from '../tokens/retry.js';
 import type { TokenManager } from '../tokens/token-manager.js';
 import { refuse } from './errors.js';
+import { fetchUpstream, nodeUpstream, type UpstreamResponse, type UpstreamTransport } from './upstream.js';
 
 export interface ProxyLimits {
   /** Request bodies above this get 413. Default 1 MiB. */
@@ -59,6 +59,9 @@ export interface ProxyOptions extends Partial<ProxyLimits> {
   retry?: Partial<ApiRetryOptions>;
   /** Default: the api client's process-wide cooldown for this API URL. */
   cooldown?: RateLimitCooldown;
+  /** How requests go upstream. Default: node:http(s) over a keep-alive agent (upstream.ts). */
+  upstream?: UpstreamTransport;
+  /** Send upstream through this fetch instead (ignored when `upstream` is given). */
   fetch?: typeof fetch;
 }
 
@@ -100,7 +103,7 @@ export class WebApiProxy {
   readonly #tokens: TokenManager;
   readonly #retry: ApiRetryOptions;
   readonly #cooldown: RateLimitCooldown;
-  readonly #fetch: typeof fetch;
+  readonly #upstream: UpstreamTransport;
   readonly #baseHref: string;
 
   constructor(options: ProxyOptions) {
@@ -114,7 +117,7 @@ export class WebApiProxy {
     };
     this.#retry = { ...DEFAULT_API_RETRY, ...options.retry };
     this.#cooldown = options.cooldown ?? sharedCooldown(this.#baseHref);
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#upstream = options.upstream ?? (options.fetch ? fetchUpstream(options.fetch) : nodeUpstream());
   }
 
   /**
@@ -183,13 +186,12 @@ export class WebApiProxy {
         : await this.#tokens.getAccessToken(request.user);
       forceRefresh = false;
       const signal = AbortSignal.any([request.signal, AbortSignal.timeout(this.limits.timeoutMs)]);
-      let response: Response;
+      let response: UpstreamResponse;
       try {
-        response = await this.#fetch(request.url, {
+        response = await this.#upstream(request.url, {
           method,
           headers: { ...headers, authorization: `Bearer ${token}` },
           body,
-          redirect: 'manual',
           signal,
         });
       } catch (error) {
@@ -201,13 +203,13 @@ export class WebApiProxy {
         throw networkFailure(error);
       }
       if (response.status === 401 && !refreshed) {
-        await response.body?.cancel().catch(() => {});
+        discard(response);
         refreshed = true;
         forceRefresh = true;
         continue;
       }
       if (response.status >= 500 && idempotent && attempt < this.#retry.maxAttempts) {
-        await response.body?.cancel().catch(() => {});
+        discard(response);
         await delay(backoffDelay(this.#retry, attempt));
         continue;
       }
@@ -217,26 +219,27 @@ export class WebApiProxy {
   }
 
   /** A 429 is passed through whole (it is small), after its Retry-After has started the cooldown. */
-  async #rateLimited(response: Response): Promise<ProxyAnswer> {
-    const text = (await response.text().catch(() => '')).slice(0, MAX_RATE_LIMIT_BODY);
-    const retryAfter = parseRetryAfter(response.headers.get('retry-after')) ?? 1;
+  async #rateLimited(response: UpstreamResponse): Promise<ProxyAnswer> {
+    const text = await readText(response.body, MAX_RATE_LIMIT_BODY).catch(() => '');
+    const retryAfter = parseRetryAfter(response.header('retry-after') ?? null) ?? 1;
     this.#cooldown.extend(Date.now() + retryAfter * 1000, rateLimitReason(text));
     const headers = passedHeaders(response);
     headers['retry-after'] ??= String(Math.ceil(retryAfter));
     return { status: 429, headers, body: text };
   }
 
-  async #answer(response: Response, method: string, clientSignal: AbortSignal): Promise<ProxyAnswer> {
+  async #answer(response: UpstreamResponse, method: string, clientSignal: AbortSignal): Promise<ProxyAnswer> {
     const headers = passedHeaders(response);
     const status = response.status;
-    if (!response.body || method === 'HEAD' || status === 204 || status === 304) {
-      void response.body?.cancel().catch(() => {});
+    const body = response.body;
+    if (!body || method === 'HEAD' || status === 204 || status === 304) {
+      discard(response);
       return { status, headers, body: null };
     }
     const cap = this.limits.maxResponseBytes;
-    const length = Number(response.headers.get('content-length') ?? Number.NaN);
+    const length = Number(response.header('content-length') ?? Number.NaN);
     if (length > cap) {
-      void response.body.cancel().catch(() => {});
+      body.destroy();
       throw refuse(
         'upstream_too_large',
         `Spotify's answer (${length} bytes) is larger than the proxy's limit of ${cap} bytes.`,
@@ -245,20 +248,21 @@ export class WebApiProxy {
     // Most Web API answers are small JSON documents: read whole, each goes out in one write with its
     // Content-Length (a stream costs a chunked encoding, its extra write and the stream machinery, which
     // was most of the proxy's cost per request). Anything longer is streamed: what was read, then the rest.
-    const reader = (response.body as WebReadableStream<Uint8Array>).getReader();
-    const head: Buffer[] = [];
-    let read = 0;
-    const whole = Math.min(BUFFERED_BYTES, cap);
+    let head: { chunks: Buffer[]; bytes: number; done: boolean };
     try {
-      while (read <= whole) {
-        const { done, value } = await reader.read();
-        if (done) return { status, headers, body: Buffer.concat(head, read) };
-        head.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
-        read += value.byteLength;
-      }
+      head = await readUpTo(body, Math.min(BUFFERED_BYTES, cap));
     } catch (error) {
       if (clientSignal.aborted) throw error;
       throw networkFailure(error);
+    }
+    if (head.done) return { status, headers, body: Buffer.concat(head.chunks, head.bytes) };
+    if (head.bytes > cap) {
+      // Known before anything was sent: a clear refusal rather than a cut-off answer.
+      body.destroy();
+      throw refuse(
+        'upstream_too_large',
+        `Spotify's answer is larger than the proxy's limit of ${cap} bytes.`,
+      );
     }
     let seen = 0;
     const capped = new Transform({
@@ -268,32 +272,71 @@ export class WebApiProxy {
         else done(null, chunk);
       },
     });
-    const source = Readable.from(rest(reader, head), { objectMode: false });
-    source.on('error', (error) => capped.destroy(error));
-    capped.on('error', () => source.destroy());
-    return { status, headers, body: source.pipe(capped) };
+    for (const chunk of head.chunks) {
+      seen += chunk.length;
+      capped.push(chunk);
+    }
+    body.on('error', (error) => capped.destroy(error));
+    capped.on('close', () => body.destroy());
+    return { status, headers, body: body.pipe(capped) };
   }
 }
 
-/** The chunks already read, then the rest of the body; the upstream body is cancelled if we stop early. */
-async function* rest(
-  reader: ReadableStreamDefaultReader<Uint8Array>,
-  head: readonly Buffer[],
-): AsyncGenerator<Buffer> {
-  let finished = false;
-  try {
-    yield* head;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) {
-        finished = true;
-        return;
+/**
+ * Reads a stream until it ends or more than `limit` bytes have come, then leaves it paused. Resolves with
+ * what was read and whether the stream ended; rejects when it fails or is destroyed first.
+ */
+function readUpTo(
+  stream: Readable,
+  limit: number,
+): Promise<{ chunks: Buffer[]; bytes: number; done: boolean }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    const stop = () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      bytes += chunk.length;
+      if (bytes > limit) {
+        stop();
+        stream.pause();
+        resolve({ chunks, bytes, done: false });
       }
-      yield Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-    }
-  } finally {
-    if (!finished) void reader.cancel().catch(() => {});
-  }
+    };
+    const onEnd = () => {
+      stop();
+      resolve({ chunks, bytes, done: true });
+    };
+    const onError = (error: Error) => {
+      stop();
+      reject(error);
+    };
+    // Destroyed without an error (an abort): the read must not hang.
+    const onClose = () =>
+      onError(Object.assign(new Error('The answer was cut off.'), { name: 'AbortError' }));
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    stream.on('error', onError);
+    stream.on('close', onClose);
+  });
+}
+
+/** The body as text, at most `max` bytes of it (the rest is dropped). */
+async function readText(body: Readable | null, max: number): Promise<string> {
+  if (!body) return '';
+  const { chunks, bytes, done } = await readUpTo(body, max);
+  if (!done) body.destroy();
+  return Buffer.concat(chunks, bytes).toString('utf8').slice(0, max);
+}
+
+/** An answer that is not passed on: its body is drained, so its keep-alive connection can be reused. */
+function discard(response: UpstreamResponse): void {
+  response.body?.resume();
 }
 
 /** Raised inside the response stream when Spotify's body passes the cap (the connection is then closed). */
@@ -304,11 +347,11 @@ export class ResponseTooLarge extends Error {
   }
 }
 
-function passedHeaders(response: Response): Record<string, string> {
+function passedHeaders(response: UpstreamResponse): Record<string, string> {
   const headers: Record<string, string> = { 'x-spotauth-source': 'spotify' };
   for (const name of PASSED_RESPONSE_HEADERS) {
-    const value = response.headers.get(name);
-    if (value !== null) headers[name] = value;
+    const value = response.header(name);
+    if (value !== undefined) headers[name] = value;
   }
   return headers;
 }

@@ -1,12 +1,13 @@
 /**
  * The Web API proxy: against the emulator (real tokens, real 401/429/5xx semantics, upstream requests
- * counted at the emulator and at the proxy's fetch), and against a recording HTTP upstream for what the
+ * counted at the emulator and at the proxy's transport), and against a recording HTTP upstream for what the
  * emulator's GET-only Web API slice cannot show (request bodies, headers, size limits, network failures).
  * SSRF attempts are sent raw (node:http), exactly as written.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SpotifyApi } from '../../src/api/client.js';
+import { nodeUpstream, type UpstreamTransport } from '../../src/broker/upstream.js';
 import { TRACKS } from '../../src/emulator/index.js';
 import { sampleRecord } from '../stores/helpers.js';
 import { control } from '../support/emulator.js';
@@ -32,26 +33,27 @@ async function refreshes(server: TestServer): Promise<number> {
   return stats.token_requests.refresh_token;
 }
 
-/** The proxy's fetch, counted: every request it sends anywhere. */
-function countingFetch() {
+/** The proxy's default transport, counted: every request it sends anywhere. */
+function countingUpstream() {
   const calls: string[] = [];
-  const fetcher: typeof fetch = (input, init) => {
-    calls.push(`${init?.method ?? 'GET'} ${String(input)}`);
-    return fetch(input, init);
+  const send = nodeUpstream();
+  const transport: UpstreamTransport = (url, init) => {
+    calls.push(`${init.method} ${url}`);
+    return send(url, init);
   };
-  return { calls, fetcher };
+  return { calls, transport };
 }
 
 describe('proxy against the emulator', () => {
   let server: TestServer;
-  const upstream = countingFetch();
+  const upstream = countingUpstream();
   const proxy = (path: string, key = KEY) =>
     call(server.url, 'GET', `/api/v1/users/${ALICE}/spotify/${path}`, { key });
 
   beforeAll(async () => {
     server = await startTestServer({
       env: { SPOTAUTH_BROKER_KEYS: KEY },
-      broker: { proxy: { fetch: upstream.fetcher, retry: FAST_RETRY }, failedKeyLimit: 1000 },
+      broker: { proxy: { upstream: upstream.transport, retry: FAST_RETRY }, failedKeyLimit: 1000 },
     });
     await new Browser().login(server);
     await server.store.put(
@@ -211,10 +213,10 @@ describe('proxy against the emulator', () => {
 
 describe('proxy: 429 from Spotify', () => {
   it('is passed through with Retry-After; until it passes, the broker answers 429 without calling Spotify', async () => {
-    const upstream = countingFetch();
+    const upstream = countingUpstream();
     const server = await startTestServer({
       env: { SPOTAUTH_BROKER_KEYS: KEY },
-      broker: { proxy: { fetch: upstream.fetcher, retry: FAST_RETRY } },
+      broker: { proxy: { upstream: upstream.transport, retry: FAST_RETRY } },
     });
     try {
       await new Browser().login(server);
@@ -397,7 +399,7 @@ describe('proxy against a recording upstream', () => {
     expect(seen.filter((request) => request.method === 'POST')).toHaveLength(1);
   });
 
-  it('a response above the limit: 502 when its length says so, else cut off mid-body', async () => {
+  it('a response above the limit: 502 when its length or its first bytes say so', async () => {
     answer = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '3000' });
       res.end('x'.repeat(3000));
@@ -410,12 +412,10 @@ describe('proxy against a recording upstream', () => {
       res.write('x'.repeat(1500));
       setTimeout(() => res.end('y'.repeat(1500)), 20);
     };
-    const response = await fetch(`${server.url}${path('me')}`, {
-      headers: { authorization: `Bearer ${KEY}` },
-    });
-    expect(response.status).toBe(200);
-    await expect(response.text()).rejects.toThrow();
-    await expect.poll(() => server.logs.some((line) => line.includes('proxy_response_too_large'))).toBe(true);
+    // No length, but over the limit before the proxy has answered anything: still a clean 502.
+    const undeclared = await call(server.url, 'GET', path('me'), { key: KEY });
+    expect(undeclared.status).toBe(502);
+    expect(undeclared.json.error).toBe('upstream_too_large');
     answer = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.write('x'.repeat(1000));
@@ -427,5 +427,63 @@ describe('proxy against a recording upstream', () => {
     // Within the limit, an answer without a length is read whole and sent in one piece, with its length.
     expect(streamed.headers.get('content-length')).toBe('1900');
     expect((await streamed.text()).length).toBe(1900);
+  });
+});
+
+describe('proxy: answers longer than what is read whole (streamed)', () => {
+  let upstream: Server;
+  let server: TestServer;
+  let answer: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => res.end();
+  const path = (rest: string) => `/api/v1/users/${ALICE}/spotify/${rest}`;
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => answer(req, res));
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const { port } = upstream.address() as { port: number };
+    server = await startTestServer({
+      env: { SPOTAUTH_BROKER_KEYS: KEY },
+      broker: {
+        proxy: { apiUrl: `http://127.0.0.1:${port}/v1`, retry: FAST_RETRY, maxResponseBytes: 100_000 },
+      },
+    });
+    await new Browser().login(server);
+  });
+  afterAll(async () => {
+    await server.close();
+    upstream.closeAllConnections();
+    await new Promise((resolve) => upstream.close(resolve));
+  });
+
+  it('streams a long answer whole, and cuts one off mid-body when it passes the limit after the status went out', async () => {
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write('a'.repeat(70_000));
+      setTimeout(() => res.end('b'.repeat(20_000)), 20);
+    };
+    const whole = await fetch(`${server.url}${path('me')}`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('x-spotauth-source')).toBe('spotify');
+    const text = await whole.text();
+    expect(text).toBe('a'.repeat(70_000) + 'b'.repeat(20_000));
+
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write('a'.repeat(70_000));
+      setTimeout(() => res.end('b'.repeat(40_000)), 20);
+    };
+    const cut = await fetch(`${server.url}${path('me')}`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(cut.status).toBe(200);
+    await expect(cut.text()).rejects.toThrow();
+    await expect.poll(() => server.logs.some((line) => line.includes('proxy_response_too_large'))).toBe(true);
+    // The broker still answers afterwards (the cut connection was the client's, not the process').
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    };
+    const after = await call(server.url, 'GET', path('me'), { key: KEY });
+    expect(after.json).toEqual({ ok: true });
   });
 });
