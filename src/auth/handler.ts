@@ -221,6 +221,10 @@ export class SpotauthHandler {
       refused.headers = { ...refused.headers, allow: method };
       return refused;
     }
+    if (route === '/token') {
+      const cached = this.#cachedToken(request);
+      if (cached) return cached;
+    }
     try {
       switch (route) {
         case '/login':
@@ -454,6 +458,16 @@ export class SpotauthHandler {
   async #token(request: AuthRequest): Promise<AuthResponse> {
     const session = await this.#requireSession(request);
     return this.respond.jsonText(200, this.#tokenBodies.get(session.userKey, await this.#tokenFor(session)));
+  }
+
+  /**
+   * GET /token when this instance holds the session and a valid token already (the common case: pages and
+   * players ask again and again): answered without a store read or a promise chain; undefined otherwise.
+   */
+  #cachedToken(request: AuthRequest): AuthResponse | undefined {
+    const session = this.sessions.peek(readCookie(request.header('cookie'), this.cookies.session));
+    const token = session && this.tokens.peekToken(session.userKey);
+    return token && session && this.respond.jsonText(200, this.#tokenBodies.get(session.userKey, token));
   }
 
   async #session(request: AuthRequest): Promise<AuthResponse> {
