@@ -597,6 +597,43 @@ describe('API faults (POST /_emulator/api-faults)', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
   });
 
+  it('latency with count N delays each of the next N requests once, not one request N times', async () => {
+    await control(emulator, 'api-faults', { kind: 'latency', latency_ms: 1, count: 3 });
+    const token = userToken();
+    const remaining = async () =>
+      ((await control(emulator, 'api-faults', undefined, 'GET')).json as Json).faults.map(
+        (f: Json) => f.remaining,
+      );
+    const delays = async () =>
+      ((await control(emulator, 'stats', undefined, 'GET')).json as Json).api_faults.latency;
+    for (const [left, delayed] of [
+      [[2], 1],
+      [[1], 2],
+      [[], 3],
+    ] as const) {
+      expect((await api(track(), token)).status).toBe(200);
+      expect(await remaining()).toEqual(left);
+      expect(await delays()).toBe(delayed);
+    }
+    expect((await api(track(), token)).status).toBe(200);
+    expect(await delays()).toBe(3);
+  });
+
+  it('a latency fault and an answering fault: the request waits once, then gets the answer', async () => {
+    await control(emulator, 'api-faults', { kind: 'latency', latency_ms: 1, count: 2 });
+    await control(emulator, 'api-faults', { kind: 'rate_limit' });
+    const token = userToken();
+    expect((await api(track(), token)).status).toBe(429);
+    expect((await control(emulator, 'api-faults', undefined, 'GET')).json).toMatchObject({
+      faults: [{ kind: 'latency', remaining: 1 }],
+    });
+    expect((await api(track(), token)).status).toBe(200);
+    expect(((await control(emulator, 'stats', undefined, 'GET')).json as Json).api_faults).toEqual({
+      latency: 2,
+      rate_limit: 1,
+    });
+  });
+
   it('not_allowlisted: a plain-text 403', async () => {
     await control(emulator, 'api-faults', { kind: 'not_allowlisted' });
     const result = await api('/v1/me', userToken());
