@@ -121,7 +121,7 @@ function parseQuery(endpoint: Endpoint, mode: AppMode, url: URL): ApiQuery {
     if (p.in !== 'query') continue;
     const raw = url.searchParams.get(p.name);
     if (raw === null || raw === '') {
-      if (p.required) {
+      if (p.required && !p.inBody) {
         throw new ApiError(400, endpoint.missing[p.name] ?? `Missing required field: ${p.name}`);
       }
       if (p.default !== undefined) values.set(p.name, p.default);
