@@ -12,6 +12,7 @@ import { APP_MODES, type AppMode, type EmulatorApp, type EmulatorUser } from './
 import { parsePlayerConfig, playerConfigJson } from './user-state/player-config.js';
 import { DEFAULT_APP_MODE } from './web-api/pipeline.js';
 import { playbackPosition, setNowPlaying } from './web-api/player.js';
+import { apiVariantsJson, parseApiVariants } from './web-api/variants.js';
 
 /**
  * The /_emulator/ control API: JSON in and out, snake_case like Spotify's own JSON. It is for tests and
@@ -97,6 +98,7 @@ function configJson(state: EmulatorState) {
     auto_approve: c.autoApprove,
     dev_mode_profile: c.devModeProfile,
     ...playerConfigJson(c.player),
+    ...apiVariantsJson(c.apiVariants),
     allowlist: c.allowlist,
     cors_expose_headers: c.cors.exposeHeaders,
     token_cors_origin: c.cors.tokenOrigin,
@@ -235,6 +237,7 @@ function applyConfig(state: EmulatorState, body: Record<string, unknown>) {
     next.autoApprove = user;
   }
   next.player = parsePlayerConfig(body, c.player);
+  next.apiVariants = parseApiVariants(body, c.apiVariants);
   if (body['dev_mode_profile'] !== undefined) {
     if (typeof body['dev_mode_profile'] !== 'boolean' && body['dev_mode_profile'] !== null)
       throw new InvalidInput('dev_mode_profile must be a boolean, or null to follow each app’s mode');

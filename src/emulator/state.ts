@@ -8,6 +8,7 @@ import type { AccessTokenInfo, EmulatorApp, EmulatorUser, RefreshMode } from './
 import { catalogueDefaults } from './user-state/defaults.js';
 import type { PlayerConfig } from './user-state/player-config.js';
 import { UserStates } from './user-state/store.js';
+import type { ApiVariants } from './web-api/variants.js';
 
 /** The emulator's settings once {@link createEmulatorState} has checked the options (lifetimes in seconds). */
 export interface EmulatorConfig {
@@ -27,6 +28,8 @@ export interface EmulatorConfig {
   allowlist: string[] | null;
   cors: CorsConfig;
   player: PlayerConfig;
+  /** Web API answers Spotify has given in more than one form (401 messages). */
+  apiVariants: ApiVariants;
 }
 
 export interface AuthorizationCodeRecord {

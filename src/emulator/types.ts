@@ -115,6 +115,12 @@ export interface EmulatorOptions {
   appMode?: AppMode;
   /** `legacy_endpoints` for the same apps (default false). */
   legacyEndpoints?: boolean;
+  /**
+   * The message of /v1 401s: '2026' (default) `Missing/invalid/expired access token` for every token
+   * problem, as Spotify answers in 2026; 'legacy' the older `No token provided`, `Invalid access token`
+   * and `The access token expired`. The WWW-Authenticate header is the same either way.
+   */
+  unauthorizedMessages?: '2026' | 'legacy';
   /** Only these user ids may call /v1 (others get the plain-text dev-mode 403); default everyone. */
   allowlist?: string[] | null;
   /**

@@ -27,6 +27,7 @@ export interface EmulatorCommandOptions {
   state?: string;
   appMode?: string;
   legacyEndpoints?: boolean;
+  unauthorizedMessages?: string;
   catalogue?: string;
 }
 
@@ -165,6 +166,14 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
     result.appMode = options.appMode;
   }
   if (options.legacyEndpoints) result.legacyEndpoints = true;
+  if (options.unauthorizedMessages !== undefined) {
+    if (options.unauthorizedMessages !== '2026' && options.unauthorizedMessages !== 'legacy') {
+      throw new Error(
+        `--unauthorized-messages must be "2026" or "legacy" (got ${JSON.stringify(options.unauthorizedMessages)}).`,
+      );
+    }
+    result.unauthorizedMessages = options.unauthorizedMessages;
+  }
   if (options.state !== undefined) {
     if (options.state.trim() === '') throw new Error('--state needs a file path.');
     result.stateFile = options.state;

@@ -78,9 +78,17 @@ function sendReply(ctx: RouteContext, result: ApiReply): void {
   });
 }
 
+/**
+ * The one body message of 2026 for a missing, bogus or expired token (WEB-API-2026.md §4 "401s (2026)":
+ * ITST 2026-09; jwilsson/spotify-web-api-php#288) [3P]. The older per-problem messages, which the header's
+ * error_description still carries, are the `legacy` variant (web-api/variants.ts).
+ */
+export const UNAUTHORIZED_2026 = 'Missing/invalid/expired access token';
+
 /** RFC 6750 §3 challenge on every 401 (WEB-API-2026.md §4). */
-function unauthorized(message: string, error: 'missing_token' | 'invalid_token', description: string) {
-  return new ApiError(401, message, {
+function unauthorized(ctx: RouteContext, error: 'missing_token' | 'invalid_token', description: string) {
+  const legacy = ctx.state.config.apiVariants.unauthorizedMessages === 'legacy';
+  return new ApiError(401, legacy ? description : UNAUTHORIZED_2026, {
     headers: {
       'WWW-Authenticate': `Bearer realm="spotify", error="${error}", error_description="${description}"`,
     },
@@ -90,15 +98,18 @@ function unauthorized(message: string, error: 'missing_token' | 'invalid_token',
 function authenticate(ctx: RouteContext): AccessTokenInfo {
   const header = ctx.req.headers.authorization;
   if (header === undefined || header.trim() === '') {
-    throw unauthorized('No token provided', 'missing_token', 'No token provided');
+    throw unauthorized(ctx, 'missing_token', 'No token provided');
   }
   const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
   if (!match?.[1]) throw new ApiError(400, 'Only valid bearer authentication supported');
   const problem = ctx.state.accessTokenProblem(match[1]);
   const info = problem === null ? ctx.state.lookupAccessToken(match[1]) : undefined;
   if (!info || (info.userId !== null && !ctx.state.users.has(info.userId))) {
-    const message = problem === 'expired' ? 'The access token expired' : 'Invalid access token';
-    throw unauthorized(message, 'invalid_token', message);
+    throw unauthorized(
+      ctx,
+      'invalid_token',
+      problem === 'expired' ? 'The access token expired' : 'Invalid access token',
+    );
   }
   return info;
 }
