@@ -120,6 +120,10 @@ SPOTAUTH_ENCRYPTION_KEYS, XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/spota
     )
     .option('--legacy-endpoints', 'development mode: keep serving the endpoints removed in February 2026')
     .option(
+      '--owner-without-premium',
+      'development mode: the owner of the sandbox app and the apps given here has no Premium (403 on every /v1 call)',
+    )
+    .option(
       '--unauthorized-messages <variant>',
       '2026 (one message, "Missing/invalid/expired access token", default) or legacy (the older per-problem messages) in /v1 401 bodies',
     )

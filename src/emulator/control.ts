@@ -85,6 +85,7 @@ export function appJson(app: EmulatorApp) {
     name: app.name ?? null,
     mode: app.mode ?? DEFAULT_APP_MODE,
     legacy_endpoints: app.legacyEndpoints ?? false,
+    owner_premium: app.ownerPremium ?? true,
   };
 }
 
@@ -157,9 +158,11 @@ function parseApp(body: Record<string, unknown>): EmulatorApp {
   return app;
 }
 
-/** `mode` and `legacy_endpoints` of an app registration or POST /_emulator/apps/mode. */
-function parseAppMode(body: Record<string, unknown>): Pick<EmulatorApp, 'mode' | 'legacyEndpoints'> {
-  const out: Pick<EmulatorApp, 'mode' | 'legacyEndpoints'> = {};
+type AppSwitches = Pick<EmulatorApp, 'mode' | 'legacyEndpoints' | 'ownerPremium'>;
+
+/** `mode`, `legacy_endpoints` and `owner_premium` of an app registration or POST /_emulator/apps/mode. */
+function parseAppMode(body: Record<string, unknown>): AppSwitches {
+  const out: AppSwitches = {};
   const mode = body['mode'];
   if (mode !== undefined) {
     if (!(APP_MODES as readonly unknown[]).includes(mode)) {
@@ -171,6 +174,11 @@ function parseAppMode(body: Record<string, unknown>): Pick<EmulatorApp, 'mode' |
   if (legacy !== undefined) {
     if (typeof legacy !== 'boolean') throw new InvalidInput('legacy_endpoints must be a boolean');
     out.legacyEndpoints = legacy;
+  }
+  const premium = pick(body, 'owner_premium', 'ownerPremium');
+  if (premium !== undefined) {
+    if (typeof premium !== 'boolean') throw new InvalidInput('owner_premium must be a boolean');
+    out.ownerPremium = premium;
   }
   return out;
 }

@@ -68,7 +68,7 @@ function positive(value: number | undefined, name: string, fallback: number): nu
  * without a server, for tests that drive it directly.
  *
  * @throws Error for a lifetime that is not a positive whole number of seconds, an unknown `refreshMode`,
- * or `unauthorizedMessages`, or an `autoApprove` user that does not exist.
+ * `unauthorizedMessages` or `ownerPremiumBody`, or an `autoApprove` user that does not exist.
  */
 export function createEmulatorState(options: EmulatorOptions = {}): EmulatorState {
   const refreshMode = options.refreshMode ?? 'keep';
@@ -108,6 +108,7 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
   const modes = {
     ...(options.appMode !== undefined ? { mode: options.appMode } : {}),
     ...(options.legacyEndpoints !== undefined ? { legacyEndpoints: options.legacyEndpoints } : {}),
+    ...(options.ownerPremium !== undefined ? { ownerPremium: options.ownerPremium } : {}),
   };
   state.addApp({
     ...SANDBOX_APP,

@@ -304,6 +304,7 @@ describe('users, apps, config, clock, revoke, expire', () => {
       player_success: 'no_content',
       player_reasons: 'observed',
       unauthorized_messages: '2026',
+      owner_premium_body: 'json',
       allowlist: null,
       cors_expose_headers: [],
       token_cors_origin: '*',

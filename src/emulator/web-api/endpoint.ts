@@ -58,6 +58,8 @@ export interface ApiApp {
   mode: AppMode;
   /** Older client ids whose 2026 removals were postponed (WEB-API-2026.md §1). */
   legacyEndpoints: boolean;
+  /** The owner has Premium (EmulatorApp.ownerPremium; default true). */
+  ownerPremium: boolean;
 }
 
 /** Query parameters after spec validation: defaults applied, integers and booleans converted. */

@@ -3,7 +3,7 @@ import { readBody, send } from '../http.js';
 import type { Route, RouteContext } from '../routes.js';
 import type { AccessTokenInfo, AppMode } from '../types.js';
 import { type ApiApp, type ApiContext, ApiError, ApiQuery, ApiReply, type Endpoint } from './endpoint.js';
-import { invalidLimit } from './modes.js';
+import { invalidLimit, ownerNotPremium } from './modes.js';
 import type { SpecParameter } from './spec.js';
 
 /**
@@ -12,6 +12,7 @@ import type { SpecParameter } from './spec.js';
  *   → request counter (stats.api_requests["METHOD /v1/pattern"])
  *   → injected faults (api-faults.ts)
  *   → Authorization header and token (400 / 401 with WWW-Authenticate)
+ *   → the app's owner without Premium (development mode: 403)
  *   → hooks.quota (no-op by default: the place for per-app rate limits and quotas)
  *   → dev-mode allowlist (plain-text 403)
  *   → user-vs-app token, scopes (403 "Insufficient client scope")
@@ -120,6 +121,7 @@ function appOf(ctx: RouteContext, clientId: string): ApiApp {
     clientId,
     mode: app?.mode ?? DEFAULT_APP_MODE,
     legacyEndpoints: app?.legacyEndpoints ?? false,
+    ownerPremium: app?.ownerPremium ?? true,
   };
 }
 
@@ -216,6 +218,11 @@ export async function runEndpoint(
   try {
     const token = authenticate(ctx);
     const app = appOf(ctx, token.clientId);
+    // The whole app is refused, whoever's token it is (user or app token), before anything is counted
+    // against its quotas [UNCONF: order]. The Premium rule was not postponed for older client ids (§1).
+    if (app.mode === 'development' && !app.ownerPremium) {
+      throw ownerNotPremium(state.config.apiVariants.ownerPremiumBody);
+    }
     const refused = hooks.quota?.({ state, token, app, endpoint });
     if (refused instanceof ApiError) throw refused;
     if (refused instanceof ApiReply) return sendReply(ctx, refused);
