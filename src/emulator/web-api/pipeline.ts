@@ -3,6 +3,7 @@ import { readBody, send } from '../http.js';
 import type { Route, RouteContext } from '../routes.js';
 import type { AccessTokenInfo, AppMode } from '../types.js';
 import { type ApiApp, type ApiContext, ApiError, ApiQuery, ApiReply, type Endpoint } from './endpoint.js';
+import { applyFields, type FieldFilter, FieldsSyntaxError, parseFields } from './fields.js';
 import { invalidLimit, ownerNotPremium } from './modes.js';
 import type { SpecParameter } from './spec.js';
 
@@ -17,8 +18,8 @@ import type { SpecParameter } from './spec.js';
  *   → dev-mode allowlist (plain-text 403)
  *   → user-vs-app token, scopes (403 "Insufficient client scope")
  *   → mode rules (removed endpoints for development-mode apps)
- *   → query validation from the spec, request body (JSON)
- *   → handler → response.
+ *   → query validation from the spec (and the `fields` filter's syntax), request body (JSON)
+ *   → handler → `fields` filter → response.
  * Route matchers are compiled once; nothing here reads the spec at request time.
  */
 
@@ -145,6 +146,18 @@ function parseQuery(endpoint: Endpoint, mode: AppMode, url: URL): ApiQuery {
   return new ApiQuery(values);
 }
 
+/** The `fields` filter of an operation that takes one; malformed → 400 "Invalid fields" [UNCONF: wording]. */
+function fieldsFilter(endpoint: Endpoint, query: ApiQuery): FieldFilter | undefined {
+  const text = endpoint.fields ? query.string('fields') : undefined;
+  if (text === undefined) return undefined;
+  try {
+    return parseFields(text);
+  } catch (error) {
+    if (error instanceof FieldsSyntaxError) throw new ApiError(400, 'Invalid fields');
+    throw error;
+  }
+}
+
 function invalid(endpoint: Endpoint, p: SpecParameter): ApiError {
   if (p.name === 'limit' && endpoint.operationId === 'search') return invalidLimit();
   return new ApiError(400, endpoint.invalid[p.name] ?? `Invalid ${p.name}`);
@@ -241,6 +254,7 @@ export async function runEndpoint(
       throw removed.error;
     }
     const query = parseQuery(endpoint, app.mode, ctx.url);
+    const fields = fieldsFilter(endpoint, query);
     const body = await parseBody(ctx, endpoint);
     const apiContext: ApiContext = {
       req: ctx.req,
@@ -262,7 +276,8 @@ export async function runEndpoint(
     const result = await endpoint.handler(apiContext);
     if (res.headersSent) return;
     if (result instanceof ApiReply) return sendReply(ctx, result);
-    sendReply(ctx, new ApiReply(endpoint.operation.success, result === null ? undefined : result));
+    const data = fields && result !== null ? applyFields(result, fields) : result;
+    sendReply(ctx, new ApiReply(endpoint.operation.success, data === null ? undefined : data));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     sendError(ctx, error);
