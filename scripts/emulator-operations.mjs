@@ -21,19 +21,32 @@ export function loadSpec(root) {
   return yaml.load(readFileSync(`${root}spec/spotify-web-api.openapi.yml`, 'utf8'));
 }
 
+/** Names the JSON request body may carry (the legacy library writes take `ids` there as well). */
+function bodyProperties(op) {
+  const schema = op.requestBody?.content?.['application/json']?.schema;
+  return new Set(Object.keys(schema?.properties ?? {}));
+}
+
 export function specOperations(spec) {
   const operations = [];
   for (const [path, item] of Object.entries(spec.paths)) {
     for (const [method, op] of Object.entries(item)) {
       if (!METHODS.includes(method)) continue;
       const success = Object.keys(op.responses).map(Number).find((s) => s >= 200 && s < 300);
+      const inBody = bodyProperties(op);
       operations.push({
         operationId: op.operationId,
         method: method.toUpperCase(),
         path,
         deprecated: op.deprecated === true,
         scopes: (op.security ?? []).flatMap((entry) => entry.oauth_2_0 ?? []),
-        parameters: (op.parameters ?? []).map((p) => parameter(spec, p)),
+        parameters: (op.parameters ?? []).map((raw) => {
+          const p = parameter(spec, raw);
+          // A required query parameter the body may carry instead is required in one of the two, which
+          // the handler checks (the spec: "if the ids parameter is present in the query string, any IDs
+          // listed here in the body will be ignored").
+          return p.in === 'query' && p.required && inBody.has(p.name) ? { ...p, inBody: true } : p;
+        }),
         requestBody: op.requestBody !== undefined,
         success,
       });

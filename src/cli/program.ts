@@ -119,6 +119,14 @@ SPOTAUTH_ENCRYPTION_KEYS, XDG_CONFIG_HOME (credentials in $XDG_CONFIG_HOME/spota
       'development (the 2026 development-mode API, default) or extended (extended quota: everything) for the sandbox app and the apps given here',
     )
     .option('--legacy-endpoints', 'development mode: keep serving the endpoints removed in February 2026')
+    .option(
+      '--owner-without-premium',
+      'development mode: the owner of the sandbox app and the apps given here has no Premium (403 on every /v1 call)',
+    )
+    .option(
+      '--unauthorized-messages <variant>',
+      '2026 (one message, "Missing/invalid/expired access token", default) or legacy (the older per-problem messages) in /v1 401 bodies',
+    )
     .option('--catalogue <file>', 'JSON file with named catalogue entities (artists, albums, tracks, …)')
     .action(async (options) => {
       await (await import('./commands/emulator.js')).runEmulatorCommand(options);

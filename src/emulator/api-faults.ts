@@ -76,7 +76,9 @@ export function sendNotAllowlisted(res: ServerResponse): void {
 
 /**
  * Runs before a /v1 request is authenticated. Latency faults delay it; the first other matching fault
- * answers it (returns true). Faults are consumed in the order they were added.
+ * answers it (returns true). Faults are consumed in the order they were added. A fault of `count: N`
+ * acts on N requests, once each: a latency fault that has delayed this request is passed over when the
+ * search goes on, or it would spend its whole count on one request.
  */
 export async function applyApiFault(
   state: EmulatorState,
@@ -84,9 +86,11 @@ export async function applyApiFault(
   pathname: string,
   pattern: string,
 ): Promise<boolean> {
+  const applied = new Set<ApiFaultRecord>();
   for (;;) {
     const fault = state.apiFaults.find(
-      (f) => f.remaining > 0 && (f.path === null || f.path === pathname || f.path === pattern),
+      (f) =>
+        f.remaining > 0 && !applied.has(f) && (f.path === null || f.path === pathname || f.path === pattern),
     );
     if (!fault) return false;
     fault.remaining--;
@@ -94,6 +98,7 @@ export async function applyApiFault(
     state.stats.api_faults[fault.kind] = (state.stats.api_faults[fault.kind] ?? 0) + 1;
     switch (fault.kind) {
       case 'latency':
+        applied.add(fault);
         await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
         continue;
       case 'rate_limit': {

@@ -12,6 +12,7 @@ import { APP_MODES, type AppMode, type EmulatorApp, type EmulatorUser } from './
 import { parsePlayerConfig, playerConfigJson } from './user-state/player-config.js';
 import { DEFAULT_APP_MODE } from './web-api/pipeline.js';
 import { playbackPosition, setNowPlaying } from './web-api/player.js';
+import { apiVariantsJson, parseApiVariants } from './web-api/variants.js';
 
 /**
  * The /_emulator/ control API: JSON in and out, snake_case like Spotify's own JSON. It is for tests and
@@ -84,6 +85,7 @@ export function appJson(app: EmulatorApp) {
     name: app.name ?? null,
     mode: app.mode ?? DEFAULT_APP_MODE,
     legacy_endpoints: app.legacyEndpoints ?? false,
+    owner_premium: app.ownerPremium ?? true,
   };
 }
 
@@ -97,6 +99,7 @@ function configJson(state: EmulatorState) {
     auto_approve: c.autoApprove,
     dev_mode_profile: c.devModeProfile,
     ...playerConfigJson(c.player),
+    ...apiVariantsJson(c.apiVariants),
     allowlist: c.allowlist,
     cors_expose_headers: c.cors.exposeHeaders,
     token_cors_origin: c.cors.tokenOrigin,
@@ -155,9 +158,11 @@ function parseApp(body: Record<string, unknown>): EmulatorApp {
   return app;
 }
 
-/** `mode` and `legacy_endpoints` of an app registration or POST /_emulator/apps/mode. */
-function parseAppMode(body: Record<string, unknown>): Pick<EmulatorApp, 'mode' | 'legacyEndpoints'> {
-  const out: Pick<EmulatorApp, 'mode' | 'legacyEndpoints'> = {};
+type AppSwitches = Pick<EmulatorApp, 'mode' | 'legacyEndpoints' | 'ownerPremium'>;
+
+/** `mode`, `legacy_endpoints` and `owner_premium` of an app registration or POST /_emulator/apps/mode. */
+function parseAppMode(body: Record<string, unknown>): AppSwitches {
+  const out: AppSwitches = {};
   const mode = body['mode'];
   if (mode !== undefined) {
     if (!(APP_MODES as readonly unknown[]).includes(mode)) {
@@ -169,6 +174,11 @@ function parseAppMode(body: Record<string, unknown>): Pick<EmulatorApp, 'mode' |
   if (legacy !== undefined) {
     if (typeof legacy !== 'boolean') throw new InvalidInput('legacy_endpoints must be a boolean');
     out.legacyEndpoints = legacy;
+  }
+  const premium = pick(body, 'owner_premium', 'ownerPremium');
+  if (premium !== undefined) {
+    if (typeof premium !== 'boolean') throw new InvalidInput('owner_premium must be a boolean');
+    out.ownerPremium = premium;
   }
   return out;
 }
@@ -235,6 +245,7 @@ function applyConfig(state: EmulatorState, body: Record<string, unknown>) {
     next.autoApprove = user;
   }
   next.player = parsePlayerConfig(body, c.player);
+  next.apiVariants = parseApiVariants(body, c.apiVariants);
   if (body['dev_mode_profile'] !== undefined) {
     if (typeof body['dev_mode_profile'] !== 'boolean' && body['dev_mode_profile'] !== null)
       throw new InvalidInput('dev_mode_profile must be a boolean, or null to follow each app’s mode');

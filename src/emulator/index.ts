@@ -14,6 +14,7 @@ import { EmulatorState } from './state.js';
 import { openStateFile, type StateFile } from './state-file.js';
 import type { EmulatorOptions } from './types.js';
 import { DEFAULT_PLAYER_CONFIG } from './user-state/player-config.js';
+import { apiVariantsFromOptions } from './web-api/variants.js';
 
 export { ALBUMS, ARTISTS, spotifyId, TRACKS } from './catalogue.js';
 export { InvalidInput } from './errors.js';
@@ -67,7 +68,7 @@ function positive(value: number | undefined, name: string, fallback: number): nu
  * without a server, for tests that drive it directly.
  *
  * @throws Error for a lifetime that is not a positive whole number of seconds, an unknown `refreshMode`,
- * or an `autoApprove` user that does not exist.
+ * `unauthorizedMessages` or `ownerPremiumBody`, or an `autoApprove` user that does not exist.
  */
 export function createEmulatorState(options: EmulatorOptions = {}): EmulatorState {
   const refreshMode = options.refreshMode ?? 'keep';
@@ -98,6 +99,7 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
       quiet: options.quiet ?? false,
       devModeProfile: options.devModeProfile ?? null,
       player: { ...DEFAULT_PLAYER_CONFIG, ...options.player },
+      apiVariants: apiVariantsFromOptions(options),
       allowlist: options.allowlist ? [...options.allowlist] : null,
       cors: { ...DEFAULT_CORS, exposeHeaders: [] },
     },
@@ -106,6 +108,7 @@ export function createEmulatorState(options: EmulatorOptions = {}): EmulatorStat
   const modes = {
     ...(options.appMode !== undefined ? { mode: options.appMode } : {}),
     ...(options.legacyEndpoints !== undefined ? { legacyEndpoints: options.legacyEndpoints } : {}),
+    ...(options.ownerPremium !== undefined ? { ownerPremium: options.ownerPremium } : {}),
   };
   state.addApp({
     ...SANDBOX_APP,

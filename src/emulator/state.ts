@@ -8,6 +8,7 @@ import type { AccessTokenInfo, EmulatorApp, EmulatorUser, RefreshMode } from './
 import { catalogueDefaults } from './user-state/defaults.js';
 import type { PlayerConfig } from './user-state/player-config.js';
 import { UserStates } from './user-state/store.js';
+import type { ApiVariants } from './web-api/variants.js';
 
 /** The emulator's settings once {@link createEmulatorState} has checked the options (lifetimes in seconds). */
 export interface EmulatorConfig {
@@ -27,6 +28,8 @@ export interface EmulatorConfig {
   allowlist: string[] | null;
   cors: CorsConfig;
   player: PlayerConfig;
+  /** Web API answers Spotify has given in more than one form (401 messages, the owner-Premium 403). */
+  apiVariants: ApiVariants;
 }
 
 export interface AuthorizationCodeRecord {
@@ -237,6 +240,9 @@ export class EmulatorState {
     if (app.legacyEndpoints !== undefined && typeof app.legacyEndpoints !== 'boolean') {
       throw new InvalidInput(`legacy_endpoints of ${app.clientId} must be a boolean.`);
     }
+    if (app.ownerPremium !== undefined && typeof app.ownerPremium !== 'boolean') {
+      throw new InvalidInput(`owner_premium of ${app.clientId} must be a boolean.`);
+    }
     for (const uri of app.redirectUris) {
       const problem = registrationProblem(uri);
       if (problem) throw new InvalidInput(`Cannot register redirect URI ${JSON.stringify(uri)}: ${problem}.`);
@@ -248,6 +254,7 @@ export class EmulatorState {
       ...(typeof app.name === 'string' ? { name: app.name } : {}),
       ...(app.mode !== undefined ? { mode: app.mode } : {}),
       ...(app.legacyEndpoints !== undefined ? { legacyEndpoints: app.legacyEndpoints } : {}),
+      ...(app.ownerPremium !== undefined ? { ownerPremium: app.ownerPremium } : {}),
     };
     this.apps.set(stored.clientId, stored);
     return stored;

@@ -22,6 +22,12 @@ export interface EmulatorApp {
   mode?: AppMode;
   /** Development mode only: serve the February 2026 removals anyway (older client ids, §1). */
   legacyEndpoints?: boolean;
+  /**
+   * Whether the app's owner (the Developer Dashboard account) has Premium; default true. Development
+   * mode only: without it every /v1 call gets 403 "Active premium subscription required for the owner of
+   * the app. …" (WEB-API-2026.md §1). Extended-quota apps belong to organisations and are not affected.
+   */
+  ownerPremium?: boolean;
 }
 
 /** development: the 2026 development-mode surface; extended: extended quota mode (everything). */
@@ -115,6 +121,19 @@ export interface EmulatorOptions {
   appMode?: AppMode;
   /** `legacy_endpoints` for the same apps (default false). */
   legacyEndpoints?: boolean;
+  /** `ownerPremium` for the same apps (default true). */
+  ownerPremium?: boolean;
+  /**
+   * The body of the owner-without-Premium 403: 'json' (default, Spotify's error shape) or 'text' (the
+   * message as text/plain); the capture does not say which.
+   */
+  ownerPremiumBody?: 'json' | 'text';
+  /**
+   * The message of /v1 401s: '2026' (default) `Missing/invalid/expired access token` for every token
+   * problem, as Spotify answers in 2026; 'legacy' the older `No token provided`, `Invalid access token`
+   * and `The access token expired`. The WWW-Authenticate header is the same either way.
+   */
+  unauthorizedMessages?: '2026' | 'legacy';
   /** Only these user ids may call /v1 (others get the plain-text dev-mode 403); default everyone. */
   allowlist?: string[] | null;
   /**

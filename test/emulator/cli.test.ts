@@ -77,15 +77,34 @@ afterAll(() => {
 
 describe('spotauth emulator (real process)', () => {
   it('prints the listening line, serves the control API, and stops cleanly on SIGTERM', async () => {
-    const started = await run(['--port', '0', '--refresh-mode', 'rotate', '--access-token-ttl', '120']);
+    const started = await run([
+      '--port',
+      '0',
+      '--refresh-mode',
+      'rotate',
+      '--access-token-ttl',
+      '120',
+      '--unauthorized-messages',
+      'legacy',
+      '--owner-without-premium',
+    ]);
     if (!('child' in started)) throw new Error(`CLI exited ${started.code}: ${started.stderr}`);
     children.push(started.child);
     expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const users = (await (await fetch(`${started.url}/_emulator/users`)).json()) as { id: string }[];
     expect(users.map((u) => u.id)).toEqual(expect.arrayContaining(['alice', 'bob', 'carol']));
     const config = (await (await fetch(`${started.url}/_emulator/config`)).json()) as Record<string, unknown>;
-    expect(config).toMatchObject({ refresh_mode: 'rotate', access_token_ttl: 120 });
+    expect(config).toMatchObject({
+      refresh_mode: 'rotate',
+      access_token_ttl: 120,
+      unauthorized_messages: 'legacy',
+    });
+    const apps = (await (await fetch(`${started.url}/_emulator/apps`)).json()) as Record<string, unknown>[];
+    expect(apps.find((a) => a['client_id'] === 'spotauth-sandbox-client')).toMatchObject({
+      owner_premium: false,
+    });
     expect(started.output()).toContain('spotauth-sandbox-client');
+    expect(started.output()).toContain('owner without Premium');
     started.child.kill('SIGTERM');
     expect(await exited(started.child)).toBe(0);
   });

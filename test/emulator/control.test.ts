@@ -303,6 +303,8 @@ describe('users, apps, config, clock, revoke, expire', () => {
       dev_mode_profile: null,
       player_success: 'no_content',
       player_reasons: 'observed',
+      unauthorized_messages: '2026',
+      owner_premium_body: 'json',
       allowlist: null,
       cors_expose_headers: [],
       token_cors_origin: '*',

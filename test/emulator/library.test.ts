@@ -157,10 +157,13 @@ describe('legacy type-specific endpoints', () => {
     expect(stamped.status).toBe(200);
     const items = (await call(emulator, 'GET', '/v1/me/tracks?limit=50', alice)).json.items;
     expect(items.find((i: Json) => i.track.id === track(5)).added_at).toBe('2020-01-02T03:04:05.000Z');
-    // The spec makes `ids` a required query parameter here (the pipeline enforces it).
-    expect((await call(emulator, 'DELETE', '/v1/me/tracks', ext, { ids: [track(0)] })).status).toBe(400);
-    expect((await call(emulator, 'DELETE', `/v1/me/tracks?ids=${track(0)}`, ext)).status).toBe(200);
+    // The spec takes the ids in the query or in a JSON body {"ids": [...]}.
+    expect((await call(emulator, 'DELETE', '/v1/me/tracks', ext, { ids: [track(0)] })).status).toBe(200);
     expect((await call(emulator, 'GET', `/v1/me/tracks/contains?ids=${track(0)}`, ext)).json).toEqual([
+      false,
+    ]);
+    expect((await call(emulator, 'DELETE', `/v1/me/tracks?ids=${track(1)}`, ext)).status).toBe(200);
+    expect((await call(emulator, 'GET', `/v1/me/tracks/contains?ids=${track(1)}`, ext)).json).toEqual([
       false,
     ]);
     for (const kind of ['episodes', 'shows', 'audiobooks']) {
@@ -174,6 +177,67 @@ describe('legacy type-specific endpoints', () => {
     );
     const tooMany = Array.from({ length: 51 }, (_, i) => track(i)).join(',');
     expect((await call(emulator, 'PUT', `/v1/me/tracks?ids=${tooMany}`, ext)).status).toBe(400);
+  });
+
+  it('ids in a JSON body {"ids": [...]} wherever the spec gives the write one; the query wins', async () => {
+    const ext = tokenFor(emulator, 'alice', { extended: true });
+    const contains = async (kind: string, ids: readonly (string | undefined)[]) =>
+      (await call(emulator, 'GET', `/v1/me/${kind}/contains?ids=${ids.join(',')}`, ext)).json;
+    for (const [kind, id] of [
+      ['tracks', track(0)],
+      ['albums', ALBUMS[0]?.id],
+      ['episodes', EPISODE],
+      ['shows', SHOW],
+    ] as const) {
+      const saved = await call(emulator, 'PUT', `/v1/me/${kind}`, ext, { ids: [id] });
+      expect([saved.status, saved.text], kind).toEqual([200, '']);
+      expect(await contains(kind, [id]), kind).toEqual([true]);
+      expect((await call(emulator, 'DELETE', `/v1/me/${kind}`, ext, { ids: [id] })).status, kind).toBe(200);
+      expect(await contains(kind, [id]), kind).toEqual([false]);
+    }
+    // "If the ids parameter is present in the query string, any IDs listed here in the body will be
+    // ignored" (OAS).
+    await call(emulator, 'PUT', `/v1/me/albums?ids=${ALBUMS[1]?.id}`, ext, { ids: [ALBUMS[2]?.id] });
+    expect(await contains('albums', [ALBUMS[1]?.id, ALBUMS[2]?.id])).toEqual([true, false]);
+    // PUT /me/tracks: timestamped_ids win over the query's ids and the body's (OAS).
+    await call(emulator, 'PUT', `/v1/me/tracks?ids=${track(1)}`, ext, {
+      ids: [track(3)],
+      timestamped_ids: [{ id: track(2), added_at: '2021-05-06T07:08:09Z' }],
+    });
+    expect(await contains('tracks', [track(1), track(2), track(3)])).toEqual([false, true, false]);
+    // Follows: the ids in the body, the type in the query (as the official SDK sends them).
+    const artist = ARTISTS[5]?.id;
+    const follow = await call(emulator, 'PUT', '/v1/me/following?type=artist', ext, { ids: [artist] });
+    expect(follow.status).toBe(204);
+    const follows = async () =>
+      (await call(emulator, 'GET', `/v1/me/following/contains?type=artist&ids=${artist}`, ext)).json;
+    expect(await follows()).toEqual([true]);
+    const unfollow = await call(emulator, 'DELETE', '/v1/me/following?type=artist', ext, { ids: [artist] });
+    expect(unfollow.status).toBe(204);
+    expect(await follows()).toEqual([false]);
+  });
+
+  it('ids in neither place, or a bare JSON array: 400 "Missing required field: ids" as captured', async () => {
+    const ext = tokenFor(emulator, 'alice', { extended: true });
+    const MISSING_IDS = '{"error": {"status": 400, "message": "Missing required field: ids" } }';
+    for (const [method, path, body] of [
+      ['PUT', '/v1/me/tracks', [track(0)]],
+      ['DELETE', '/v1/me/tracks', [track(0)]],
+      ['PUT', '/v1/me/albums', [ALBUMS[0]?.id]],
+      ['PUT', '/v1/me/episodes', { ids: [] }],
+      ['PUT', '/v1/me/shows', undefined],
+      ['PUT', '/v1/me/following?type=artist', { ids: 'not-an-array' }],
+    ] as const) {
+      const result = await call(emulator, method, path, ext, body);
+      expect([result.status, result.text], `${method} ${path}`).toEqual([400, MISSING_IDS]);
+    }
+    expect((await call(emulator, 'GET', `/v1/me/tracks/contains?ids=${track(0)}`, ext)).json).toEqual([
+      false,
+    ]);
+    // The spec gives the audiobook writes no body: their ids belong in the query.
+    const book = await call(emulator, 'PUT', '/v1/me/audiobooks', ext, { ids: [AUDIOBOOK] });
+    expect(book.json).toEqual({ error: { status: 400, message: 'Missing required field: ids' } });
+    expect((await call(emulator, 'PUT', `/v1/me/audiobooks?ids=${AUDIOBOOK}`, ext)).status).toBe(200);
   });
 
   it('follows: /me/following (204) and /playlists/{id}/followers (200), with contains', async () => {

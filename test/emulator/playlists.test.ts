@@ -357,3 +357,103 @@ describe('legacy /tracks and /users/{id}/playlists', () => {
     expect(got.json.total).toBe(carols[0].items.length);
   });
 });
+
+describe('the fields filter (GET /playlists/{id}, /items, legacy /tracks)', () => {
+  async function filled() {
+    const playlist = await createPlaylist(alice, { name: 'Filtered', description: 'only some' });
+    await call(emulator, 'POST', `/v1/playlists/${playlist.id}/items`, alice, { uris: [uri(0), uri(1)] });
+    const full = (await call(emulator, 'GET', `/v1/playlists/${playlist.id}`, alice)).json;
+    return { id: playlist.id as string, full };
+  }
+  const get = (path: string, fields: string, token = alice) =>
+    call(
+      emulator,
+      'GET',
+      `${path}${path.includes('?') ? '&' : '?'}fields=${encodeURIComponent(fields)}`,
+      token,
+    );
+
+  it('the spec’s forms: a list, a.b, a(b,c), nested, over every element of an array', async () => {
+    const { id, full } = await filled();
+    const tracks = full.items.items.map((i: Json) => i.track);
+    expect((await get(`/v1/playlists/${id}`, 'description,uri')).json).toEqual({
+      description: 'only some',
+      uri: `spotify:playlist:${id}`,
+    });
+    expect((await get(`/v1/playlists/${id}`, 'name,tracks.items(track(name,id))')).json).toEqual({
+      name: 'Filtered',
+      tracks: { items: tracks.map((t: Json) => ({ track: { name: t.name, id: t.id } })) },
+    });
+    expect((await get(`/v1/playlists/${id}`, 'owner.id,items.items(added_by.id),items.total')).json).toEqual({
+      items: { items: [{ added_by: { id: 'alice' } }, { added_by: { id: 'alice' } }], total: 2 },
+      owner: { id: 'alice' },
+    });
+    const items = await get(`/v1/playlists/${id}/items`, 'items(added_at,track(name,album(name,href)))');
+    expect(items.status).toBe(200);
+    expect(items.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(items.json).toEqual({
+      items: full.items.items.map((i: Json) => ({
+        added_at: i.added_at,
+        track: { album: { href: i.track.album.href, name: i.track.album.name }, name: i.track.name },
+      })),
+    });
+    expect((await get(`/v1/playlists/${id}/items?limit=5`, 'total,limit')).json).toEqual({
+      limit: 5,
+      total: 2,
+    });
+    expect((await get(`/v1/playlists/${id}/items`, 'items(track(name))')).json).toEqual({
+      items: tracks.map((t: Json) => ({ track: { name: t.name } })),
+    });
+    const ext = tokenFor(emulator, 'alice', { extended: true });
+    expect((await get(`/v1/playlists/${id}/tracks`, 'items(track(uri))', ext)).json).toEqual({
+      items: tracks.map((t: Json) => ({ track: { uri: t.uri } })),
+    });
+  });
+
+  it('"!" leaves fields out; unknown fields are absent; a sub-selection of a non-object keeps it', async () => {
+    const { id, full } = await filled();
+    const album = full.items.items[0].track.album;
+    const picked = await get(`/v1/playlists/${id}/items`, 'items.track.album(!external_urls,images)');
+    expect(picked.json.items[0]).toEqual({ track: { album: { images: album.images } } });
+    const dropped = await get(`/v1/playlists/${id}/items`, 'items(track(album(!images,!external_urls)))');
+    const { images: _images, external_urls: _urls, ...rest } = album;
+    expect(dropped.json.items[0]).toEqual({ track: { album: rest } });
+    expect((await get(`/v1/playlists/${id}`, 'name,bogus,owner(nope),name(x)')).json).toEqual({
+      name: 'Filtered',
+      owner: {},
+    });
+    expect((await get(`/v1/playlists/${id}`, 'nothing')).json).toEqual({});
+    // Repeated and overlapping selections merge; asking for the whole field wins.
+    expect((await get(`/v1/playlists/${id}`, 'owner.id,owner(display_name),owner.id')).json).toEqual({
+      owner: { display_name: 'Alice Example', id: 'alice' },
+    });
+    expect((await get(`/v1/playlists/${id}`, 'owner.id,owner')).json).toEqual({ owner: full.owner });
+    // Without `fields` (or empty), everything.
+    expect((await get(`/v1/playlists/${id}`, '')).json).toEqual(full);
+  });
+
+  it('a malformed filter → 400 "Invalid fields" in Spotify’s error shape, on each endpoint', async () => {
+    const { id } = await filled();
+    for (const fields of [
+      'name,',
+      ',name',
+      'items(track(name)',
+      'items()',
+      'name)',
+      '!owner.id',
+      '!owner(id)',
+      'owner..id',
+      '(name)',
+      'items(track(na me))',
+      'name;uri',
+      `${'a('.repeat(40)}b${')'.repeat(40)}`,
+    ]) {
+      const result = await get(`/v1/playlists/${id}`, fields);
+      expect([result.status, result.json], fields).toEqual([
+        400,
+        { error: { status: 400, message: 'Invalid fields' } },
+      ]);
+      expect((await get(`/v1/playlists/${id}/items`, fields)).status, fields).toBe(400);
+    }
+  });
+});

@@ -126,6 +126,114 @@ describe('app modes', () => {
   });
 });
 
+describe('an app whose owner has no Premium (WEB-API-2026.md §1)', () => {
+  const MESSAGE =
+    'Active premium subscription required for the owner of the app. When the subscription status changes, it can take a few hours before requests are allowed again.';
+  const scopes = Object.keys(EMULATOR_SCOPES);
+  const uris = ['http://127.0.0.1/cb'];
+
+  it('development mode: 403 on every /v1 call, user and app tokens alike; a bad token is still a 401', async () => {
+    await control(emulator, 'apps', { client_id: 'm-free', redirect_uris: uris, owner_premium: false });
+    await control(emulator, 'apps', {
+      client_id: 'm-free-legacy',
+      redirect_uris: uris,
+      owner_premium: false,
+      legacy_endpoints: true,
+    });
+    const apps = (await control(emulator, 'apps', undefined, 'GET')).json as unknown as Json[];
+    const byId = Object.fromEntries(apps.map((a) => [a.client_id, a]));
+    expect(byId['m-free']).toMatchObject({ mode: 'development', owner_premium: false });
+    expect(byId['m-dev']).toMatchObject({ owner_premium: true });
+    const user = emulator.state.issueAccessToken('m-free', 'alice', scopes, null);
+    const app = emulator.state.issueAccessToken('m-free', null, [], null);
+    const legacy = emulator.state.issueAccessToken('m-free-legacy', 'alice', scopes, null);
+    for (const [bearer, path] of [
+      [user, '/v1/me'],
+      [user, '/v1/me/'],
+      [user, `/v1/tracks/${ARBITRARY}`],
+      [user, '/v1/me/player/devices'],
+      [app, `/v1/albums/${must(ALBUMS[0], 'ALBUMS[0]').id}`],
+      [legacy, `/v1/tracks?ids=${ARBITRARY}`],
+    ] as const) {
+      const result = await fetch(`${emulator.url}${path}`, {
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+      expect(result.status, path).toBe(403);
+      expect(result.headers.get('content-type'), path).toBe('application/json; charset=utf-8');
+      expect(await result.json(), path).toEqual({ error: { status: 403, message: MESSAGE } });
+    }
+    const bogus = await fetch(`${emulator.url}/v1/me`, { headers: { authorization: 'Bearer nope' } });
+    expect(bogus.status).toBe(401);
+    // Apps of owners with Premium (the default) are not affected.
+    expect((await api('/v1/me', 'dev')).status).toBe(200);
+  });
+
+  it('extended-quota apps (organisations) are not affected; apps/mode switches it at run time', async () => {
+    await control(emulator, 'apps', {
+      client_id: 'm-free-ext',
+      redirect_uris: uris,
+      mode: 'extended',
+      owner_premium: false,
+    });
+    const ext = emulator.state.issueAccessToken('m-free-ext', 'alice', scopes, null);
+    const me = (bearer: string) =>
+      fetch(`${emulator.url}/v1/me`, { headers: { authorization: `Bearer ${bearer}` } });
+    expect((await me(ext)).status).toBe(200);
+    await control(emulator, 'apps', { client_id: 'm-later', redirect_uris: uris });
+    const later = emulator.state.issueAccessToken('m-later', 'alice', scopes, null);
+    expect((await me(later)).status).toBe(200);
+    const off = await control(emulator, 'apps/mode', { client_id: 'm-later', owner_premium: false });
+    expect(off.json).toMatchObject({ owner_premium: false });
+    expect((await me(later)).status).toBe(403);
+    await control(emulator, 'apps/mode', { client_id: 'm-later', owner_premium: true });
+    expect((await me(later)).status).toBe(200);
+    expect((await control(emulator, 'apps/mode', { client_id: 'm-later', owner_premium: 'no' })).status).toBe(
+      400,
+    );
+  });
+
+  it('owner_premium_body "text": the same message as text/plain [UNCONF]', async () => {
+    await control(emulator, 'apps', { client_id: 'm-free-text', redirect_uris: uris, owner_premium: false });
+    const bearer = emulator.state.issueAccessToken('m-free-text', 'alice', scopes, null);
+    expect((await control(emulator, 'config', { owner_premium_body: 'text' })).json).toMatchObject({
+      owner_premium_body: 'text',
+    });
+    try {
+      const result = await fetch(`${emulator.url}/v1/me`, { headers: { authorization: `Bearer ${bearer}` } });
+      expect(result.status).toBe(403);
+      expect(result.headers.get('content-type')).toBe('text/plain');
+      expect(await result.text()).toBe(MESSAGE);
+    } finally {
+      await control(emulator, 'config', { owner_premium_body: 'json' });
+    }
+    expect((await control(emulator, 'config', { owner_premium_body: 'xml' })).status).toBe(400);
+  });
+
+  it('startEmulator({ ownerPremium, ownerPremiumBody }) and --owner-without-premium', async () => {
+    expect(await emulatorOptionsFrom({ ownerWithoutPremium: true })).toMatchObject({ ownerPremium: false });
+    const other = await start({
+      ownerPremium: false,
+      ownerPremiumBody: 'text',
+      apps: [{ clientId: 'premium-app', redirectUris: [], ownerPremium: true }],
+    });
+    try {
+      expect(other.state.apps.get('spotauth-sandbox-client')?.ownerPremium).toBe(false);
+      const sandbox = other.state.issueAccessToken('spotauth-sandbox-client', 'alice', scopes, null);
+      const own = other.state.issueAccessToken('premium-app', 'alice', scopes, null);
+      const me = (bearer: string) =>
+        fetch(`${other.url}/v1/me`, { headers: { authorization: `Bearer ${bearer}` } });
+      const refused = await me(sandbox);
+      expect([refused.status, await refused.text()]).toEqual([403, MESSAGE]);
+      expect((await me(own)).status).toBe(200);
+    } finally {
+      await other.stop();
+    }
+    await expect(start({ ownerPremiumBody: 'html' as 'json' })).rejects.toThrow(
+      /ownerPremiumBody must be "json" or "text"/,
+    );
+  });
+});
+
 describe('errors in Spotify’s shapes', () => {
   it('invalid id, Resource not found, Missing required field: uris, 401 challenges, scope 403', async () => {
     expect((await api('/v1/albums/not-an-id')).json).toEqual({

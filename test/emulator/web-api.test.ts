@@ -1,6 +1,13 @@
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ARTISTS, type RunningEmulator, spotifyId, TRACKS } from '../../src/emulator/index.js';
+import { emulatorOptionsFrom } from '../../src/cli/commands/emulator.js';
+import {
+  ARTISTS,
+  createEmulatorState,
+  type RunningEmulator,
+  spotifyId,
+  TRACKS,
+} from '../../src/emulator/index.js';
 import { must } from '../support/must.js';
 import {
   authorizeCode,
@@ -21,7 +28,11 @@ afterAll(() => emulator.stop());
 beforeEach(async () => {
   await control(emulator, 'api-faults', undefined, 'DELETE');
   await control(emulator, 'stats/reset');
-  await control(emulator, 'config', { dev_mode_profile: false, allowlist: null });
+  await control(emulator, 'config', {
+    dev_mode_profile: false,
+    allowlist: null,
+    unauthorized_messages: '2026',
+  });
 });
 
 const ALL_SCOPES = [
@@ -198,10 +209,13 @@ describe('images served by the emulator', () => {
 });
 
 describe('authentication and authorization on /v1', () => {
-  it('no token → 401 "No token provided" with a WWW-Authenticate challenge', async () => {
+  // WEB-API-2026.md §4 "401s (2026)": one body message for every token problem; the header tells them apart.
+  const UNAUTHORIZED = { error: { status: 401, message: 'Missing/invalid/expired access token' } };
+
+  it('no token → 401 "Missing/invalid/expired access token" with a missing_token challenge', async () => {
     const result = await api('/v1/me', null);
     expect(result.status).toBe(401);
-    expect(result.json).toEqual({ error: { status: 401, message: 'No token provided' } });
+    expect(result.json).toEqual(UNAUTHORIZED);
     expect(result.headers.get('www-authenticate')).toBe(
       // WEB-API-2026.md §4: `missing_token` when there is none.
       'Bearer realm="spotify", error="missing_token", error_description="No token provided"',
@@ -218,20 +232,23 @@ describe('authentication and authorization on /v1', () => {
     }
   });
 
-  it('expired token → 401 "The access token expired"', async () => {
+  it('expired token → 401 "Missing/invalid/expired access token"; the header says it expired', async () => {
     const token = emulator.state.issueAccessToken(CLIENT_ID, 'bob', [], null);
     expect((await api('/v1/me', token)).status).toBe(200);
     await control(emulator, 'expire', { user_id: 'bob' });
     const result = await api('/v1/me', token);
     expect(result.status).toBe(401);
-    expect(result.json).toEqual({ error: { status: 401, message: 'The access token expired' } });
+    expect(result.json).toEqual(UNAUTHORIZED);
     expect(result.headers.get('www-authenticate')).toContain('error_description="The access token expired"');
   });
 
-  it('unknown or revoked token → 401 "Invalid access token"', async () => {
+  it('unknown or revoked token → 401 "Missing/invalid/expired access token" with an invalid_token challenge', async () => {
     const unknown = await api('/v1/me', 'BQnot-a-real-token');
     expect(unknown.status).toBe(401);
-    expect(unknown.json).toEqual({ error: { status: 401, message: 'Invalid access token' } });
+    expect(unknown.json).toEqual(UNAUTHORIZED);
+    expect(unknown.headers.get('www-authenticate')).toBe(
+      'Bearer realm="spotify", error="invalid_token", error_description="Invalid access token"',
+    );
     const code = await authorizeCode(emulator, { scope: 'user-top-read' });
     const token = must((await exchange(emulator, code)).json, '(await exchange(emulator, code)).json')[
       'access_token'
@@ -240,7 +257,56 @@ describe('authentication and authorization on /v1', () => {
     await control(emulator, 'revoke', { user_id: 'alice' });
     const revoked = await api('/v1/me/top/artists', token);
     expect(revoked.status).toBe(401);
-    expect(revoked.json).toEqual({ error: { status: 401, message: 'Invalid access token' } });
+    expect(revoked.json).toEqual(UNAUTHORIZED);
+  });
+
+  it('unauthorized_messages "legacy": the older per-problem messages in the body, the same headers', async () => {
+    expect((await control(emulator, 'config', { unauthorized_messages: 'legacy' })).json).toMatchObject({
+      unauthorized_messages: 'legacy',
+    });
+    const none = await api('/v1/me', null);
+    expect(none.json).toEqual({ error: { status: 401, message: 'No token provided' } });
+    expect(none.headers.get('www-authenticate')).toBe(
+      'Bearer realm="spotify", error="missing_token", error_description="No token provided"',
+    );
+    const bogus = await api('/v1/me', 'BQnot-a-real-token');
+    expect(bogus.json).toEqual({ error: { status: 401, message: 'Invalid access token' } });
+    expect(bogus.headers.get('www-authenticate')).toBe(
+      'Bearer realm="spotify", error="invalid_token", error_description="Invalid access token"',
+    );
+    const token = emulator.state.issueAccessToken(CLIENT_ID, 'carol', [], null);
+    await control(emulator, 'expire', { user_id: 'carol' });
+    const expired = await api('/v1/me', token);
+    expect(expired.json).toEqual({ error: { status: 401, message: 'The access token expired' } });
+    expect(expired.headers.get('www-authenticate')).toContain(
+      'error="invalid_token", error_description="The access token expired"',
+    );
+    expect((await control(emulator, 'config', { unauthorized_messages: 'sometimes' })).status).toBe(400);
+    await control(emulator, 'config', { unauthorized_messages: '2026' });
+    expect((await api('/v1/me', null)).json).toEqual(UNAUTHORIZED);
+  });
+
+  it('unauthorizedMessages is an option of the emulator and a flag of `spotauth emulator`', async () => {
+    const legacy = await start({ unauthorizedMessages: 'legacy' });
+    try {
+      expect((await fetch(`${legacy.url}/v1/me`).then((r) => r.json())) as Json).toEqual({
+        error: { status: 401, message: 'No token provided' },
+      });
+      expect((await control(legacy, 'config', undefined, 'GET')).json).toMatchObject({
+        unauthorized_messages: 'legacy',
+      });
+    } finally {
+      await legacy.stop();
+    }
+    expect(() => createEmulatorState({ unauthorizedMessages: 'old' as '2026' })).toThrow(
+      /unauthorizedMessages must be "2026" or "legacy"/,
+    );
+    expect(await emulatorOptionsFrom({ unauthorizedMessages: 'legacy' })).toMatchObject({
+      unauthorizedMessages: 'legacy',
+    });
+    await expect(emulatorOptionsFrom({ unauthorizedMessages: '2024' })).rejects.toThrow(
+      /--unauthorized-messages must be "2026" or "legacy"/,
+    );
   });
 
   it('missing scope → 403 "Insufficient client scope" as application/json; charset=utf-8', async () => {
@@ -595,6 +661,43 @@ describe('API faults (POST /_emulator/api-faults)', () => {
     const started = Date.now();
     expect((await api(track(), userToken())).status).toBe(200);
     expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('latency with count N delays each of the next N requests once, not one request N times', async () => {
+    await control(emulator, 'api-faults', { kind: 'latency', latency_ms: 1, count: 3 });
+    const token = userToken();
+    const remaining = async () =>
+      ((await control(emulator, 'api-faults', undefined, 'GET')).json as Json).faults.map(
+        (f: Json) => f.remaining,
+      );
+    const delays = async () =>
+      ((await control(emulator, 'stats', undefined, 'GET')).json as Json).api_faults.latency;
+    for (const [left, delayed] of [
+      [[2], 1],
+      [[1], 2],
+      [[], 3],
+    ] as const) {
+      expect((await api(track(), token)).status).toBe(200);
+      expect(await remaining()).toEqual(left);
+      expect(await delays()).toBe(delayed);
+    }
+    expect((await api(track(), token)).status).toBe(200);
+    expect(await delays()).toBe(3);
+  });
+
+  it('a latency fault and an answering fault: the request waits once, then gets the answer', async () => {
+    await control(emulator, 'api-faults', { kind: 'latency', latency_ms: 1, count: 2 });
+    await control(emulator, 'api-faults', { kind: 'rate_limit' });
+    const token = userToken();
+    expect((await api(track(), token)).status).toBe(429);
+    expect((await control(emulator, 'api-faults', undefined, 'GET')).json).toMatchObject({
+      faults: [{ kind: 'latency', remaining: 1 }],
+    });
+    expect((await api(track(), token)).status).toBe(200);
+    expect(((await control(emulator, 'stats', undefined, 'GET')).json as Json).api_faults).toEqual({
+      latency: 2,
+      rate_limit: 1,
+    });
   });
 
   it('not_allowlisted: a plain-text 403', async () => {

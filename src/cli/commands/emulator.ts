@@ -27,6 +27,8 @@ export interface EmulatorCommandOptions {
   state?: string;
   appMode?: string;
   legacyEndpoints?: boolean;
+  ownerWithoutPremium?: boolean;
+  unauthorizedMessages?: string;
   catalogue?: string;
 }
 
@@ -67,6 +69,11 @@ function toApp(value: unknown, where: string): EmulatorApp {
   if (legacy !== undefined) {
     if (typeof legacy !== 'boolean') throw new Error(`${where}.legacy_endpoints must be a boolean.`);
     app.legacyEndpoints = legacy;
+  }
+  const premium = raw['ownerPremium'] ?? raw['owner_premium'];
+  if (premium !== undefined) {
+    if (typeof premium !== 'boolean') throw new Error(`${where}.owner_premium must be a boolean.`);
+    app.ownerPremium = premium;
   }
   return app;
 }
@@ -165,6 +172,15 @@ export async function emulatorOptionsFrom(options: EmulatorCommandOptions): Prom
     result.appMode = options.appMode;
   }
   if (options.legacyEndpoints) result.legacyEndpoints = true;
+  if (options.ownerWithoutPremium) result.ownerPremium = false;
+  if (options.unauthorizedMessages !== undefined) {
+    if (options.unauthorizedMessages !== '2026' && options.unauthorizedMessages !== 'legacy') {
+      throw new Error(
+        `--unauthorized-messages must be "2026" or "legacy" (got ${JSON.stringify(options.unauthorizedMessages)}).`,
+      );
+    }
+    result.unauthorizedMessages = options.unauthorizedMessages;
+  }
   if (options.state !== undefined) {
     if (options.state.trim() === '') throw new Error('--state needs a file path.');
     result.stateFile = options.state;
@@ -205,7 +221,7 @@ function usage(emulator: RunningEmulator): string {
     'Registered apps:',
     ...apps.map(
       (app) =>
-        `  client id ${app.clientId}${app.clientSecret ? `, secret ${app.clientSecret}` : ' (public, PKCE only)'}, ${app.mode ?? 'development'} mode${app.legacyEndpoints ? ' with legacy endpoints' : ''}\n    redirect URIs: ${app.redirectUris.join(', ')}`,
+        `  client id ${app.clientId}${app.clientSecret ? `, secret ${app.clientSecret}` : ' (public, PKCE only)'}, ${app.mode ?? 'development'} mode${app.legacyEndpoints ? ' with legacy endpoints' : ''}${app.ownerPremium === false ? ', owner without Premium' : ''}\n    redirect URIs: ${app.redirectUris.join(', ')}`,
     ),
     `Test users: ${[...emulator.state.users.keys()].join(', ')}${emulator.state.config.autoApprove ? ` (auto-approving as ${emulator.state.config.autoApprove})` : ''}`,
     `Authorize: ${emulator.url}/authorize    Token: ${emulator.url}/api/token`,

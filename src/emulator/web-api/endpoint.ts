@@ -58,6 +58,8 @@ export interface ApiApp {
   mode: AppMode;
   /** Older client ids whose 2026 removals were postponed (WEB-API-2026.md §1). */
   legacyEndpoints: boolean;
+  /** The owner has Premium (EmulatorApp.ownerPremium; default true). */
+  ownerPremium: boolean;
 }
 
 /** Query parameters after spec validation: defaults applied, integers and booleans converted. */
@@ -165,6 +167,8 @@ export interface Endpoint extends Required<Pick<EndpointDef, 'operationId' | 'ha
   missing: Readonly<Record<string, string>>;
   invalid: Readonly<Record<string, string>>;
   bodyLimit: number;
+  /** The spec gives the operation a `fields` query parameter: the pipeline filters its answer (fields.ts). */
+  fields: boolean;
   /** "GET /v1/tracks/{id}": the request-counter key; `pattern` is what an api-faults `path` may name. */
   key: string;
   pattern: string;
@@ -199,6 +203,7 @@ export function endpoint(def: EndpointDef): Endpoint {
     missing: def.missing ?? {},
     invalid: def.invalid ?? {},
     bodyLimit: def.bodyLimit ?? 64 * 1024,
+    fields: operation.parameters.some((p) => p.in === 'query' && p.name === 'fields'),
     key: `${operation.method} ${pattern}`,
     pattern,
     route,

@@ -135,25 +135,47 @@ function followedArtists(ctx: ApiContext) {
 
 const BASE62_ID = /^[0-9A-Za-z]{22}$/;
 
-/** `ids` from the query, else from a JSON body `{"ids": [...]}` (OAS); tracks also take `timestamped_ids`. */
-function legacyIds(ctx: ApiContext, kind: UriKind, max: number): { id: string; addedAt?: number }[] {
-  // Read from the URL: the spec models some of these ids as body-only, but clients send `?ids=`.
-  let entries: { id: string; addedAt?: number }[] = (ctx.url.searchParams.get('ids') ?? '')
+/**
+ * Spotify's answer when the ids are in neither place, with its spacing. Captured for a bare JSON array
+ * body (`["id", …]`, no `ids` key), which worked until late September 2024 and has been refused since
+ * (spotify/spotify-web-api-ts-sdk#131, JMPerez/spotify-web-api-js#228, guilhermesad/rspotify PR #267)
+ * [3P]: @spotify/web-api-ts-sdk 1.2.0's saveTracks, saveAlbums, saveEpisodes, saveAudiobooks and their
+ * removes still send one.
+ */
+const MISSING_IDS_RAW = '{"error": {"status": 400, "message": "Missing required field: ids" } }';
+const missingIds = () => new ApiError(400, 'Missing required field: ids', { raw: MISSING_IDS_RAW });
+
+type LegacyEntry = { id: string; addedAt?: number };
+
+function bodyIds(ctx: ApiContext, kind: UriKind): LegacyEntry[] | undefined {
+  const body = ctx.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const { ids, timestamped_ids: stamped } = body as { ids?: unknown; timestamped_ids?: unknown };
+  if (kind === 'track' && ctx.operation.method === 'PUT' && Array.isArray(stamped)) {
+    return stamped.map((t: { id?: unknown; added_at?: unknown }) => {
+      const at = typeof t?.added_at === 'string' ? Date.parse(t.added_at) : Number.NaN;
+      if (Number.isNaN(at)) throw new ApiError(400, 'Invalid added_at');
+      return { id: String(t?.id), addedAt: at };
+    });
+  }
+  return Array.isArray(ids) ? ids.map((id) => ({ id: String(id) })) : undefined;
+}
+
+/**
+ * The ids of a legacy call (OAS): PUT /me/tracks's `timestamped_ids` win over everything; otherwise the
+ * query's `ids` win over the JSON body's `{"ids": [...]}`, which the writes whose spec has that body
+ * accept (the pipeline lets their required query `ids` be missing: SpecParameter.inBody).
+ */
+function legacyIds(ctx: ApiContext, kind: UriKind, max: number): LegacyEntry[] {
+  // Read from the URL: the spec models PUT /me/tracks's ids as body-only, but clients send `?ids=`.
+  const query: LegacyEntry[] = (ctx.url.searchParams.get('ids') ?? '')
     .split(',')
     .filter((i) => i !== '')
     .map((id) => ({ id }));
-  const body = ctx.body as { ids?: unknown; timestamped_ids?: unknown } | undefined;
-  if (entries.length === 0 && body && typeof body === 'object') {
-    if (Array.isArray(body.ids)) entries = body.ids.map((id) => ({ id: String(id) }));
-    else if (kind === 'track' && Array.isArray(body.timestamped_ids)) {
-      entries = body.timestamped_ids.map((t: { id?: unknown; added_at?: unknown }) => {
-        const at = typeof t?.added_at === 'string' ? Date.parse(t.added_at) : Number.NaN;
-        if (Number.isNaN(at)) throw new ApiError(400, 'Invalid added_at');
-        return { id: String(t?.id), addedAt: at };
-      });
-    }
-  }
-  if (entries.length === 0) throw new ApiError(400, 'Missing required field: ids');
+  const body = ctx.operation.requestBody ? bodyIds(ctx, kind) : undefined;
+  const stamped = body?.some((e) => e.addedAt !== undefined) ?? false;
+  const entries = stamped || query.length === 0 ? (body ?? []) : query;
+  if (entries.length === 0) throw missingIds();
   if (entries.length > max) throw new ApiError(400, 'Too many ids requested');
   const pattern = kind === 'user' ? /^[A-Za-z0-9_.-]{1,64}$/ : BASE62_ID;
   for (const e of entries) if (!pattern.test(e.id)) throw new ApiError(400, 'invalid id');

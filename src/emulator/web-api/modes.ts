@@ -1,4 +1,5 @@
 import { ApiError, type Removal } from './endpoint.js';
+import type { OwnerPremiumBody } from './variants.js';
 
 /**
  * What development-mode apps lost, with the bodies Spotify sends (WEB-API-2026.md summary table, §7).
@@ -25,6 +26,23 @@ export const GONE_2024: Removal = {
 
 /** audio-features: 403 with no message at all (jwilsson#281; spotipy#1173). audio-analysis [UNCONF]: same. */
 export const AUDIO_FEATURES_2024: Removal = { era: '2024', error: new ApiError(403, null) };
+
+/**
+ * A development-mode app whose owner has no Premium, on any /v1 call (mralexsaavedra/spotiarr#4, 2026-03;
+ * also seen on GET /v1/me/) [3P]. The text is captured; whether it comes as JSON in Spotify's error shape
+ * or as plain text is [UNCONF]: JSON by default, plain text with `owner_premium_body: "text"`.
+ */
+export const OWNER_NOT_PREMIUM_MESSAGE =
+  'Active premium subscription required for the owner of the app. When the subscription status changes, it can take a few hours before requests are allowed again.';
+
+export function ownerNotPremium(body: OwnerPremiumBody): ApiError {
+  return body === 'text'
+    ? new ApiError(403, OWNER_NOT_PREMIUM_MESSAGE, {
+        raw: OWNER_NOT_PREMIUM_MESSAGE,
+        contentType: 'text/plain',
+      })
+    : new ApiError(403, OWNER_NOT_PREMIUM_MESSAGE);
+}
 
 /** Invalid limit with Spotify's spacing (search limit above 10, §1). */
 export function invalidLimit(): ApiError {

@@ -3,7 +3,8 @@ import { readBody, send } from '../http.js';
 import type { Route, RouteContext } from '../routes.js';
 import type { AccessTokenInfo, AppMode } from '../types.js';
 import { type ApiApp, type ApiContext, ApiError, ApiQuery, ApiReply, type Endpoint } from './endpoint.js';
-import { invalidLimit } from './modes.js';
+import { applyFields, type FieldFilter, FieldsSyntaxError, parseFields } from './fields.js';
+import { invalidLimit, ownerNotPremium } from './modes.js';
 import type { SpecParameter } from './spec.js';
 
 /**
@@ -12,12 +13,13 @@ import type { SpecParameter } from './spec.js';
  *   → request counter (stats.api_requests["METHOD /v1/pattern"])
  *   → injected faults (api-faults.ts)
  *   → Authorization header and token (400 / 401 with WWW-Authenticate)
+ *   → the app's owner without Premium (development mode: 403)
  *   → hooks.quota (no-op by default: the place for per-app rate limits and quotas)
  *   → dev-mode allowlist (plain-text 403)
  *   → user-vs-app token, scopes (403 "Insufficient client scope")
  *   → mode rules (removed endpoints for development-mode apps)
- *   → query validation from the spec, request body (JSON)
- *   → handler → response.
+ *   → query validation from the spec (and the `fields` filter's syntax), request body (JSON)
+ *   → handler → `fields` filter → response.
  * Route matchers are compiled once; nothing here reads the spec at request time.
  */
 
@@ -78,9 +80,17 @@ function sendReply(ctx: RouteContext, result: ApiReply): void {
   });
 }
 
+/**
+ * The one body message of 2026 for a missing, bogus or expired token (WEB-API-2026.md §4 "401s (2026)":
+ * ITST 2026-09; jwilsson/spotify-web-api-php#288) [3P]. The older per-problem messages, which the header's
+ * error_description still carries, are the `legacy` variant (web-api/variants.ts).
+ */
+export const UNAUTHORIZED_2026 = 'Missing/invalid/expired access token';
+
 /** RFC 6750 §3 challenge on every 401 (WEB-API-2026.md §4). */
-function unauthorized(message: string, error: 'missing_token' | 'invalid_token', description: string) {
-  return new ApiError(401, message, {
+function unauthorized(ctx: RouteContext, error: 'missing_token' | 'invalid_token', description: string) {
+  const legacy = ctx.state.config.apiVariants.unauthorizedMessages === 'legacy';
+  return new ApiError(401, legacy ? description : UNAUTHORIZED_2026, {
     headers: {
       'WWW-Authenticate': `Bearer realm="spotify", error="${error}", error_description="${description}"`,
     },
@@ -90,15 +100,18 @@ function unauthorized(message: string, error: 'missing_token' | 'invalid_token',
 function authenticate(ctx: RouteContext): AccessTokenInfo {
   const header = ctx.req.headers.authorization;
   if (header === undefined || header.trim() === '') {
-    throw unauthorized('No token provided', 'missing_token', 'No token provided');
+    throw unauthorized(ctx, 'missing_token', 'No token provided');
   }
   const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
   if (!match?.[1]) throw new ApiError(400, 'Only valid bearer authentication supported');
   const problem = ctx.state.accessTokenProblem(match[1]);
   const info = problem === null ? ctx.state.lookupAccessToken(match[1]) : undefined;
   if (!info || (info.userId !== null && !ctx.state.users.has(info.userId))) {
-    const message = problem === 'expired' ? 'The access token expired' : 'Invalid access token';
-    throw unauthorized(message, 'invalid_token', message);
+    throw unauthorized(
+      ctx,
+      'invalid_token',
+      problem === 'expired' ? 'The access token expired' : 'Invalid access token',
+    );
   }
   return info;
 }
@@ -109,6 +122,7 @@ function appOf(ctx: RouteContext, clientId: string): ApiApp {
     clientId,
     mode: app?.mode ?? DEFAULT_APP_MODE,
     legacyEndpoints: app?.legacyEndpoints ?? false,
+    ownerPremium: app?.ownerPremium ?? true,
   };
 }
 
@@ -121,7 +135,7 @@ function parseQuery(endpoint: Endpoint, mode: AppMode, url: URL): ApiQuery {
     if (p.in !== 'query') continue;
     const raw = url.searchParams.get(p.name);
     if (raw === null || raw === '') {
-      if (p.required) {
+      if (p.required && !p.inBody) {
         throw new ApiError(400, endpoint.missing[p.name] ?? `Missing required field: ${p.name}`);
       }
       if (p.default !== undefined) values.set(p.name, p.default);
@@ -130,6 +144,18 @@ function parseQuery(endpoint: Endpoint, mode: AppMode, url: URL): ApiQuery {
     values.set(p.name, parseValue(endpoint, p, raw));
   }
   return new ApiQuery(values);
+}
+
+/** The `fields` filter of an operation that takes one; malformed → 400 "Invalid fields" [UNCONF: wording]. */
+function fieldsFilter(endpoint: Endpoint, query: ApiQuery): FieldFilter | undefined {
+  const text = endpoint.fields ? query.string('fields') : undefined;
+  if (text === undefined) return undefined;
+  try {
+    return parseFields(text);
+  } catch (error) {
+    if (error instanceof FieldsSyntaxError) throw new ApiError(400, 'Invalid fields');
+    throw error;
+  }
 }
 
 function invalid(endpoint: Endpoint, p: SpecParameter): ApiError {
@@ -205,6 +231,11 @@ export async function runEndpoint(
   try {
     const token = authenticate(ctx);
     const app = appOf(ctx, token.clientId);
+    // The whole app is refused, whoever's token it is (user or app token), before anything is counted
+    // against its quotas [UNCONF: order]. The Premium rule was not postponed for older client ids (§1).
+    if (app.mode === 'development' && !app.ownerPremium) {
+      throw ownerNotPremium(state.config.apiVariants.ownerPremiumBody);
+    }
     const refused = hooks.quota?.({ state, token, app, endpoint });
     if (refused instanceof ApiError) throw refused;
     if (refused instanceof ApiReply) return sendReply(ctx, refused);
@@ -223,6 +254,7 @@ export async function runEndpoint(
       throw removed.error;
     }
     const query = parseQuery(endpoint, app.mode, ctx.url);
+    const fields = fieldsFilter(endpoint, query);
     const body = await parseBody(ctx, endpoint);
     const apiContext: ApiContext = {
       req: ctx.req,
@@ -244,7 +276,8 @@ export async function runEndpoint(
     const result = await endpoint.handler(apiContext);
     if (res.headersSent) return;
     if (result instanceof ApiReply) return sendReply(ctx, result);
-    sendReply(ctx, new ApiReply(endpoint.operation.success, result === null ? undefined : result));
+    const data = fields && result !== null ? applyFields(result, fields) : result;
+    sendReply(ctx, new ApiReply(endpoint.operation.success, data === null ? undefined : data));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     sendError(ctx, error);

@@ -9,6 +9,8 @@ export interface SpecParameter {
   minimum?: number;
   maximum?: number;
   default?: string | number | boolean;
+  /** Required, but the JSON body may carry it instead (the legacy library writes' `ids`): the handler checks. */
+  inBody?: boolean;
 }
 
 export type HttpMethod = 'GET' | 'PUT' | 'POST' | 'DELETE' | 'PATCH';
