@@ -223,12 +223,21 @@ describe('authentication and authorization on /v1', () => {
   });
 
   it('a non-Bearer Authorization header → 400 "Only valid bearer authentication supported"', async () => {
-    for (const header of [basic('a', 'b'), 'Bearer', 'Token abc', 'Bearer a b']) {
+    for (const header of [basic('a', 'b'), 'Token abc', 'Bearer a b']) {
       const result = await api('/v1/tracks/x', null, { authorization: header });
       expect(result.status).toBe(400);
       expect(result.json).toEqual({
         error: { status: 400, message: 'Only valid bearer authentication supported' },
       });
+    }
+  });
+
+  it('an empty bearer → the same 401 as no token (WEB-API-2026.md §4)', async () => {
+    for (const header of ['Bearer', 'Bearer ', 'bearer   ']) {
+      const result = await api('/v1/me', null, { authorization: header });
+      expect(result.status).toBe(401);
+      expect(result.json).toEqual(UNAUTHORIZED);
+      expect(result.headers.get('www-authenticate')).toContain('error="missing_token"');
     }
   });
 

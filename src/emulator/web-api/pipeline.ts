@@ -99,7 +99,9 @@ function unauthorized(ctx: RouteContext, error: 'missing_token' | 'invalid_token
 
 function authenticate(ctx: RouteContext): AccessTokenInfo {
   const header = ctx.req.headers.authorization;
-  if (header === undefined || header.trim() === '') {
+  // An empty bearer ("Bearer" and nothing, or spaces) is answered as no token at all (WEB-API-2026.md §4,
+  // jwilsson/spotify-web-api-php#288); which error= its challenge names is not captured: missing_token.
+  if (header === undefined || /^\s*(Bearer\s*)?$/i.test(header)) {
     throw unauthorized(ctx, 'missing_token', 'No token provided');
   }
   const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
