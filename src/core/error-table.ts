@@ -4,7 +4,7 @@
  * person on the other end, and a one-line meaning. The server, the adapters, the broker, the CLI and the
  * browser client all derive their answers from here; `docs/errors.md` is generated from it.
  */
-import type { ErrorCode } from './errors.js';
+import { type ErrorCode, isTransientCode } from './errors.js';
 
 /** The CLI's exit codes: stable, documented. */
 export const EXIT_CODES = {
@@ -26,7 +26,7 @@ export interface ErrorDescription {
   error: string;
   /** The CLI's exit code. */
   exit: ExitCode;
-  /** Whether the same request may succeed later. The default for errors of this code. */
+  /** Whether the same request may succeed later. The default for errors of this code (errors.ts). */
   transient: boolean;
   /**
    * Whether the error's message is written for the person on the other end. False: it names internals
@@ -39,24 +39,19 @@ export interface ErrorDescription {
 
 const { ERROR, USAGE, LOGIN_REQUIRED, UNAVAILABLE } = EXIT_CODES;
 
+type Row = Omit<ErrorDescription, 'transient'>;
+
 function row(
   status: number,
   error: string,
   exit: ExitCode,
   meaning: string,
-  flags: { transient?: boolean; exposeMessage?: boolean } = {},
-): ErrorDescription {
-  return {
-    status,
-    error,
-    exit,
-    transient: flags.transient ?? false,
-    exposeMessage: flags.exposeMessage ?? true,
-    meaning,
-  };
+  flags: { exposeMessage?: boolean } = {},
+): Row {
+  return { status, error, exit, exposeMessage: flags.exposeMessage ?? true, meaning };
 }
 
-export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorDescription>> = {
+const ROWS: Readonly<Record<ErrorCode, Row>> = {
   INVALID_CONFIG: row(500, 'configuration_error', USAGE, 'The configuration is invalid or incomplete.', {
     exposeMessage: false,
   }),
@@ -107,16 +102,10 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorDescription>> = {
     ERROR,
     "Spotify's token endpoint sent an unusable answer.",
   ),
-  SPOTIFY_UNAVAILABLE: row(503, 'spotify_unavailable', UNAVAILABLE, 'Spotify answered with a server error.', {
-    transient: true,
-  }),
-  RATE_LIMITED: row(429, 'rate_limited', UNAVAILABLE, 'Spotify (or this server) asks to slow down.', {
-    transient: true,
-  }),
-  TIMEOUT: row(503, 'spotify_unavailable', UNAVAILABLE, 'Spotify did not answer in time.', {
-    transient: true,
-  }),
-  NETWORK: row(503, 'spotify_unavailable', UNAVAILABLE, 'Spotify could not be reached.', { transient: true }),
+  SPOTIFY_UNAVAILABLE: row(503, 'spotify_unavailable', UNAVAILABLE, 'Spotify answered with a server error.'),
+  RATE_LIMITED: row(429, 'rate_limited', UNAVAILABLE, 'Spotify (or this server) asks to slow down.'),
+  TIMEOUT: row(503, 'spotify_unavailable', UNAVAILABLE, 'Spotify did not answer in time.'),
+  NETWORK: row(503, 'spotify_unavailable', UNAVAILABLE, 'Spotify could not be reached.'),
   API_ERROR: row(502, 'spotify_error', ERROR, 'The Web API refused the request.'),
   API_UNAUTHORIZED: row(
     401,
@@ -138,14 +127,11 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorDescription>> = {
     'The stored grant is dead (revoked, expired or app credentials rejected).',
   ),
   NOT_LOGGED_IN: row(401, 'not_logged_in', LOGIN_REQUIRED, 'No login is stored for this user or session.'),
-  STORE_CONFLICT: row(503, 'store_busy', UNAVAILABLE, 'The store kept changing under a write; try again.', {
-    transient: true,
-  }),
+  STORE_CONFLICT: row(503, 'store_busy', UNAVAILABLE, 'The store kept changing under a write; try again.'),
   STORE_CORRUPT: row(500, 'store_error', ERROR, 'A stored record cannot be read (it is damaged).', {
     exposeMessage: false,
   }),
   STORE_UNAVAILABLE: row(503, 'store_unavailable', UNAVAILABLE, 'The token store cannot be reached.', {
-    transient: true,
     exposeMessage: false,
   }),
   LOCK_TIMEOUT: row(
@@ -153,9 +139,6 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorDescription>> = {
     'busy',
     UNAVAILABLE,
     'Another process is refreshing this token and has not finished.',
-    {
-      transient: true,
-    },
   ),
   DECRYPT_FAILED: row(
     500,
@@ -176,6 +159,14 @@ export const ERROR_TABLE: Readonly<Record<ErrorCode, ErrorDescription>> = {
     },
   ),
 };
+
+/** The rows, each with its code's `transient` default (errors.ts keeps that list, for the error class). */
+export const ERROR_TABLE = Object.fromEntries(
+  Object.entries(ROWS).map(([code, description]) => [
+    code,
+    { ...description, transient: isTransientCode(code as ErrorCode) },
+  ]),
+) as Readonly<Record<ErrorCode, ErrorDescription>>;
 
 export function describeError(code: ErrorCode): ErrorDescription {
   return ERROR_TABLE[code];

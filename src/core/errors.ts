@@ -6,7 +6,6 @@
  * Messages and causes never contain a token, code, verifier or secret: errors thrown by libraries are
  * never attached as `cause` (oauth4webapi puts whole token-response bodies there), only a sanitised summary.
  */
-import { ERROR_TABLE } from './error-table.js';
 import { stripControls } from './text.js';
 
 /**
@@ -91,6 +90,26 @@ export const ErrorCodes = {
 /** One of the {@link ErrorCodes}: the stable, documented part of a {@link SpotauthError}. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/**
+ * The codes whose errors are transient unless the thrower says otherwise. Here rather than in the error
+ * table (which reads it: `transient` in docs/errors.md), so that an error needs no table to be made:
+ * the browser bundle carries this line and not the table's statuses, exit codes and meanings.
+ */
+const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'SPOTIFY_UNAVAILABLE',
+  'RATE_LIMITED',
+  'TIMEOUT',
+  'NETWORK',
+  'STORE_CONFLICT',
+  'STORE_UNAVAILABLE',
+  'LOCK_TIMEOUT',
+]);
+
+/** Whether errors of `code` are transient when made without the `transient` option. */
+export function isTransientCode(code: ErrorCode): boolean {
+  return TRANSIENT_CODES.has(code);
+}
+
 /** The optional facts a {@link SpotauthError} is made with; each becomes the property of the same name. */
 export interface SpotauthErrorOptions {
   /** Whether the same request may succeed later. Default: the error table's value for the code (e.g. true for `NETWORK`, `TIMEOUT`, `RATE_LIMITED`). */
@@ -154,8 +173,8 @@ export class SpotauthError extends Error {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SpotauthError';
     this.code = code;
-    // The code's default from the one error table, unless the thrower knows better.
-    this.transient = options.transient ?? ERROR_TABLE[code]?.transient ?? false;
+    // The code's default, unless the thrower knows better.
+    this.transient = options.transient ?? TRANSIENT_CODES.has(code);
     this.status = options.status;
     // Spotify's fields, and callback parameters copied into them, are the other party's text.
     this.spotifyError = options.spotifyError === undefined ? undefined : stripControls(options.spotifyError);
