@@ -8,7 +8,7 @@ import {
   type RateLimitCooldown,
   sharedCooldown,
 } from '../api/authorized-fetch.js';
-import { buildAuthorizationRequest } from '../core/authorization-request.js';
+import { authorizationRequestFor } from '../core/authorization-request.js';
 import { CALLBACK_PARAMS, checkCallback } from '../core/callback.js';
 import { type ResolvedConfig, resolveConfig } from '../core/config.js';
 import { isSpotauthError, isTerminalGrantError, SpotauthError } from '../core/errors.js';
@@ -220,12 +220,12 @@ export class BrowserAuth {
         `This page is on ${origin} but the redirect URI is on ${redirect.origin}: Spotify would send the user back to a different origin, where this login attempt is unknown. Open the app at ${redirect.origin}${redirect.origin.includes('127.0.0.1') ? ' (not localhost)' : ''}.`,
       );
     }
-    const request = await buildAuthorizationRequest(this.config, {
-      scope: options.scope ?? this.#scope,
-      ...((options.showDialog ?? this.#showDialog) !== undefined
-        ? { showDialog: (options.showDialog ?? this.#showDialog) as boolean }
-        : {}),
-    });
+    const request = await authorizationRequestFor(
+      this.config,
+      options.scope === undefined ? this.#scope : parseScopes(options.scope),
+      this.#redirectUri,
+      options.showDialog ?? this.#showDialog,
+    );
     const here = globalThis.location
       ? `${location.pathname}${location.search}${location.hash}`
       : redirect.pathname;

@@ -48,8 +48,8 @@ export function accountsEndpoint(config: ResolvedConfig, path: '/authorize' | '/
 
 /**
  * Builds the /authorize URL with a fresh state (256 bits) and PKCE S256 verifier — PKCE is used for every
- * client, confidential ones included (Spotify: "Confidential clients … must use it"). Runtime-neutral: the
- * server, the CLI and the browser client all log in through this one function.
+ * client, confidential ones included (Spotify: "Confidential clients … must use it"). The options are
+ * checked here (response type, scopes, redirect URI), then {@link authorizationRequestFor} builds it.
  */
 export async function buildAuthorizationRequest(
   config: ResolvedConfig,
@@ -68,8 +68,25 @@ export async function buildAuthorizationRequest(
       `Unsupported response_type ${JSON.stringify(responseType.slice(0, 32))}; Spotify supports only "code".`,
     );
   }
-  const scope = parseScopes(options.scope);
-  const redirectUri = redirectUriFor(config, options.redirectUri);
+  return authorizationRequestFor(
+    config,
+    parseScopes(options.scope),
+    redirectUriFor(config, options.redirectUri),
+    options.showDialog,
+  );
+}
+
+/**
+ * The authorization request itself, for checked scopes and redirect URI. Runtime-neutral: the server, the
+ * CLI (through {@link buildAuthorizationRequest}) and the browser client (directly: it has no response
+ * type or redirect-URI options to check, so it carries none of those checks) all log in through it.
+ */
+export async function authorizationRequestFor(
+  config: ResolvedConfig,
+  scope: SpotifyScope[],
+  redirectUri: string,
+  showDialog: boolean | undefined,
+): Promise<AuthorizationRequest> {
   const state = randomUrlSafe();
   const codeVerifier = randomUrlSafe();
   const codeChallenge = await pkceChallenge(codeVerifier);
@@ -81,7 +98,7 @@ export async function buildAuthorizationRequest(
   url.searchParams.set('state', state);
   url.searchParams.set('code_challenge_method', 'S256');
   url.searchParams.set('code_challenge', codeChallenge);
-  if (options.showDialog !== undefined) url.searchParams.set('show_dialog', String(options.showDialog));
+  if (showDialog !== undefined) url.searchParams.set('show_dialog', String(showDialog));
   return { url, state, codeVerifier, redirectUri, scope };
 }
 
