@@ -341,11 +341,10 @@ export async function apiClientError(
   if (status === 403) {
     if (message === 'Insufficient client scope') {
       const requiredScopes = scopes?.(method, path) ?? [];
+      const needed = requiredScopes.length ? `the scope ${requiredScopes.join(' or ')}` : 'a scope';
       return new SpotauthError(
         'MISSING_SCOPE',
-        requiredScopes.length
-          ? `This call needs the scope ${requiredScopes.join(' or ')}, which the user has not granted; ask them to log in again with it.`
-          : 'This call needs a scope the user has not granted; ask them to log in again with it.',
+        `This call needs ${needed}, which the user has not granted; log in again with it.`,
         { status, requiredScopes },
       );
     }
@@ -353,7 +352,7 @@ export async function apiClientError(
       // Development-mode apps: users not on the dashboard allowlist get a plain-text 403 (FACTS §3.3).
       return new SpotauthError(
         'USER_NOT_ALLOWLISTED',
-        "Spotify refused this user: the app is in development mode and the user is not on its allowlist. Add the user's Spotify email under Dashboard → your app → Settings → User Management (at most 5 users), or apply for extended quota.",
+        "Spotify refused this user: not on this development-mode app's allowlist (add them in the Dashboard: your app → Settings → User Management, 5 users at most).",
         { status },
       );
     }

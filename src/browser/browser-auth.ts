@@ -158,7 +158,7 @@ export class BrowserAuth {
     if (options && 'clientSecret' in options) {
       throw new SpotauthError(
         'INVALID_CONFIG',
-        'A client secret must never be shipped to a browser: anyone can read it from the page. Browser apps log in with PKCE and the client id alone.',
+        'Never ship a client secret to a browser: anyone can read it. Browser apps log in with PKCE and the client id alone.',
       );
     }
     this.config = resolveConfig({
@@ -217,7 +217,7 @@ export class BrowserAuth {
     if (origin !== undefined && redirect.origin !== origin) {
       throw new SpotauthError(
         'INVALID_CONFIG',
-        `This page is on ${origin} but the redirect URI is on ${redirect.origin}: Spotify would send the user back to a different origin, where this login attempt is unknown. Open the app at ${redirect.origin}${redirect.origin.includes('127.0.0.1') ? ' (not localhost)' : ''}.`,
+        `This page is on ${origin} but the redirect URI on a different origin, where this login would be unknown: open the app at ${redirect.origin}${redirect.origin.includes('127.0.0.1') ? ' (not localhost)' : ''}.`,
       );
     }
     const request = await authorizationRequestFor(
@@ -282,7 +282,7 @@ export class BrowserAuth {
       throw new SpotauthError(
         'STATE_MISMATCH',
         attempt === undefined
-          ? 'This page was opened with a Spotify login response, but no login was started in this tab (or it was already used); start the login again.'
+          ? 'A Spotify login response, but no login was started in this tab (or it was used); start the login again.'
           : 'The login took longer than 10 minutes; start it again.',
       );
     }
@@ -621,7 +621,7 @@ export class BrowserAuth {
       return Promise.reject(
         new SpotauthError(
           'INVALID_CONFIG',
-          `auth.fetch only calls Spotify's Web API (${this.#apiUrl}/…); the access token is not sent elsewhere.`,
+          `auth.fetch calls only the Web API (${this.#apiUrl}/…): the access token goes nowhere else.`,
         ),
       );
     }

@@ -27,7 +27,7 @@ function session(): Storage {
   } catch {
     throw new SpotauthError(
       'STORE_UNAVAILABLE',
-      'This page cannot use sessionStorage (blocked by browser settings or a sandboxed frame), which the login needs to remember its state while you are on Spotify.',
+      'The login needs sessionStorage, which this page cannot use (blocked by settings or a sandboxed frame).',
     );
   }
 }

@@ -34,7 +34,7 @@ function unavailable(kind: string, error: unknown): SpotauthError {
     'STORE_UNAVAILABLE',
     name === 'QuotaExceededError'
       ? `The browser's ${kind} is full; the login could not be saved.`
-      : `The browser does not allow this page to use ${kind} (blocked by settings, a private window or a sandboxed frame); choose another storage.`,
+      : `This page may not use ${kind} (blocked by settings, a private window or a sandboxed frame); choose another storage.`,
     { transient: name === 'QuotaExceededError' },
   );
 }

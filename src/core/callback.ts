@@ -31,17 +31,14 @@ export function callbackParams(callback: string | URL | URLSearchParams): URLSea
 export function checkCallback(params: URLSearchParams, expectedState: string): string {
   for (const name of CALLBACK_PARAMS) {
     if (params.getAll(name).length > 1) {
-      throw new SpotauthError(
-        'PARAM_DUPLICATED',
-        `The callback has more than one "${name}" parameter; it was rejected.`,
-      );
+      throw new SpotauthError('PARAM_DUPLICATED', `The callback has more than one "${name}" parameter.`);
     }
   }
   const state = params.get('state');
   if (state === null || state === '') {
     throw new SpotauthError(
       'STATE_MISSING',
-      'The callback has no state parameter, so it cannot be matched to a login; start the login again.',
+      'The callback has no state, so it matches no login; start the login again.',
     );
   }
   if (typeof expectedState !== 'string' || expectedState === '' || !safeEqual(state, expectedState)) {
@@ -75,7 +72,7 @@ export function checkCallback(params: URLSearchParams, expectedState: string): s
     );
   }
   if (code.length > MAX_CODE_LENGTH) {
-    throw new SpotauthError('PARAM_TOO_LONG', 'The callback code is implausibly long; it was rejected.');
+    throw new SpotauthError('PARAM_TOO_LONG', 'The callback code is implausibly long.');
   }
   return code;
 }

@@ -86,7 +86,7 @@ export function resolveConfig(config: SpotifyAuthConfig): ResolvedConfig {
   if (!config || typeof config.clientId !== 'string' || !CLIENT_ID_PATTERN.test(config.clientId)) {
     throw new SpotauthError(
       'INVALID_CONFIG',
-      'A Spotify client id is required (letters, digits, "_", "-", "."; find it in the Spotify Developer Dashboard).',
+      'A Spotify client id is required (letters, digits, "_", "-", "."; see the Developer Dashboard).',
     );
   }
   if (
@@ -129,14 +129,14 @@ function parseServiceUrl(name: string, value: string, insecure: boolean): URL {
     if (!insecure) {
       throw new SpotauthError(
         'INSECURE_URL',
-        `${name} ${url.origin} uses plain http; that is only allowed for the local emulator, with allowInsecureHttp: true.`,
+        `${name} ${url.origin} is plain http: allowed only for a local emulator, with allowInsecureHttp: true.`,
       );
     }
     const host = url.hostname;
     if (host !== '127.0.0.1' && host !== '[::1]' && host !== 'localhost') {
       throw new SpotauthError(
         'INSECURE_URL',
-        `${name} ${url.origin} uses plain http on a non-loopback host; plain http is only allowed on 127.0.0.1, [::1] or localhost (a local emulator).`,
+        `${name} ${url.origin} is plain http: allowed only on 127.0.0.1, [::1] or localhost (a local emulator).`,
       );
     }
     return withoutTrailingSlash(url);

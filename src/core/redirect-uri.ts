@@ -89,13 +89,13 @@ export function assertValidRedirectUri(value: string): URL {
     const fixed = value.replace(/localhost/i, '127.0.0.1');
     throw new SpotauthError(
       'INVALID_REDIRECT_URI',
-      `Spotify does not allow "localhost" in redirect URIs (since 27 Nov 2025); use the loopback IP literal instead: ${fixed} (register that exact URI in your Spotify app, and open the app at 127.0.0.1 too).`,
+      `Spotify refuses "localhost" in redirect URIs; use ${fixed} (register that exact URI, and open the app at 127.0.0.1 too).`,
     );
   }
   if (url.protocol === 'http:' && !isLoopbackLiteral(url.hostname)) {
     throw new SpotauthError(
       'INVALID_REDIRECT_URI',
-      `Spotify only allows plain http redirect URIs on the loopback addresses 127.0.0.1 and [::1]; use https for ${url.host}.`,
+      `Spotify allows plain http redirect URIs only on 127.0.0.1 and [::1]; use https for ${url.host}.`,
     );
   }
   return url;
