@@ -1,17 +1,26 @@
 #!/usr/bin/env node
 // Bundle sizes, esbuild-minified and gzipped (level 9), of spotauth/browser next to the official
-// @spotify/web-api-ts-sdk, each bundled the way an app would bundle it:
-//   - spotauth/browser, everything: the whole prebuilt file (what a page without a bundler loads);
-//   - spotauth/browser, an app: BrowserAuth only (login, tokens across tabs, the Web API fetch), tree-shaken;
+// @spotify/web-api-ts-sdk, each the way an app gets it:
+//   - spotauth/browser, everything: the prebuilt dist-browser/index.js as shipped (minified), what a page
+//     without a bundler loads;
+//   - spotauth/browser, an app: BrowserAuth only (login, tokens across tabs, the Web API fetch `auth.fetch`),
+//     bundled from the prebuilt file as a bundler of the package sees it, tree-shaken;
 //   - + typed client: the same app also using browserApi (openapi-fetch over the spec);
-//   - the official SDK: `SpotifyApi` (its auth, cache and endpoint classes come with it; nothing shakes off).
-// Also which source files weigh most in the app bundle. Used by browser-refresh.bench.mjs; runnable alone.
+//   - the official SDK: `SpotifyApi.withUserAuthorization` (its PKCE login; its other auth, cache and
+//     endpoint classes come with it, nothing shakes off).
+// Also which source files weigh most in the app bundle (the same app bundled from src, for the metafile).
+// Needs `npm run build` first. Used by browser-refresh.bench.mjs; runnable alone.
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BROWSER = `${ROOT}dist-browser/index.js`;
+
+function sizeOf(code) {
+  return { minified: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength };
+}
 
 async function measure(contents) {
   const result = await build({
@@ -33,22 +42,25 @@ async function measure(contents) {
       bytes: bytesInOutput,
     }))
     .sort((a, b) => b.bytes - a.bytes);
-  return { minified: code.byteLength, gzip: gzipSync(code, { level: 9 }).byteLength, heaviest };
+  return { ...sizeOf(code), heaviest };
 }
 
+const APP = 'import { BrowserAuth } from MODULE; window.x = BrowserAuth;';
+const TYPED = 'import { BrowserAuth, browserApi } from MODULE; window.x = [BrowserAuth, browserApi];';
+
 export async function bundleSizes() {
-  // The app cases import from src, as a bundler of the package would see the modules (tree-shaking works
-  // per module; the prebuilt file is one module).
-  const entry = `${ROOT}src/browser/index.ts`;
-  const [everything, app, typed, sdk] = await Promise.all([
-    measure(`export * from ${JSON.stringify(BROWSER)};`),
-    measure(`import { BrowserAuth } from ${JSON.stringify(entry)}; window.x = BrowserAuth;`),
+  const from = (template, module) => template.replace('MODULE', JSON.stringify(module));
+  const [app, typed, sources, sdk] = await Promise.all([
+    measure(from(APP, BROWSER)),
+    measure(from(TYPED, BROWSER)),
+    measure(from(APP, `${ROOT}src/browser/index.ts`)),
     measure(
-      `import { BrowserAuth, browserApi } from ${JSON.stringify(entry)}; window.x = [BrowserAuth, browserApi];`,
+      `import { SpotifyApi } from '@spotify/web-api-ts-sdk';
+       window.x = SpotifyApi.withUserAuthorization('client-id', 'https://app.example/', ['user-top-read']);`,
     ),
-    measure(`import { SpotifyApi } from '@spotify/web-api-ts-sdk'; window.x = SpotifyApi;`),
   ]);
-  return { everything, app, typed, sdk };
+  const everything = sizeOf(readFileSync(BROWSER));
+  return { everything, app: { ...app, heaviest: sources.heaviest }, typed, sdk };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -59,7 +71,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       `${name.padEnd(12)} ${kb(size.minified).padStart(9)} minified ${kb(size.gzip).padStart(8)} gzip`,
     );
   }
-  console.log('\nheaviest in the app bundle (minified bytes):');
+  console.log('\nheaviest in the app bundle (minified bytes, bundled from src):');
   for (const { file, bytes } of sizes.app.heaviest.slice(0, 12))
     console.log(`  ${String(bytes).padStart(6)}  ${file}`);
 }
