@@ -158,7 +158,7 @@ export class BrowserAuth {
     if (options && 'clientSecret' in options) {
       throw new SpotauthError(
         'INVALID_CONFIG',
-        'Never ship a client secret to a browser: anyone can read it. Browser apps log in with PKCE and the client id alone.',
+        'A client secret must never be shipped to a browser: anyone can read it. Browser apps log in with PKCE and the client id alone.',
       );
     }
     this.config = resolveConfig({
