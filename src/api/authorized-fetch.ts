@@ -1,4 +1,6 @@
+import { checkTimeoutMs } from '../core/config.js';
 import { SpotauthError } from '../core/errors.js';
+import { networkError } from '../core/network-error.js';
 import { parseRetryAfter } from '../core/retry-after.js';
 import { backoffDelay, delay } from '../tokens/retry.js';
 import { ENDPOINT_SCOPES } from './endpoint-scopes.js';
@@ -31,14 +33,6 @@ export interface ApiRetryOptions {
  * fails with TIMEOUT: 30 s, as a token request (SpotifyAuthConfig.timeoutMs, after openid-client).
  */
 export const DEFAULT_API_TIMEOUT_MS = 30_000;
-
-/** A positive, finite number of milliseconds, or INVALID_CONFIG naming the option. */
-export function checkTimeoutMs(value: number, name: string): number {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new SpotauthError('INVALID_CONFIG', `${name} must be a positive number of milliseconds.`);
-  }
-  return value;
-}
 
 /** 3 attempts; backoff from 250 ms to at most 4 s; a Retry-After of up to 5 s is waited out. */
 export const DEFAULT_API_RETRY: ApiRetryOptions = {
@@ -132,6 +126,8 @@ export class ApiRequest {
   }
 }
 const MAX_ERROR_BODY = 2_048;
+/** Named in network errors. */
+export const WEB_API = "Spotify's Web API";
 
 /**
  * A fetch for Spotify's Web API: adds the bearer token; 401 → one refresh and one retry; 429 → honours
@@ -176,7 +172,7 @@ export function createAuthorizedFetch(
           signal: attemptSignal(input.signal, timeoutMs),
         });
       } catch (error) {
-        const failure = networkFailure(error, timeoutMs);
+        const failure = networkError(error, WEB_API, `${formatMs(timeoutMs)} (timeoutMs)`);
         // The caller's own abort is an answer, not a failure worth retrying.
         if (idempotent && attempt < retry.maxAttempts && !input.signal?.aborted) {
           await delay(backoffDelay(retry, attempt));
@@ -283,22 +279,6 @@ function formatSeconds(seconds: number): string {
 function attemptSignal(caller: AbortSignal | undefined, timeoutMs: number): AbortSignal {
   const timeout = AbortSignal.timeout(timeoutMs);
   return caller === undefined ? timeout : AbortSignal.any([caller, timeout]);
-}
-
-function networkFailure(error: unknown, timeoutMs: number): SpotauthError {
-  if (error instanceof SpotauthError) return error;
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError') {
-    return new SpotauthError(
-      'TIMEOUT',
-      `Spotify's Web API did not answer within ${formatMs(timeoutMs)} (timeoutMs).`,
-      { transient: true },
-    );
-  }
-  if (name === 'AbortError') {
-    return new SpotauthError('TIMEOUT', "Spotify's Web API did not answer in time.", { transient: true });
-  }
-  return new SpotauthError('NETWORK', "Could not reach Spotify's Web API.", { transient: true });
 }
 
 /** Spotify's error bodies are usually `{"error":{"status","message","reason"?}}`, sometimes plain text. */

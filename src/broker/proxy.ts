@@ -29,8 +29,10 @@ import {
   DEFAULT_API_RETRY,
   type RateLimitCooldown,
   sharedCooldown,
+  WEB_API,
 } from '../api/authorized-fetch.js';
 import { SpotauthError } from '../core/errors.js';
+import { networkError } from '../core/network-error.js';
 import { parseRetryAfter } from '../core/retry-after.js';
 import { backoffDelay } from '../tokens/retry.js';
 import type { TokenManager } from '../tokens/token-manager.js';
@@ -200,7 +202,7 @@ export class WebApiProxy {
           await delay(backoffDelay(this.#retry, attempt));
           continue;
         }
-        throw networkFailure(error);
+        throw networkError(error, WEB_API);
       }
       if (response.status === 401 && !refreshed) {
         discard(response);
@@ -253,7 +255,7 @@ export class WebApiProxy {
       head = await readUpTo(body, Math.min(BUFFERED_BYTES, cap));
     } catch (error) {
       if (clientSignal.aborted) throw error;
-      throw networkFailure(error);
+      throw networkError(error, WEB_API);
     }
     if (head.done) return { status, headers, body: Buffer.concat(head.chunks, head.bytes) };
     if (head.bytes > cap) {
@@ -363,11 +365,4 @@ function rateLimitReason(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function networkFailure(error: unknown): SpotauthError {
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError')
-    return new SpotauthError('TIMEOUT', "Spotify's Web API did not answer in time.", { transient: true });
-  return new SpotauthError('NETWORK', "Could not reach Spotify's Web API.", { transient: true });
 }

@@ -1,7 +1,6 @@
 import {
   ApiRequest,
   type ApiRetryOptions,
-  checkTimeoutMs,
   createAuthorizedFetch,
   DEFAULT_API_RETRY,
   DEFAULT_API_TIMEOUT_MS,
@@ -10,7 +9,7 @@ import {
 } from '../api/authorized-fetch.js';
 import { authorizationRequestFor } from '../core/authorization-request.js';
 import { CALLBACK_PARAMS, checkCallback } from '../core/callback.js';
-import { type ResolvedConfig, resolveConfig } from '../core/config.js';
+import { checkTimeoutMs, type ResolvedConfig, resolveConfig } from '../core/config.js';
 import { isSpotauthError, isTerminalGrantError, SpotauthError } from '../core/errors.js';
 import { reauthReasonFor, reauthRequiredError, SIX_MONTHS_MS } from '../core/grant.js';
 import { randomUrlSafe } from '../core/pkce.js';

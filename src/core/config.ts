@@ -99,10 +99,7 @@ export function resolveConfig(config: SpotifyAuthConfig): ResolvedConfig {
   const accountsUrl = parseServiceUrl('accountsUrl', config.accountsUrl ?? DEFAULT_ACCOUNTS_URL, insecure);
   const apiUrl = parseServiceUrl('apiUrl', config.apiUrl ?? DEFAULT_API_URL, insecure);
   if (config.redirectUri !== undefined) assertValidRedirectUri(config.redirectUri);
-  const timeoutMs = config.timeoutMs ?? 30_000;
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {
-    throw new SpotauthError('INVALID_CONFIG', 'timeoutMs must be a positive number of milliseconds.');
-  }
+  const timeoutMs = checkTimeoutMs(config.timeoutMs ?? 30_000, 'timeoutMs');
   return {
     clientId: config.clientId,
     clientSecret: config.clientSecret,
@@ -115,6 +112,14 @@ export function resolveConfig(config: SpotifyAuthConfig): ResolvedConfig {
     fetch: config.fetch ?? globalThis.fetch.bind(globalThis),
     now: config.now ?? Date.now,
   };
+}
+
+/** A positive, finite number of milliseconds, or INVALID_CONFIG naming the option. */
+export function checkTimeoutMs(value: number, name: string): number {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new SpotauthError('INVALID_CONFIG', `${name} must be a positive number of milliseconds.`);
+  }
+  return value;
 }
 
 function parseServiceUrl(name: string, value: string, insecure: boolean): URL {

@@ -2,8 +2,9 @@ import * as oauth from 'oauth4webapi';
 import { accountsEndpoint } from './authorization-request.js';
 import type { ResolvedConfig } from './config.js';
 import { SpotauthError } from './errors.js';
+import { networkError } from './network-error.js';
 import {
-  networkError,
+  ACCOUNTS,
   readCappedBody,
   type TokenFallback,
   type TokenSet,
@@ -73,7 +74,7 @@ export async function callTokenEndpoint(
     if (error instanceof oauth.OperationProcessingError && error.code === oauth.HTTP_REQUEST_FORBIDDEN) {
       throw new SpotauthError('INSECURE_URL', 'Refusing to send credentials over plain http.');
     }
-    throw networkError(error);
+    throw networkError(error, ACCOUNTS);
   }
   const receivedAt = config.now();
   const failure = tokenFailure(response.status, response.headers, await response.clone().text());

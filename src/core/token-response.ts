@@ -1,6 +1,7 @@
 import { accountsEndpoint } from './authorization-request.js';
 import type { ResolvedConfig } from './config.js';
 import { SpotauthError } from './errors.js';
+import { networkError } from './network-error.js';
 import { parseRetryAfter } from './retry-after.js';
 import { parseGrantedScope } from './scopes.js';
 
@@ -52,6 +53,8 @@ export interface TokenFallback {
 // Spotify documents 3600 s and always sends expires_in; assume that if a response ever omits it.
 const DEFAULT_EXPIRES_IN = 3600;
 export const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
+/** Named in network errors. */
+export const ACCOUNTS = "Spotify's accounts service";
 
 /** Reads the whole body (so a timeout signal covers it), refusing more than 64 KiB. */
 export async function readCappedBody(response: Response): Promise<Uint8Array> {
@@ -102,28 +105,6 @@ export function redirectRefused(status: number): SpotauthError {
     `Spotify's token endpoint answered with a redirect${status ? ` (HTTP ${status})` : ''}; it was not followed.`,
     status ? { status } : {},
   );
-}
-
-/** A failed fetch (no response at all) as a transient SpotauthError. */
-export function networkError(error: unknown): SpotauthError {
-  if (error instanceof SpotauthError) return error;
-  const name = error instanceof Error ? error.name : '';
-  if (name === 'TimeoutError' || name === 'AbortError') {
-    return new SpotauthError('TIMEOUT', "Spotify's accounts service did not answer in time.", {
-      transient: true,
-    });
-  }
-  const reason = describeNetworkCause(error);
-  return new SpotauthError('NETWORK', `Could not reach Spotify's accounts service${reason}.`, {
-    transient: true,
-    cause: reason ? reason.slice(2, -1) : undefined,
-  });
-}
-
-function describeNetworkCause(error: unknown): string {
-  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
-  const code = cause && typeof cause.code === 'string' ? cause.code : undefined;
-  return code ? ` (${code})` : '';
 }
 
 /** The body as a JSON object, {} for JSON that is not an object, undefined when it is not JSON. */
@@ -272,7 +253,7 @@ export async function requestToken(
     if (isOpaqueRedirect(response)) throw redirectRefused(0);
     bytes = await readCappedBody(response);
   } catch (error) {
-    throw networkError(error);
+    throw networkError(error, ACCOUNTS);
   }
   const receivedAt = config.now();
   const text = new TextDecoder().decode(bytes);
