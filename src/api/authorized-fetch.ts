@@ -328,6 +328,15 @@ export async function apiClientError(
         { status, requiredScopes },
       );
     }
+    // A development-mode app whose owner has no Premium is refused for every user (WEB-API-2026.md §1); the
+    // body may be JSON or plain text [UNCONF]: either way it must not read as an allowlist problem.
+    const owner = /premium subscription required for the owner/i.test(message ?? text);
+    if (owner)
+      return new SpotauthError(
+        'API_ERROR',
+        "Spotify refused the app: its owner's account has no active Premium subscription, which development-mode apps need (after a change, Spotify can take a few hours to allow requests again).",
+        { status },
+      );
     if (message === undefined && text.trim().length > 0) {
       // Development-mode apps: users not on the dashboard allowlist get a plain-text 403 (FACTS §3.3).
       return new SpotauthError(

@@ -226,6 +226,23 @@ describe('SpotifyApi against the emulator', () => {
     expect(await apiRequests(emulator)).toEqual({ 'GET /v1/me': 1 });
   });
 
+  it('an app owner without Premium: API_ERROR saying so, as JSON or as text, never USER_NOT_ALLOWLISTED', async () => {
+    const clientId = auth.config.clientId;
+    try {
+      await control(emulator, 'apps/mode', { client_id: clientId, owner_premium: false });
+      for (const body of ['json', 'text']) {
+        await control(emulator, 'config', { owner_premium_body: body });
+        const error = await caught(api.me());
+        expect(error.code).toBe('API_ERROR');
+        expect(error.status).toBe(403);
+        expect(error.message).toMatch(/owner's account has no active Premium subscription/);
+      }
+    } finally {
+      await control(emulator, 'apps/mode', { client_id: clientId, owner_premium: true });
+      await control(emulator, 'config', { owner_premium_body: 'json' });
+    }
+  });
+
   it('paginate(): all 25 playlists across pages, one request per page', async () => {
     const first = await api.data(api.client.GET('/me/playlists', { params: { query: { limit: 10 } } }));
     const names: string[] = [];
