@@ -457,23 +457,24 @@ describe('proxy: answers longer than what is read whole (streamed)', () => {
     await new Promise((resolve) => upstream.close(resolve));
   });
 
-  it('streams a long answer whole, and cuts one off mid-body when it passes the limit after the status went out', async () => {
-    answer = (_req, res) => {
+  /** 70,000 bytes at once, then `tail` more a moment later: past what is read whole, with no length. */
+  const longAnswer =
+    (tail: number) =>
+    (_req: IncomingMessage, res: ServerResponse): void => {
       res.writeHead(200, { 'content-type': 'application/octet-stream' });
       res.write('a'.repeat(70_000));
-      setTimeout(() => res.end('b'.repeat(20_000)), 20);
+      setTimeout(() => res.end('b'.repeat(tail)), 20);
     };
+
+  it('streams a long answer whole, and cuts one off mid-body when it passes the limit after the status went out', async () => {
+    answer = longAnswer(20_000);
     const whole = await fetch(`${server.url}${path('me')}`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(whole.status).toBe(200);
     expect(whole.headers.get('x-spotauth-source')).toBe('spotify');
     const text = await whole.text();
     expect(text).toBe('a'.repeat(70_000) + 'b'.repeat(20_000));
 
-    answer = (_req, res) => {
-      res.writeHead(200, { 'content-type': 'application/octet-stream' });
-      res.write('a'.repeat(70_000));
-      setTimeout(() => res.end('b'.repeat(40_000)), 20);
-    };
+    answer = longAnswer(40_000);
     const cut = await fetch(`${server.url}${path('me')}`, { headers: { authorization: `Bearer ${KEY}` } });
     expect(cut.status).toBe(200);
     await expect(cut.text()).rejects.toThrow();
