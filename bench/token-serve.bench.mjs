@@ -2,7 +2,9 @@
 // bare node:http server answering a fixed JSON body. Both run in their own process; the load comes from
 // autocannon in this one, same connections and duration. The host's speed drifts by tens of percent within
 // minutes (a shared virtual machine), so the rounds are short and paired — bare then ours, ours then bare,
-// alternating — and the ratio is the median of the per-pair ratios.
+// alternating — and the ratio is the median of the per-pair ratios. Both get the identical request (the
+// session cookie too): the load generator shares the cores, and a baseline spared the cookie header would
+// be measured on easier work.
 //
 // The server is measured with each store holding its sessions (and grants): SQLite (the default; the goal
 // of >= 0.8x is for this one), and, when they answer, Redis and PostgreSQL — one server process per store,
@@ -88,18 +90,18 @@ try {
     store.ours = [];
     store.pairRatios = [];
   }
-  await load(bareUrl, {}); // warm-up
+  await load(bareUrl, { cookie: stores[0].cookie }); // warm-up
   for (const store of stores) await load(store.tokenUrl, { cookie: store.cookie });
   for (let pair = 0; pair < PAIRS; pair++) {
     for (const store of stores) {
       let bareResult;
       let oursResult;
       if (pair % 2 === 0) {
-        bareResult = await load(bareUrl, {});
+        bareResult = await load(bareUrl, { cookie: store.cookie });
         oursResult = await load(store.tokenUrl, { cookie: store.cookie });
       } else {
         oursResult = await load(store.tokenUrl, { cookie: store.cookie });
-        bareResult = await load(bareUrl, {});
+        bareResult = await load(bareUrl, { cookie: store.cookie });
       }
       store.bare.push(bareResult);
       store.ours.push(oursResult);
