@@ -134,7 +134,8 @@ export function parseScopes(input: string | readonly string[] | undefined): Spot
   const result: SpotifyScope[] = [];
   for (const scope of joined.split(/[\s,]+/).filter(Boolean)) {
     if (!isSpotifyScope(scope)) {
-      const why = REFUSED_SCOPES[scope];
+      // Own keys only: `constructor` or `__proto__` would otherwise read Object.prototype's members.
+      const why = Object.hasOwn(REFUSED_SCOPES, scope) ? REFUSED_SCOPES[scope] : undefined;
       const printable = JSON.stringify(scope.slice(0, 64));
       throw new SpotauthError(
         'INVALID_SCOPE',

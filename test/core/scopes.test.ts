@@ -65,7 +65,12 @@ describe('scopes', () => {
   it('does not treat inherited object keys as scopes', () => {
     expect(isSpotifyScope('toString')).toBe(false);
     expect(isSpotifyScope('__proto__')).toBe(false);
-    scopeError('constructor');
+    // An inherited member is not a reason either: the message is the unknown-scope one, no function source.
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      const error = scopeError(name);
+      expect(error.message).toContain('is not a Spotify Web API scope');
+      expect(error.message).not.toMatch(/native code|function|\[object/);
+    }
   });
 
   it('refuses the removed user-read-birthdate, naming it and why', () => {
