@@ -188,13 +188,9 @@ export function createAuthorizedFetch(
           forceToken = true;
           continue;
         }
-        throw new SpotauthError(
-          'API_UNAUTHORIZED',
-          'Spotify rejected the access token even after a refresh; log in again.',
-          {
-            status: 401,
-          },
-        );
+        throw new SpotauthError('API_UNAUTHORIZED', 'Spotify rejected the token even after a refresh.', {
+          status: 401,
+        });
       }
       if (response.status === 429) {
         const { reason } = await readError(response);
@@ -221,7 +217,7 @@ export function createAuthorizedFetch(
         }
         throw new SpotauthError(
           'SPOTIFY_UNAVAILABLE',
-          `Spotify's Web API is unavailable (HTTP ${response.status})${message ? `: ${message}` : ''}.`,
+          `${WEB_API} is unavailable${httpDetail(response.status, message)}.`,
           {
             status: response.status,
             transient: true,
@@ -251,13 +247,13 @@ function rateLimited(retryAfter: number | undefined, reason: string | undefined)
   return new SpotauthError(
     'RATE_LIMITED',
     reason === 'QUOTA_EXCEEDED'
-      ? `This app's Spotify quota is used up (QUOTA_EXCEEDED); try again ${when}.`
-      : `Spotify is rate limiting this app; try again ${when}.`,
+      ? `The app's Spotify quota is used up; try again ${when}.`
+      : `Spotify is rate limiting the app; try again ${when}.`,
     {
       status: 429,
       transient: true,
-      ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
-      ...(reason ? { reason } : {}),
+      retryAfterSeconds: retryAfter,
+      reason: reason || undefined,
     },
   );
 }
@@ -292,8 +288,8 @@ async function readError(response: Response): Promise<{ message?: string; reason
     const error = typeof body.error === 'object' && body.error !== null ? body.error : undefined;
     return {
       text,
-      ...(typeof error?.message === 'string' ? { message: error.message.slice(0, 200) } : {}),
-      ...(typeof error?.reason === 'string' ? { reason: error.reason.slice(0, 64) } : {}),
+      message: typeof error?.message === 'string' ? error.message.slice(0, 200) : undefined,
+      reason: typeof error?.reason === 'string' ? error.reason.slice(0, 64) : undefined,
     };
   } catch {
     return { text };
@@ -322,11 +318,10 @@ export async function apiClientError(
     if (message === 'Insufficient client scope') {
       const requiredScopes = scopes?.(method, path) ?? [];
       const needed = requiredScopes.length ? `the scope ${requiredScopes.join(' or ')}` : 'a scope';
-      return new SpotauthError(
-        'MISSING_SCOPE',
-        `This call needs ${needed}, which the user has not granted; log in again with it.`,
-        { status, requiredScopes },
-      );
+      return new SpotauthError('MISSING_SCOPE', `This call needs ${needed}; log in again with it.`, {
+        status,
+        requiredScopes,
+      });
     }
     // A development-mode app whose owner has no Premium is refused for every user (WEB-API-2026.md §1); the
     // body may be JSON or plain text [UNCONF]: either way it must not read as an allowlist problem.
@@ -334,25 +329,26 @@ export async function apiClientError(
     if (owner)
       return new SpotauthError(
         'API_ERROR',
-        "Spotify refused the app: its owner's account has no active Premium subscription, which development-mode apps need (after a change, Spotify can take a few hours to allow requests again).",
+        "Spotify refused the app: its owner's account has no active Premium subscription (development mode).",
         { status },
       );
     if (message === undefined && text.trim().length > 0) {
       // Development-mode apps: users not on the dashboard allowlist get a plain-text 403 (FACTS §3.3).
       return new SpotauthError(
         'USER_NOT_ALLOWLISTED',
-        "Spotify refused this user: not on this development-mode app's allowlist (add them in the Dashboard: your app → Settings → User Management, 5 users at most).",
+        "Spotify refused this user: not on the app's allowlist (Dashboard → Settings → User Management).",
         { status },
       );
     }
   }
-  return new SpotauthError(
-    'API_ERROR',
-    `Spotify's Web API refused the request (HTTP ${status})${message ? `: ${message}` : ''}.`,
-    {
-      status,
-    },
-  );
+  return new SpotauthError('API_ERROR', `${WEB_API} refused the request${httpDetail(status, message)}.`, {
+    status,
+  });
+}
+
+/** ` (HTTP 503): Spotify's message` for a message. */
+function httpDetail(status: number, message: string | undefined): string {
+  return ` (HTTP ${status})${message ? `: ${message}` : ''}`;
 }
 
 /**
