@@ -158,7 +158,10 @@ export function createAuthorizedFetch(
     let forceToken = false;
     let sent: string | undefined;
     for (let attempt = 1; ; attempt++) {
-      if (cooldown.remainingMs() > 0) await waitForCooldown(cooldown, retry);
+      const wait = cooldown.remainingMs();
+      if (wait > retry.maxRetryAfterMs) throw rateLimited(Math.ceil(wait / 1000), cooldown.reason);
+      if (wait > 0) await delay(wait);
+      const retryable = idempotent && attempt < retry.maxAttempts;
       sent = await token(forceToken, sent);
       headers.set('authorization', `Bearer ${sent}`);
       forceToken = false;
@@ -172,13 +175,12 @@ export function createAuthorizedFetch(
           signal: attemptSignal(input.signal, timeoutMs),
         });
       } catch (error) {
-        const failure = networkError(error, WEB_API, `${formatMs(timeoutMs)} (timeoutMs)`);
         // The caller's own abort is an answer, not a failure worth retrying.
-        if (idempotent && attempt < retry.maxAttempts && !input.signal?.aborted) {
+        if (retryable && !input.signal?.aborted) {
           await delay(backoffDelay(retry, attempt));
           continue;
         }
-        throw failure;
+        throw networkError(error, WEB_API, `${formatMs(timeoutMs)} (timeoutMs)`);
       }
       if (response.ok) return response;
       if (response.status === 401) {
@@ -200,18 +202,12 @@ export function createAuthorizedFetch(
         cooldown.extend(Date.now() + retryAfter * 1000, reason);
         // A used-up daily quota is not worth a retry when its wait is unknown.
         const hopeless = header === undefined && reason === 'QUOTA_EXCEEDED';
-        if (
-          idempotent &&
-          !hopeless &&
-          attempt < retry.maxAttempts &&
-          retryAfter * 1000 <= retry.maxRetryAfterMs
-        )
-          continue;
+        if (retryable && !hopeless && retryAfter * 1000 <= retry.maxRetryAfterMs) continue;
         throw rateLimited(header, reason);
       }
       if (response.status >= 500) {
         const { message } = await readError(response);
-        if (idempotent && attempt < retry.maxAttempts) {
+        if (retryable) {
           await delay(backoffDelay(retry, attempt));
           continue;
         }
@@ -232,13 +228,6 @@ export function createAuthorizedFetch(
       );
     }
   };
-}
-
-async function waitForCooldown(cooldown: RateLimitCooldown, retry: ApiRetryOptions): Promise<void> {
-  const remaining = cooldown.remainingMs();
-  if (remaining === 0) return;
-  if (remaining > retry.maxRetryAfterMs) throw rateLimited(Math.ceil(remaining / 1000), cooldown.reason);
-  await delay(remaining);
 }
 
 /** `retryAfter` undefined: Spotify's wait could not be read (a browser without Expose-Headers). */
