@@ -158,7 +158,10 @@ export function createAuthorizedFetch(
     let forceToken = false;
     let sent: string | undefined;
     for (let attempt = 1; ; attempt++) {
-      if (cooldown.remainingMs() > 0) await waitForCooldown(cooldown, retry);
+      const wait = cooldown.remainingMs();
+      if (wait > retry.maxRetryAfterMs) throw rateLimited(Math.ceil(wait / 1000), cooldown.reason);
+      if (wait > 0) await delay(wait);
+      const retryable = idempotent && attempt < retry.maxAttempts;
       sent = await token(forceToken, sent);
       headers.set('authorization', `Bearer ${sent}`);
       forceToken = false;
@@ -172,13 +175,12 @@ export function createAuthorizedFetch(
           signal: attemptSignal(input.signal, timeoutMs),
         });
       } catch (error) {
-        const failure = networkError(error, WEB_API, `${formatMs(timeoutMs)} (timeoutMs)`);
         // The caller's own abort is an answer, not a failure worth retrying.
-        if (idempotent && attempt < retry.maxAttempts && !input.signal?.aborted) {
+        if (retryable && !input.signal?.aborted) {
           await delay(backoffDelay(retry, attempt));
           continue;
         }
-        throw failure;
+        throw networkError(error, WEB_API, `${formatMs(timeoutMs)} (timeoutMs)`);
       }
       if (response.ok) return response;
       if (response.status === 401) {
@@ -188,13 +190,9 @@ export function createAuthorizedFetch(
           forceToken = true;
           continue;
         }
-        throw new SpotauthError(
-          'API_UNAUTHORIZED',
-          'Spotify rejected the access token even after a refresh; log in again.',
-          {
-            status: 401,
-          },
-        );
+        throw new SpotauthError('API_UNAUTHORIZED', 'Spotify rejected the token even after a refresh.', {
+          status: 401,
+        });
       }
       if (response.status === 429) {
         const { reason } = await readError(response);
@@ -204,24 +202,18 @@ export function createAuthorizedFetch(
         cooldown.extend(Date.now() + retryAfter * 1000, reason);
         // A used-up daily quota is not worth a retry when its wait is unknown.
         const hopeless = header === undefined && reason === 'QUOTA_EXCEEDED';
-        if (
-          idempotent &&
-          !hopeless &&
-          attempt < retry.maxAttempts &&
-          retryAfter * 1000 <= retry.maxRetryAfterMs
-        )
-          continue;
+        if (retryable && !hopeless && retryAfter * 1000 <= retry.maxRetryAfterMs) continue;
         throw rateLimited(header, reason);
       }
       if (response.status >= 500) {
         const { message } = await readError(response);
-        if (idempotent && attempt < retry.maxAttempts) {
+        if (retryable) {
           await delay(backoffDelay(retry, attempt));
           continue;
         }
         throw new SpotauthError(
           'SPOTIFY_UNAVAILABLE',
-          `Spotify's Web API is unavailable (HTTP ${response.status})${message ? `: ${message}` : ''}.`,
+          `${WEB_API} is unavailable${httpDetail(response.status, message)}.`,
           {
             status: response.status,
             transient: true,
@@ -238,26 +230,19 @@ export function createAuthorizedFetch(
   };
 }
 
-async function waitForCooldown(cooldown: RateLimitCooldown, retry: ApiRetryOptions): Promise<void> {
-  const remaining = cooldown.remainingMs();
-  if (remaining === 0) return;
-  if (remaining > retry.maxRetryAfterMs) throw rateLimited(Math.ceil(remaining / 1000), cooldown.reason);
-  await delay(remaining);
-}
-
 /** `retryAfter` undefined: Spotify's wait could not be read (a browser without Expose-Headers). */
 function rateLimited(retryAfter: number | undefined, reason: string | undefined): SpotauthError {
   const when = retryAfter === undefined ? 'later' : `in ${formatSeconds(retryAfter)}`;
   return new SpotauthError(
     'RATE_LIMITED',
     reason === 'QUOTA_EXCEEDED'
-      ? `This app's Spotify quota is used up (QUOTA_EXCEEDED); try again ${when}.`
-      : `Spotify is rate limiting this app; try again ${when}.`,
+      ? `The app's Spotify quota is used up; try again ${when}.`
+      : `Spotify is rate limiting the app; try again ${when}.`,
     {
       status: 429,
       transient: true,
-      ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}),
-      ...(reason ? { reason } : {}),
+      retryAfterSeconds: retryAfter,
+      reason: reason || undefined,
     },
   );
 }
@@ -292,8 +277,8 @@ async function readError(response: Response): Promise<{ message?: string; reason
     const error = typeof body.error === 'object' && body.error !== null ? body.error : undefined;
     return {
       text,
-      ...(typeof error?.message === 'string' ? { message: error.message.slice(0, 200) } : {}),
-      ...(typeof error?.reason === 'string' ? { reason: error.reason.slice(0, 64) } : {}),
+      message: typeof error?.message === 'string' ? error.message.slice(0, 200) : undefined,
+      reason: typeof error?.reason === 'string' ? error.reason.slice(0, 64) : undefined,
     };
   } catch {
     return { text };
@@ -322,11 +307,10 @@ export async function apiClientError(
     if (message === 'Insufficient client scope') {
       const requiredScopes = scopes?.(method, path) ?? [];
       const needed = requiredScopes.length ? `the scope ${requiredScopes.join(' or ')}` : 'a scope';
-      return new SpotauthError(
-        'MISSING_SCOPE',
-        `This call needs ${needed}, which the user has not granted; log in again with it.`,
-        { status, requiredScopes },
-      );
+      return new SpotauthError('MISSING_SCOPE', `This call needs ${needed}; log in again with it.`, {
+        status,
+        requiredScopes,
+      });
     }
     // A development-mode app whose owner has no Premium is refused for every user (WEB-API-2026.md §1); the
     // body may be JSON or plain text [UNCONF]: either way it must not read as an allowlist problem.
@@ -334,25 +318,26 @@ export async function apiClientError(
     if (owner)
       return new SpotauthError(
         'API_ERROR',
-        "Spotify refused the app: its owner's account has no active Premium subscription, which development-mode apps need (after a change, Spotify can take a few hours to allow requests again).",
+        "Spotify refused the app: its owner's account has no active Premium subscription (development mode).",
         { status },
       );
     if (message === undefined && text.trim().length > 0) {
       // Development-mode apps: users not on the dashboard allowlist get a plain-text 403 (FACTS §3.3).
       return new SpotauthError(
         'USER_NOT_ALLOWLISTED',
-        "Spotify refused this user: not on this development-mode app's allowlist (add them in the Dashboard: your app → Settings → User Management, 5 users at most).",
+        "Spotify refused this user: not on the app's allowlist (Dashboard → Settings → User Management).",
         { status },
       );
     }
   }
-  return new SpotauthError(
-    'API_ERROR',
-    `Spotify's Web API refused the request (HTTP ${status})${message ? `: ${message}` : ''}.`,
-    {
-      status,
-    },
-  );
+  return new SpotauthError('API_ERROR', `${WEB_API} refused the request${httpDetail(status, message)}.`, {
+    status,
+  });
+}
+
+/** ` (HTTP 503): Spotify's message` for a message. */
+function httpDetail(status: number, message: string | undefined): string {
+  return ` (HTTP ${status})${message ? `: ${message}` : ''}`;
 }
 
 /**

@@ -157,19 +157,11 @@ export class BrowserAuth {
     if (options && 'clientSecret' in options) {
       throw new SpotauthError(
         'INVALID_CONFIG',
-        'A client secret must never be shipped to a browser: anyone can read it. Browser apps log in with PKCE and the client id alone.',
+        'A client secret must never be shipped to a browser (anyone can read it): PKCE needs only the client id.',
       );
     }
-    this.config = resolveConfig({
-      clientId: options?.clientId,
-      redirectUri: options?.redirectUri,
-      accountsUrl: options?.accountsUrl,
-      apiUrl: options?.apiUrl,
-      allowInsecureHttp: options?.allowInsecureHttp,
-      timeoutMs: options?.timeoutMs,
-      fetch: options?.fetch,
-      now: options?.now,
-    });
+    // Only the app's fields are read (the rest of the options are ours).
+    this.config = resolveConfig(options);
     if (this.config.redirectUri === undefined) {
       throw new SpotauthError('INVALID_CONFIG', 'A redirect URI (a page of this app) is required.');
     }
@@ -216,7 +208,7 @@ export class BrowserAuth {
     if (origin !== undefined && redirect.origin !== origin) {
       throw new SpotauthError(
         'INVALID_CONFIG',
-        `This page is on ${origin} but the redirect URI on a different origin, where this login would be unknown: open the app at ${redirect.origin}${redirect.origin.includes('127.0.0.1') ? ' (not localhost)' : ''}.`,
+        `The redirect URI is on a different origin: open the app at ${redirect.origin}.`,
       );
     }
     const request = await authorizationRequestFor(
@@ -281,8 +273,8 @@ export class BrowserAuth {
       throw new SpotauthError(
         'STATE_MISMATCH',
         attempt === undefined
-          ? 'A Spotify login response, but no login was started in this tab (or it was used); start the login again.'
-          : 'The login took longer than 10 minutes; start it again.',
+          ? 'A login response, but no login was started in this tab (or it was used); log in again.'
+          : 'The login took over 10 minutes; log in again.',
       );
     }
     const code = checkCallback(params, attempt.state);
@@ -337,7 +329,6 @@ export class BrowserAuth {
       await this.#write(fresh);
       return fresh;
     });
-    this.#tabs.tell({ type: 'changed' });
     this.#notify(record);
     return record;
   }
@@ -351,23 +342,15 @@ export class BrowserAuth {
 
   /** Like {@link BrowserAuth.getAccessToken}, with the token's expiry and scopes. */
   async getToken(): Promise<AccessToken> {
-    const record = await this.#current();
     // Nobody logged in, or a dead grant: said at once, without taking the cross-tab lock.
-    if (!record) throw notLoggedIn();
-    if (record.status === 'reauth_required') throw reauthRequiredError(record.reauthReason);
-    const usable = this.#isFresh(record) ? record : await this.#refreshOnce(undefined);
-    return {
-      accessToken: usable.accessToken,
-      expiresAt: usable.accessTokenExpiresAt,
-      scope: [...usable.scope],
-    };
+    const record = alive(await this.#current());
+    return tokenOf(this.#isFresh(record) ? record : await this.#refreshOnce(undefined));
   }
 
   /** Refreshes now, whatever the expiry (still one refresh across tabs). */
   async refresh(): Promise<AccessToken> {
     const record = await this.#current();
-    const fresh = await this.#refreshOnce(record?.accessToken ?? '');
-    return { accessToken: fresh.accessToken, expiresAt: fresh.accessTokenExpiresAt, scope: [...fresh.scope] };
+    return tokenOf(await this.#refreshOnce(record?.accessToken ?? ''));
   }
 
   /** The login's state without its tokens, or null when nobody is logged in. */
@@ -427,9 +410,7 @@ export class BrowserAuth {
   }
 
   async #refreshLocked(rejected: string | undefined): Promise<BrowserGrant> {
-    const record = await this.#read();
-    if (!record) throw notLoggedIn();
-    if (record.status === 'reauth_required') throw reauthRequiredError(record.reauthReason);
+    const record = alive(await this.#read());
     // Another tab may have refreshed while this one waited for the lock.
     if (this.#isFresh(record) && (rejected === undefined || record.accessToken !== rejected)) return record;
     let tokens: TokenSet;
@@ -471,7 +452,6 @@ export class BrowserAuth {
     };
     // Stored (the rotated refresh token above all) before the new access token is handed out.
     await this.#write(next);
-    this.#tabs.tell({ type: 'changed' });
     return next;
   }
 
@@ -485,11 +465,7 @@ export class BrowserAuth {
       : new SpotauthError('NETWORK', 'Refreshing the token failed unexpectedly.', { transient: true });
     if (isTerminalGrantError(failure)) {
       const current = await this.#read();
-      if (!current) throw notLoggedIn();
-      if (current.version !== record.version) {
-        if (current.status === 'reauth_required') throw reauthRequiredError(current.reauthReason);
-        return current;
-      }
+      if (current?.version !== record.version) return alive(current);
       const now = this.config.now();
       const reason = reauthReasonFor(failure, record.refreshTokenDeadline, now);
       // As the token manager: marked, not deleted, so a mistaken mark can be inspected; never used again.
@@ -502,7 +478,6 @@ export class BrowserAuth {
         updatedAt: now,
       };
       await this.#write(marked);
-      this.#tabs.tell({ type: 'changed' });
       this.#notify(marked);
       throw reauthRequiredError(reason);
     }
@@ -600,9 +575,11 @@ export class BrowserAuth {
     return record;
   }
 
+  /** Stores the grant and tells the other tabs (who read it from storage: messages carry no tokens). */
   async #write(record: BrowserGrant): Promise<void> {
     await this.storage.set(this.#grantKey, JSON.stringify(record));
     this.#record = record;
+    this.#tabs.tell({ type: 'changed' });
   }
 
   // ---- Web API ------------------------------------------------------------------------------------
@@ -620,7 +597,7 @@ export class BrowserAuth {
       return Promise.reject(
         new SpotauthError(
           'INVALID_CONFIG',
-          `auth.fetch calls only the Web API (${this.#apiUrl}/…): the access token goes nowhere else.`,
+          `auth.fetch calls only ${this.#apiUrl}/…: the token goes nowhere else.`,
         ),
       );
     }
@@ -632,9 +609,21 @@ function describe(record: TokenRecord | null): string {
   return record ? `${grantIdOf(record)}:${record.status}` : '';
 }
 
+/** The grant, when there is one and it is not dead; else NOT_LOGGED_IN or REAUTH_REQUIRED. */
+function alive(record: BrowserGrant | null): BrowserGrant {
+  if (!record) throw notLoggedIn();
+  if (record.status === 'reauth_required') throw reauthRequiredError(record.reauthReason);
+  return record;
+}
+
+function tokenOf(record: BrowserGrant): AccessToken {
+  return {
+    accessToken: record.accessToken,
+    expiresAt: record.accessTokenExpiresAt,
+    scope: [...record.scope],
+  };
+}
+
 function notLoggedIn(): SpotauthError {
-  return new SpotauthError(
-    'NOT_LOGGED_IN',
-    'Nobody is logged in with Spotify in this browser; log in first.',
-  );
+  return new SpotauthError('NOT_LOGGED_IN', 'Nobody is logged in to Spotify here; log in first.');
 }

@@ -29,37 +29,43 @@ export interface BrowserGrant extends TokenRecord {
 
 const REAUTH_REASONS = new Set<string>(['revoked', 'expired', 'invalid_client']);
 
+/** A stored JSON object, or null for anything else (truncated JSON, another library's `"undefined"`, …). */
+export function parseObject(text: string | null): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text ?? '');
+    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+export const isText = (value: unknown): value is string => typeof value === 'string';
+const isNumber = Number.isFinite;
+
 /**
  * A stored value back to a record; anything malformed (truncated JSON, another library's `"undefined"`,
  * a missing refresh token) is null: it cannot be used, and treating it as "not logged in" asks for a
  * fresh login instead of failing forever.
  */
 export function parseRecord(text: string | null): BrowserGrant | null {
-  if (text === null) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (typeof value !== 'object' || value === null) return null;
-  const r = value as Record<string, unknown>;
+  const r = parseObject(text);
   const valid =
-    typeof r['key'] === 'string' &&
-    typeof r['accessToken'] === 'string' &&
-    typeof r['refreshToken'] === 'string' &&
+    r !== null &&
+    isText(r['key']) &&
+    isText(r['accessToken']) &&
+    isText(r['refreshToken']) &&
     r['refreshToken'] !== '' &&
-    Number.isFinite(r['accessTokenExpiresAt']) &&
-    Number.isFinite(r['authorizedAt']) &&
+    isNumber(r['accessTokenExpiresAt']) &&
+    isNumber(r['authorizedAt']) &&
     Number.isInteger(r['version']) &&
-    Number.isFinite(r['updatedAt']) &&
+    isNumber(r['updatedAt']) &&
     Array.isArray(r['scope']) &&
-    r['scope'].every((s) => typeof s === 'string') &&
+    r['scope'].every(isText) &&
     (r['status'] === 'active' || r['status'] === 'reauth_required') &&
     (r['reauthReason'] === undefined || REAUTH_REASONS.has(r['reauthReason'] as string)) &&
-    (r['refreshTokenDeadline'] === undefined || Number.isFinite(r['refreshTokenDeadline'])) &&
+    (r['refreshTokenDeadline'] === undefined || isNumber(r['refreshTokenDeadline'])) &&
     (r['meta'] === undefined || (typeof r['meta'] === 'object' && r['meta'] !== null));
-  return valid ? (value as BrowserGrant) : null;
+  return valid ? (r as unknown as BrowserGrant) : null;
 }
 
 export function grantIdOf(record: TokenRecord | null): string | undefined {
@@ -69,7 +75,7 @@ export function grantIdOf(record: TokenRecord | null): string | undefined {
 export function sessionOf(record: TokenRecord): BrowserSession {
   return {
     status: record.status,
-    ...(record.reauthReason ? { reauthReason: record.reauthReason } : {}),
+    reauthReason: record.reauthReason,
     scope: [...record.scope],
     accessTokenExpiresAt: record.accessTokenExpiresAt,
     authorizedAt: record.authorizedAt,

@@ -1,4 +1,5 @@
-import { SpotauthError } from '../core/errors.js';
+import { isText, parseObject } from './grant-record.js';
+import { unavailable, webStorageArea } from './storage.js';
 
 /**
  * The login attempt in flight: state, PKCE verifier, redirect URI, scopes, where to return. It lives in
@@ -19,25 +20,12 @@ export interface LoginTransaction {
 /** SECURITY §3.1: a login attempt lives at most 10 minutes. */
 export const LOGIN_TTL_MS = 10 * 60 * 1000;
 
-function session(): Storage {
-  try {
-    const area = globalThis.sessionStorage;
-    if (!area) throw new Error('missing');
-    return area;
-  } catch {
-    throw new SpotauthError(
-      'STORE_UNAVAILABLE',
-      'The login needs sessionStorage, which this page cannot use (blocked by settings or a sandboxed frame).',
-    );
-  }
-}
-
 export function saveTransaction(key: string, transaction: LoginTransaction): void {
+  const area = webStorageArea('sessionStorage');
   try {
-    session().setItem(key, JSON.stringify(transaction));
+    area.setItem(key, JSON.stringify(transaction));
   } catch (error) {
-    if (error instanceof SpotauthError) throw error;
-    throw new SpotauthError('STORE_UNAVAILABLE', 'The login could not be started: sessionStorage is full.');
+    throw unavailable('sessionStorage', error);
   }
 }
 
@@ -45,26 +33,22 @@ export function saveTransaction(key: string, transaction: LoginTransaction): voi
 export function takeTransaction(key: string): LoginTransaction | undefined {
   let text: string | null;
   try {
-    const area = session();
+    const area = webStorageArea('sessionStorage');
     text = area.getItem(key);
     area.removeItem(key);
   } catch {
     return undefined;
   }
-  if (text === null) return undefined;
-  try {
-    const value = JSON.parse(text) as Record<string, unknown>;
-    const ok =
-      typeof value['state'] === 'string' &&
-      typeof value['codeVerifier'] === 'string' &&
-      typeof value['redirectUri'] === 'string' &&
-      Array.isArray(value['scope']) &&
-      Number.isFinite(value['createdAt']) &&
-      typeof value['returnTo'] === 'string';
-    return ok ? (value as unknown as LoginTransaction) : undefined;
-  } catch {
-    return undefined;
-  }
+  const value = parseObject(text);
+  const ok =
+    value !== null &&
+    isText(value['state']) &&
+    isText(value['codeVerifier']) &&
+    isText(value['redirectUri']) &&
+    Array.isArray(value['scope']) &&
+    Number.isFinite(value['createdAt']) &&
+    isText(value['returnTo']);
+  return ok ? (value as unknown as LoginTransaction) : undefined;
 }
 
 /**

@@ -28,15 +28,25 @@ export interface BrowserTokenStorage {
  */
 export type StorageChoice = 'indexeddb' | 'local' | 'session' | 'memory';
 
-function unavailable(kind: string, error: unknown): SpotauthError {
-  const name = error instanceof Error ? error.name : '';
+/** STORE_UNAVAILABLE for a storage (`kind`: its name) that is blocked, missing or full (then transient). */
+export function unavailable(kind: string, error: unknown): SpotauthError {
+  const full = error instanceof Error && error.name === 'QuotaExceededError';
   return new SpotauthError(
     'STORE_UNAVAILABLE',
-    name === 'QuotaExceededError'
-      ? `The browser's ${kind} is full; the login could not be saved.`
-      : `This page may not use ${kind} (blocked by settings, a private window or a sandboxed frame); choose another storage.`,
-    { transient: name === 'QuotaExceededError' },
+    full
+      ? `The browser's ${kind} is full.`
+      : `This page may not use ${kind} (blocked or private); choose another storage.`,
+    { transient: full },
   );
+}
+
+/** localStorage or sessionStorage; reading the property itself throws where storage is blocked. */
+export function webStorageArea(name: 'localStorage' | 'sessionStorage'): Storage {
+  try {
+    const area = globalThis[name];
+    if (area) return area;
+  } catch {}
+  throw unavailable(name, undefined);
 }
 
 /** The grant lives in this tab's memory only: gone on reload, never written anywhere. */
@@ -65,30 +75,19 @@ export class MemoryStorage implements BrowserTokenStorage {
 export class WebStorage implements BrowserTokenStorage {
   readonly kind: 'local' | 'session';
   readonly shared: boolean;
-  readonly #name: string;
+  readonly #name: 'localStorage' | 'sessionStorage';
 
   constructor(kind: 'local' | 'session') {
     this.kind = kind;
     this.shared = kind === 'local';
-    this.#name = kind === 'local' ? 'localStorage' : 'sessionStorage';
-  }
-
-  #area(): Storage {
-    try {
-      // Reading the property itself throws where storage is blocked.
-      const area = this.kind === 'local' ? globalThis.localStorage : globalThis.sessionStorage;
-      if (!area) throw new Error('missing');
-      return area;
-    } catch (error) {
-      throw unavailable(this.#name, error);
-    }
+    this.#name = `${kind}Storage`;
   }
 
   async get(key: string): Promise<string | null> {
-    return this.#area().getItem(key);
+    return webStorageArea(this.#name).getItem(key);
   }
   async set(key: string, value: string): Promise<void> {
-    const area = this.#area();
+    const area = webStorageArea(this.#name);
     try {
       area.setItem(key, value);
     } catch (error) {
@@ -96,7 +95,7 @@ export class WebStorage implements BrowserTokenStorage {
     }
   }
   async remove(key: string): Promise<void> {
-    this.#area().removeItem(key);
+    webStorageArea(this.#name).removeItem(key);
   }
 }
 
@@ -187,6 +186,6 @@ export function resolveStorage(choice: StorageChoice | BrowserTokenStorage | und
   }
   throw new SpotauthError(
     'INVALID_CONFIG',
-    'storage must be "indexeddb", "local", "session", "memory", or an object with get, set, remove and shared.',
+    'storage must be "indexeddb", "local", "session", "memory" or a BrowserTokenStorage.',
   );
 }

@@ -66,7 +66,7 @@ export class Tabs {
       if (timedOut && !(error instanceof SpotauthError)) {
         throw new SpotauthError(
           'LOCK_TIMEOUT',
-          'Another tab is refreshing the Spotify login and has not finished; try again shortly.',
+          'Another tab is still refreshing the login; try again shortly.',
           { transient: true },
         );
       }

@@ -60,7 +60,7 @@ export function checkCallback(params: URLSearchParams, expectedState: string): s
       `Spotify returned an error instead of a code: ${stripControls(error.slice(0, 64))}.`,
       {
         spotifyError: error.slice(0, 64),
-        ...(description !== undefined ? { spotifyErrorDescription: description } : {}),
+        spotifyErrorDescription: description,
       },
     );
   }

@@ -129,22 +129,15 @@ function parseServiceUrl(name: string, value: string, insecure: boolean): URL {
   } catch {
     throw new SpotauthError('INVALID_CONFIG', `${name} ${JSON.stringify(value)} is not an absolute URL.`);
   }
-  if (url.protocol === 'https:') return withoutTrailingSlash(url);
-  if (url.protocol === 'http:') {
-    if (!insecure) {
-      throw new SpotauthError(
-        'INSECURE_URL',
-        `${name} ${url.origin} is plain http: allowed only for a local emulator, with allowInsecureHttp: true.`,
-      );
-    }
-    const host = url.hostname;
-    if (host !== '127.0.0.1' && host !== '[::1]' && host !== 'localhost') {
-      throw new SpotauthError(
-        'INSECURE_URL',
-        `${name} ${url.origin} is plain http: allowed only on 127.0.0.1, [::1] or localhost (a local emulator).`,
-      );
-    }
+  const local = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && insecure && local)) {
     return withoutTrailingSlash(url);
+  }
+  if (url.protocol === 'http:') {
+    throw new SpotauthError(
+      'INSECURE_URL',
+      `${name} ${url.origin} is plain http: allowed only for a local emulator (127.0.0.1, [::1] or localhost) with allowInsecureHttp: true.`,
+    );
   }
   throw new SpotauthError('INVALID_CONFIG', `${name} must be an https URL.`);
 }

@@ -177,13 +177,10 @@ export class SpotauthError extends Error {
     this.transient = options.transient ?? TRANSIENT_CODES.has(code);
     this.status = options.status;
     // Spotify's fields, and callback parameters copied into them, are the other party's text.
-    this.spotifyError = options.spotifyError === undefined ? undefined : stripControls(options.spotifyError);
-    this.spotifyErrorDescription = truncate(
-      options.spotifyErrorDescription === undefined
-        ? undefined
-        : stripControls(options.spotifyErrorDescription),
-      200,
-    );
+    this.spotifyError = clean(options.spotifyError);
+    const description = clean(options.spotifyErrorDescription);
+    this.spotifyErrorDescription =
+      description !== undefined && description.length > 200 ? `${description.slice(0, 200)}…` : description;
     this.retryAfterSeconds = options.retryAfterSeconds ?? options.retryAfter;
     this.reason = options.reason;
     this.requiredScopes = options.requiredScopes;
@@ -234,7 +231,6 @@ export function isTerminalGrantError(error: unknown): boolean {
   return isSpotauthError(error) && (error.code === 'INVALID_GRANT' || error.code === 'INVALID_CLIENT');
 }
 
-function truncate(value: string | undefined, max: number): string | undefined {
-  if (value === undefined) return undefined;
-  return value.length > max ? `${value.slice(0, max)}…` : value;
+function clean(text: string | undefined): string | undefined {
+  return text === undefined ? undefined : stripControls(text);
 }

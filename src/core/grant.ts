@@ -42,8 +42,6 @@ export function reauthRequiredError(reason: ReauthReason | undefined): SpotauthE
   return new SpotauthError(
     'REAUTH_REQUIRED',
     `This Spotify login is no longer valid (${why}); log in again.`,
-    {
-      ...(reason ? { spotifyError: reason } : {}),
-    },
+    { spotifyError: reason },
   );
 }

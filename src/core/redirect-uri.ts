@@ -89,7 +89,7 @@ export function assertValidRedirectUri(value: string): URL {
     const fixed = value.replace(/localhost/i, '127.0.0.1');
     throw new SpotauthError(
       'INVALID_REDIRECT_URI',
-      `Spotify refuses "localhost" in redirect URIs; use ${fixed} (register that exact URI, and open the app at 127.0.0.1 too).`,
+      `Spotify refuses "localhost" in redirect URIs; register and open ${fixed} instead.`,
     );
   }
   if (url.protocol === 'http:' && !isLoopbackLiteral(url.hostname)) {

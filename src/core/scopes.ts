@@ -95,13 +95,14 @@ export const SPOTIFY_SCOPES = {
   'soa-create-partner': 'Create partners (Open Access platform partners only)',
 } as const satisfies Record<SpotifyScope, string>;
 
+const DESKTOP = 'it belongs to the Spotify desktop client, not the Web API';
 /** Scopes people still copy from old examples, with why Spotify refuses them ("Illegal scope"). */
 const REFUSED_SCOPES: Record<string, string> = {
   'user-read-birthdate': 'Spotify removed it in 2019',
-  'user-personalized': 'it belongs to the Spotify desktop client, not the Web API',
-  'playlist-read': 'it belongs to the Spotify desktop client, not the Web API',
-  'user-modify': 'it belongs to the Spotify desktop client, not the Web API',
-  'user-read-play-history': 'it belongs to the Spotify desktop client, not the Web API',
+  'user-personalized': DESKTOP,
+  'playlist-read': DESKTOP,
+  'user-modify': DESKTOP,
+  'user-read-play-history': DESKTOP,
 };
 
 const MAX_SCOPE_LENGTH = 1024;

@@ -1,6 +1,6 @@
 import { accountsEndpoint } from './authorization-request.js';
 import type { ResolvedConfig } from './config.js';
-import { SpotauthError } from './errors.js';
+import { type ErrorCode, SpotauthError } from './errors.js';
 import { networkError } from './network-error.js';
 import { parseRetryAfter } from './retry-after.js';
 import { parseGrantedScope } from './scopes.js';
@@ -58,31 +58,26 @@ export const ACCOUNTS = "Spotify's accounts service";
 
 /** Reads the whole body (so a timeout signal covers it), refusing more than 64 KiB. */
 export async function readCappedBody(response: Response): Promise<Uint8Array> {
-  const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_TOKEN_RESPONSE_BYTES) {
-    await response.body?.cancel().catch(() => {});
+  const reader = response.body?.getReader();
+  const chunks: Uint8Array[] = [];
+  // A body declared too large is not read at all.
+  let total =
+    Number(response.headers.get('content-length')) > MAX_TOKEN_RESPONSE_BYTES ? Number.POSITIVE_INFINITY : 0;
+  while (reader && total <= MAX_TOKEN_RESPONSE_BYTES) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    chunks.push(value);
+  }
+  if (total > MAX_TOKEN_RESPONSE_BYTES) {
+    await reader?.cancel().catch(() => {});
     throw tooLarge();
   }
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  if (response.body) {
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > MAX_TOKEN_RESPONSE_BYTES) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-  }
   const bytes = new Uint8Array(total);
-  let offset = 0;
+  total = 0;
   for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
+    bytes.set(chunk, total);
+    total += chunk.byteLength;
   }
   return bytes;
 }
@@ -127,62 +122,51 @@ export function tokenFailure(status: number, headers: Headers, text: string): Sp
   const json = parseJsonObject(text);
   if (status === 200) {
     if (json !== undefined) return undefined;
-    return new SpotauthError(
-      'SPOTIFY_UNAVAILABLE',
-      "Spotify's accounts service answered with something other than JSON.",
-      { transient: true, status },
-    );
+    return new SpotauthError('SPOTIFY_UNAVAILABLE', `${ACCOUNTS} answered with something other than JSON.`, {
+      transient: true,
+      status,
+    });
   }
   if (status >= 300 && status < 400) return redirectRefused(status);
   if (status === 429) {
     const retryAfter = parseRetryAfter(headers.get('retry-after'));
     return new SpotauthError(
       'RATE_LIMITED',
-      `Spotify's accounts service is rate limiting this app${retryAfter !== undefined ? `; retry in ${retryAfter} s` : ''}.`,
-      { transient: true, status, ...(retryAfter !== undefined ? { retryAfterSeconds: retryAfter } : {}) },
+      `${ACCOUNTS} is rate limiting this app${retryAfter !== undefined ? `; retry in ${retryAfter} s` : ''}.`,
+      { transient: true, status, retryAfterSeconds: retryAfter },
     );
   }
   const error = typeof json?.['error'] === 'string' ? json['error'] : undefined;
   const description = typeof json?.['error_description'] === 'string' ? json['error_description'] : undefined;
-  const options = {
-    status,
-    ...(error !== undefined ? { spotifyError: error } : {}),
-    ...(description !== undefined ? { spotifyErrorDescription: description } : {}),
-  };
   const detail = error ? `: ${error}${description ? ` (${description.slice(0, 200)})` : ''}` : '';
-  if (
+  const unavailable =
     status >= 500 ||
     error === undefined ||
     error === 'errorTransient' ||
     error === 'server_error' ||
-    error === 'temporarily_unavailable'
-  ) {
-    return new SpotauthError(
-      'SPOTIFY_UNAVAILABLE',
-      `Spotify's accounts service is temporarily unavailable (HTTP ${status})${detail}.`,
-      { ...options, transient: true },
-    );
-  }
-  if (error === 'invalid_grant') {
-    return new SpotauthError(
-      'INVALID_GRANT',
-      `Spotify refused the grant${detail}; the user must log in again.`,
-      options,
-    );
-  }
-  if (error === 'invalid_client') {
-    return new SpotauthError(
-      'INVALID_CLIENT',
-      `Spotify refused the app's credentials${detail}; check the client id and secret.`,
-      options,
-    );
-  }
-  return new SpotauthError(
-    'TOKEN_REQUEST_REJECTED',
-    `Spotify rejected the token request (HTTP ${status})${detail}.`,
-    options,
-  );
+    error === 'temporarily_unavailable';
+  const [code, message, hint] = unavailable
+    ? (['SPOTIFY_UNAVAILABLE', `${ACCOUNTS} is temporarily unavailable (HTTP ${status})`, ''] as const)
+    : (REFUSALS.get(error) ?? [
+        'TOKEN_REQUEST_REJECTED',
+        `Spotify rejected the token request (HTTP ${status})`,
+        '',
+      ]);
+  return new SpotauthError(code, `${message}${detail}${hint}.`, {
+    status,
+    spotifyError: error,
+    spotifyErrorDescription: description,
+  });
 }
+
+/** Token-endpoint errors with a code of their own: the code, the message before Spotify's words, a hint. */
+const REFUSALS = new Map<string, readonly [ErrorCode, string, string]>([
+  ['invalid_grant', ['INVALID_GRANT', 'Spotify refused the grant', '; the user must log in again']],
+  [
+    'invalid_client',
+    ['INVALID_CLIENT', "Spotify refused the app's credentials", '; check the client id and secret'],
+  ],
+]);
 
 function invalid(what: string): SpotauthError {
   return new SpotauthError('INVALID_TOKEN_RESPONSE', `Spotify's token response was not valid: ${what}.`);
