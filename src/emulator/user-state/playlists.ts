@@ -72,9 +72,18 @@ function snapshotTag(id: string, version: number): string {
   return createHash('sha256').update(`${id}:${version}`).digest('hex').slice(0, 32);
 }
 
+/** The last snapshot id of each playlist object: every listing of a playlist shows it, and it is a hash. */
+const lastSnapshot = new WeakMap<object, { id: string; version: number; snapshot: string }>();
+
 /** Opaque to clients; like Spotify's older ids, base64 of "version,hex". */
 export function snapshotId(playlist: Pick<Playlist, 'id' | 'version'>): string {
-  return Buffer.from(`${playlist.version},${snapshotTag(playlist.id, playlist.version)}`).toString('base64');
+  const known = lastSnapshot.get(playlist);
+  if (known && known.version === playlist.version && known.id === playlist.id) return known.snapshot;
+  const snapshot = Buffer.from(`${playlist.version},${snapshotTag(playlist.id, playlist.version)}`).toString(
+    'base64',
+  );
+  lastSnapshot.set(playlist, { id: playlist.id, version: playlist.version, snapshot });
+  return snapshot;
 }
 
 /** The version a snapshot id names, or null when it is not one of this playlist's. */

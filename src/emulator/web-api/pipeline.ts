@@ -107,8 +107,7 @@ function authenticate(ctx: RouteContext): AccessTokenInfo {
   }
   const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
   if (!match?.[1]) throw new ApiError(400, 'Only valid bearer authentication supported');
-  const problem = ctx.state.accessTokenProblem(match[1]);
-  const info = problem === null ? ctx.state.lookupAccessToken(match[1]) : undefined;
+  const { problem, info } = ctx.state.checkAccessToken(match[1]);
   if (!info || (info.userId !== null && !ctx.state.users.has(info.userId))) {
     throw unauthorized(
       ctx,
