@@ -345,7 +345,9 @@ export class EmulatorState {
    * {@link lookupAccessToken} and {@link accessTokenProblem} in one digest of the token: every /v1 request
    * asks both, and hashing is a visible part of its cost.
    */
-  checkAccessToken(token: string):
+  checkAccessToken(
+    token: string,
+  ):
     | { problem: null; info: AccessTokenInfo }
     | { problem: 'unknown' | 'revoked' | 'expired'; info: undefined } {
     const record = this.accessTokens.get(tokenKey(token));

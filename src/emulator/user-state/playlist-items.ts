@@ -1,10 +1,10 @@
 /**
- * A playlist's items as four parallel columns instead of an object per item: a seeded emulator holds
- * millions of items, and an object with a boxed `addedAt` cost several times the columns (keys are small
- * integers and times doubles, which V8 stores unboxed; URIs and users are shared strings).
+ * A playlist's items as two typed arrays instead of an object per item: a seeded emulator holds millions
+ * of items, and an object each (with a boxed `addedAt` and 8-byte pointers) cost several times the 20 bytes
+ * an item takes here (key, URI and user as 32-bit cells, the time as a double).
  *
  * A list is never changed once made: a write builds a new one. So the seed, the live playlist and the
- * snapshot history can all point at the same columns without copying them.
+ * snapshot history can all point at the same list without copying it.
  */
 
 export interface PlaylistItem {
@@ -16,29 +16,33 @@ export interface PlaylistItem {
 }
 
 /**
- * One string per distinct URI and user across all playlists: a 5M-item state holds a few thousand distinct
- * tracks, and a copy per item was most of its memory. Cleared when it grows past a bound (copies are still
- * correct).
+ * One table of the distinct URIs and user ids across all playlists, which items name by index: a 5M-item
+ * state holds a few thousand distinct tracks. Never shrinks (an index may be held by any list, the seed's
+ * and the history's included); each distinct string costs about a hundred bytes once.
  */
-const STRINGS = new Map<string, string>();
-const MAX_INTERNED = 1_000_000;
+const STRINGS: string[] = [];
+const INDEX = new Map<string, number>();
 
-export function intern(value: string): string {
-  const known = STRINGS.get(value);
-  if (known !== undefined) return known;
-  if (STRINGS.size >= MAX_INTERNED) STRINGS.clear();
-  STRINGS.set(value, value);
-  return value;
+function indexOf(value: string): number {
+  let index = INDEX.get(value);
+  if (index === undefined) {
+    index = STRINGS.length;
+    STRINGS.push(value);
+    INDEX.set(value, index);
+  }
+  return index;
 }
 
+/** Three 32-bit cells per item: key, URI, added by. */
+const CELLS = 3;
+
 export class PlaylistItems {
-  static readonly EMPTY = new PlaylistItems([], [], [], []);
+  static readonly EMPTY = new PlaylistItems(new Uint32Array(0), new Float64Array(0));
 
   private constructor(
-    readonly keys: readonly number[],
-    readonly uris: readonly string[],
-    readonly addedAt: readonly number[],
-    readonly addedBy: readonly string[],
+    private readonly cells: Uint32Array,
+    /** added_at, as given (a seed may give any finite number of ms). */
+    private readonly times: Float64Array,
   ) {}
 
   /** Items with keys from `firstKey` on, in order. */
@@ -46,32 +50,51 @@ export class PlaylistItems {
     items: readonly { uri: string; addedAt: number; addedBy: string }[],
     firstKey: number,
   ): PlaylistItems {
-    const n = items.length;
-    const keys = new Array<number>(n);
-    const uris = new Array<string>(n);
-    const addedAt = new Array<number>(n);
-    const addedBy = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      const item = items[i] as { uri: string; addedAt: number; addedBy: string };
-      keys[i] = firstKey + i;
-      uris[i] = intern(item.uri);
-      // `+` keeps the column all doubles, so V8 keeps it unboxed.
-      addedAt[i] = +item.addedAt;
-      addedBy[i] = intern(item.addedBy);
-    }
-    return new PlaylistItems(keys, uris, addedAt, addedBy);
+    const cells = new Uint32Array(items.length * CELLS);
+    const times = new Float64Array(items.length);
+    items.forEach((item, i) => {
+      cells[i * CELLS] = firstKey + i;
+      cells[i * CELLS + 1] = indexOf(item.uri);
+      cells[i * CELLS + 2] = indexOf(item.addedBy);
+      times[i] = item.addedAt;
+    });
+    return new PlaylistItems(cells, times);
   }
 
   get length(): number {
-    return this.keys.length;
+    return this.times.length;
+  }
+
+  keyAt(index: number): number {
+    return this.cells[index * CELLS] as number;
+  }
+
+  uriAt(index: number): string {
+    return STRINGS[this.cells[index * CELLS + 1] as number] as string;
+  }
+
+  addedByAt(index: number): string {
+    return STRINGS[this.cells[index * CELLS + 2] as number] as string;
+  }
+
+  addedAtOf(index: number): number {
+    return this.times[index] as number;
+  }
+
+  keys(): number[] {
+    return Array.from({ length: this.length }, (_, i) => this.keyAt(i));
+  }
+
+  uris(): string[] {
+    return Array.from({ length: this.length }, (_, i) => this.uriAt(i));
   }
 
   at(index: number): PlaylistItem {
     return {
-      key: this.keys[index] as number,
-      uri: this.uris[index] as string,
-      addedAt: this.addedAt[index] as number,
-      addedBy: this.addedBy[index] as string,
+      key: this.keyAt(index),
+      uri: this.uriAt(index),
+      addedAt: this.addedAtOf(index),
+      addedBy: this.addedByAt(index),
     };
   }
 
@@ -86,29 +109,32 @@ export class PlaylistItems {
 
   /** The items at these positions, in this order. */
   pick(positions: readonly number[]): PlaylistItems {
-    return new PlaylistItems(
-      positions.map((i) => this.keys[i] as number),
-      positions.map((i) => this.uris[i] as string),
-      positions.map((i) => this.addedAt[i] as number),
-      positions.map((i) => this.addedBy[i] as string),
-    );
+    const cells = new Uint32Array(positions.length * CELLS);
+    const times = new Float64Array(positions.length);
+    positions.forEach((from, to) => {
+      cells.set(this.cells.subarray(from * CELLS, from * CELLS + CELLS), to * CELLS);
+      times[to] = this.times[from] as number;
+    });
+    return new PlaylistItems(cells, times);
   }
 
   /** `other` inserted before position `at`. */
   insert(at: number, other: PlaylistItems): PlaylistItems {
-    const splice = <T>(a: readonly T[], b: readonly T[]) => [...a.slice(0, at), ...b, ...a.slice(at)];
-    return new PlaylistItems(
-      splice(this.keys, other.keys),
-      splice(this.uris, other.uris),
-      splice(this.addedAt, other.addedAt),
-      splice(this.addedBy, other.addedBy),
-    );
+    const cells = new Uint32Array(this.cells.length + other.cells.length);
+    cells.set(this.cells.subarray(0, at * CELLS));
+    cells.set(other.cells, at * CELLS);
+    cells.set(this.cells.subarray(at * CELLS), (at + other.length) * CELLS);
+    const times = new Float64Array(this.length + other.length);
+    times.set(this.times.subarray(0, at));
+    times.set(other.times, at);
+    times.set(this.times.subarray(at), at + other.length);
+    return new PlaylistItems(cells, times);
   }
 
   /** Positions whose key passes `keep`, in order. */
   positionsWhere(keep: (key: number) => boolean): number[] {
     const out: number[] = [];
-    for (let i = 0; i < this.keys.length; i++) if (keep(this.keys[i] as number)) out.push(i);
+    for (let i = 0; i < this.length; i++) if (keep(this.keyAt(i))) out.push(i);
     return out;
   }
 }

@@ -33,7 +33,7 @@ export interface Playlist {
   cover: PlaylistCover | null;
   nextKey: number;
   /** Item keys of recent earlier versions, newest last; not persisted (a restart forgets them). */
-  history: { version: number; keys: readonly number[] }[];
+  history: { version: number; items: PlaylistItems }[];
 }
 
 export interface PlaylistDetails {
@@ -114,8 +114,8 @@ export function newPlaylist(
 }
 
 function bump(playlist: Playlist): void {
-  // The list is never changed in place, so its key column is the old version as it was.
-  playlist.history.push({ version: playlist.version, keys: playlist.items.keys });
+  // The list is never changed in place, so it is the old version as it was.
+  playlist.history.push({ version: playlist.version, items: playlist.items });
   if (playlist.history.length > HISTORY_VERSIONS) playlist.history.shift();
   playlist.version++;
 }
@@ -126,14 +126,14 @@ function bump(playlist: Playlist): void {
  * answer is not captured].
  */
 function baseKeys(playlist: Playlist, snapshot: string | undefined): readonly number[] {
-  const current = () => playlist.items.keys;
+  const current = () => playlist.items.keys();
   if (snapshot === undefined) return current();
   const version = snapshotVersion(playlist, snapshot);
   if (version === null || version > playlist.version) {
     throw new StateRefusal('invalid_snapshot', 'Invalid snapshot id');
   }
   if (version === playlist.version) return current();
-  return playlist.history.find((h) => h.version === version)?.keys ?? current();
+  return playlist.history.find((h) => h.version === version)?.items.keys() ?? current();
 }
 
 export function changeDetails(playlist: Playlist, details: PlaylistDetails): void {
@@ -209,11 +209,11 @@ export function reorderItems(playlist: Playlist, order: Reorder): void {
   // The anchor is the first item at or after insert_before (in the base version) that is not moving and
   // still exists now; none → the end.
   const items = playlist.items;
-  const present = new Set(items.keys);
+  const present = new Set(items.keys());
   const anchor = base.slice(insertBefore).find((k) => !moving.has(k) && present.has(k));
   const moved = items.positionsWhere((k) => moving.has(k));
   const rest = items.positionsWhere((k) => !moving.has(k));
-  const at = anchor === undefined ? rest.length : rest.findIndex((i) => items.keys[i] === anchor);
+  const at = anchor === undefined ? rest.length : rest.findIndex((i) => items.keyAt(i) === anchor);
   bump(playlist);
   rest.splice(at, 0, ...moved);
   playlist.items = items.pick(rest);
@@ -228,11 +228,11 @@ export interface Removal {
 export function removeItems(playlist: Playlist, removals: readonly Removal[], snapshot?: string): void {
   const base = baseKeys(playlist, snapshot);
   const items = playlist.items;
-  const byKey = new Map(items.keys.map((key, i) => [key, i]));
+  const byKey = new Map(items.keys().map((key, i) => [key, i]));
   // URIs of base items that no longer exist are not known here; only what is still present can go.
   const uriAt = (key: number | undefined) => {
     const at = key === undefined ? undefined : byKey.get(key);
-    return at === undefined ? undefined : items.uris[at];
+    return at === undefined ? undefined : items.uriAt(at);
   };
   const doomed = new Set<number>();
   for (const removal of removals) {
@@ -272,10 +272,10 @@ export function playlistToJson(playlist: Playlist): PlaylistJson {
     public: playlist.public,
     collaborative: playlist.collaborative,
     version: playlist.version,
-    items: playlist.items.uris.map((uri, i) => [
-      uri,
-      playlist.items.addedAt[i] as number,
-      playlist.items.addedBy[i] as string,
+    items: Array.from({ length: playlist.items.length }, (_, i) => [
+      playlist.items.uriAt(i),
+      playlist.items.addedAtOf(i),
+      playlist.items.addedByAt(i),
     ]),
     cover: playlist.cover ? { id: playlist.cover.id, jpeg_base64: playlist.cover.jpegBase64 } : null,
   };
