@@ -1,7 +1,8 @@
 /**
- * A playlist's items as two typed arrays instead of an object per item: a seeded emulator holds millions
+ * A playlist's items as one typed array instead of an object per item: a seeded emulator holds millions
  * of items, and an object each (with a boxed `addedAt` and 8-byte pointers) cost several times the 20 bytes
- * an item takes here (key, URI and user as 32-bit cells, the time as a double).
+ * an item takes here (key, URI and user as 32-bit cells, the time as the two halves of a double). One
+ * array, not one per field, because each typed array also costs a buffer, its header and an allocation.
  *
  * A list is never changed once made: a write builds a new one. So the seed, the live playlist and the
  * snapshot history can all point at the same list without copying it.
@@ -33,17 +34,21 @@ function indexOf(value: string): number {
   return index;
 }
 
-/** Three 32-bit cells per item: key, URI, added by. */
-const CELLS = 3;
+/** Five 32-bit cells per item: key, URI, added by, and added_at's double as two halves. */
+const CELLS = 5;
+const KEY = 0;
+const URI = 1;
+const BY = 2;
+const TIME = 3;
+
+/** Moves a double's bits to and from two cells exactly (a seed may give any finite number of ms). */
+const TIME_BITS = new Float64Array(1);
+const TIME_WORDS = new Uint32Array(TIME_BITS.buffer);
 
 export class PlaylistItems {
-  static readonly EMPTY = new PlaylistItems(new Uint32Array(0), new Float64Array(0));
+  static readonly EMPTY = new PlaylistItems(new Uint32Array(0));
 
-  private constructor(
-    private readonly cells: Uint32Array,
-    /** added_at, as given (a seed may give any finite number of ms). */
-    private readonly times: Float64Array,
-  ) {}
+  private constructor(private readonly cells: Uint32Array) {}
 
   /** Items with keys from `firstKey` on, in order. */
   static of(
@@ -51,34 +56,38 @@ export class PlaylistItems {
     firstKey: number,
   ): PlaylistItems {
     const cells = new Uint32Array(items.length * CELLS);
-    const times = new Float64Array(items.length);
     items.forEach((item, i) => {
-      cells[i * CELLS] = firstKey + i;
-      cells[i * CELLS + 1] = indexOf(item.uri);
-      cells[i * CELLS + 2] = indexOf(item.addedBy);
-      times[i] = item.addedAt;
+      const at = i * CELLS;
+      cells[at + KEY] = firstKey + i;
+      cells[at + URI] = indexOf(item.uri);
+      cells[at + BY] = indexOf(item.addedBy);
+      TIME_BITS[0] = item.addedAt;
+      cells[at + TIME] = TIME_WORDS[0] as number;
+      cells[at + TIME + 1] = TIME_WORDS[1] as number;
     });
-    return new PlaylistItems(cells, times);
+    return new PlaylistItems(cells);
   }
 
   get length(): number {
-    return this.times.length;
+    return this.cells.length / CELLS;
   }
 
   keyAt(index: number): number {
-    return this.cells[index * CELLS] as number;
+    return this.cells[index * CELLS + KEY] as number;
   }
 
   uriAt(index: number): string {
-    return STRINGS[this.cells[index * CELLS + 1] as number] as string;
+    return STRINGS[this.cells[index * CELLS + URI] as number] as string;
   }
 
   addedByAt(index: number): string {
-    return STRINGS[this.cells[index * CELLS + 2] as number] as string;
+    return STRINGS[this.cells[index * CELLS + BY] as number] as string;
   }
 
   addedAtOf(index: number): number {
-    return this.times[index] as number;
+    TIME_WORDS[0] = this.cells[index * CELLS + TIME] as number;
+    TIME_WORDS[1] = this.cells[index * CELLS + TIME + 1] as number;
+    return TIME_BITS[0] as number;
   }
 
   keys(): number[] {
@@ -110,12 +119,10 @@ export class PlaylistItems {
   /** The items at these positions, in this order. */
   pick(positions: readonly number[]): PlaylistItems {
     const cells = new Uint32Array(positions.length * CELLS);
-    const times = new Float64Array(positions.length);
     positions.forEach((from, to) => {
       cells.set(this.cells.subarray(from * CELLS, from * CELLS + CELLS), to * CELLS);
-      times[to] = this.times[from] as number;
     });
-    return new PlaylistItems(cells, times);
+    return new PlaylistItems(cells);
   }
 
   /** `other` inserted before position `at`. */
@@ -124,11 +131,7 @@ export class PlaylistItems {
     cells.set(this.cells.subarray(0, at * CELLS));
     cells.set(other.cells, at * CELLS);
     cells.set(this.cells.subarray(at * CELLS), (at + other.length) * CELLS);
-    const times = new Float64Array(this.length + other.length);
-    times.set(this.times.subarray(0, at));
-    times.set(other.times, at);
-    times.set(this.times.subarray(at), at + other.length);
-    return new PlaylistItems(cells, times);
+    return new PlaylistItems(cells);
   }
 
   /** Positions whose key passes `keep`, in order. */
