@@ -9,7 +9,7 @@
 // remove, add then remove), so the state stays the same size however long the run.
 //
 // Then the emulator's memory: a fresh process seeded with 1,000 users × 50 playlists × 100 items through
-// the control API (POST /_emulator/state), RSS and heap after a GC, against the same process before
+// the control API (POST /_emulator/state), RSS, heap and array buffers after a GC, against the same process before
 // seeding. If the control API refuses the seed, part of the users are built through the Web API and the
 // heap per item gives an extrapolated figure, marked as such in the JSON line.
 import { fileURLToPath } from 'node:url';
@@ -190,20 +190,20 @@ try {
   const { memory } = seeded.info;
   const { users, playlists: perUser, items } = memory.seeded;
   const full = users === 1000;
-  // Heap per seeded playlist item, and the figure it gives for 1,000 users when fewer were seeded.
+  // Heap per seeded playlist item (with what typed arrays hold outside the heap), and the figure it gives
+  // for 1,000 users when fewer were seeded.
+  const held = (m) => m.heap_used_mb + (m.array_buffers_mb ?? 0);
   const perItemBytes =
-    users > 0
-      ? ((memory.after.heap_used_mb - memory.before.heap_used_mb) * 1048576) / (users * perUser * items)
-      : null;
+    users > 0 ? ((held(memory.after) - held(memory.before)) * 1048576) / (users * perUser * items) : null;
   const extrapolatedHeapMb =
     !full && perItemBytes !== null
-      ? Math.round(memory.before.heap_used_mb + (perItemBytes * 1000 * perUser * items) / 1048576)
+      ? Math.round(held(memory.before) + (perItemBytes * 1000 * perUser * items) / 1048576)
       : null;
   console.log(
     `memory: ${memory.before.rss_mb} MB RSS (${memory.before.heap_used_mb} MB heap) before seeding; ` +
-      `${memory.after.rss_mb} MB RSS (${memory.after.heap_used_mb} MB heap) with ${users} users × ${perUser} playlists × ${items} items` +
+      `${memory.after.rss_mb} MB RSS (${memory.after.heap_used_mb} MB heap + ${memory.after.array_buffers_mb} MB array buffers) with ${users} users × ${perUser} playlists × ${items} items` +
       ` (seeded through ${memory.via} in ${memory.seed_s.toFixed(1)} s)` +
-      (perItemBytes !== null ? `; ${perItemBytes.toFixed(0)} B of heap per item` : '') +
+      (perItemBytes !== null ? `; ${perItemBytes.toFixed(0)} B of heap and buffers per item` : '') +
       (extrapolatedHeapMb !== null
         ? `; about ${extrapolatedHeapMb} MB of heap for 1,000 users (extrapolated)`
         : '') +

@@ -505,6 +505,12 @@ export interface CatalogueEntities {
 type Tables = { [K in CatalogueType]: Map<string, CatalogueEntities[K]> };
 
 /**
+ * Synthetic entities kept, most recently used last: building one hashes the id several times, and a page
+ * of playlist items asks for the same few again and again. Bounded, since every well-formed id has one.
+ */
+const SYNTHETIC_CACHE = 10_000;
+
+/**
  * One emulator's catalogue: the seeded entities, those loaded with --catalogue FILE, and a synthetic
  * entity for every other well-formed id. Declared entities win; ids declared missing answer 404 (in the
  * handlers, via EmulatorState.missingIds).
@@ -520,11 +526,27 @@ export class Catalogue {
     chapter: new Map(CHAPTERS.map((x) => [x.id, x])),
   };
   private albumsByArtist: Map<string, CatalogueAlbum[]> | null = null;
+  private readonly synthetic = new Map<string, CatalogueEntities[CatalogueType]>();
+  /** Moves on with every change, so what was derived from the entities (their JSON) can be dropped. */
+  generation = 0;
 
   get<K extends CatalogueType>(type: K, id: string): CatalogueEntities[K] {
     const known = this.tables[type].get(id);
     if (known) return known;
-    return (synthetic[type] as (id: string) => CatalogueEntities[K])(id);
+    const key = `${type}:${id}`;
+    const cached = this.synthetic.get(key) as CatalogueEntities[K] | undefined;
+    if (cached) {
+      this.synthetic.delete(key);
+      this.synthetic.set(key, cached);
+      return cached;
+    }
+    const made = (synthetic[type] as (id: string) => CatalogueEntities[K])(id);
+    if (this.synthetic.size >= SYNTHETIC_CACHE) {
+      const oldest = this.synthetic.keys().next().value;
+      if (oldest !== undefined) this.synthetic.delete(oldest);
+    }
+    this.synthetic.set(key, made);
+    return made;
   }
 
   /** Declared (seeded or loaded) entities of a type: what search looks through. */
@@ -539,6 +561,7 @@ export class Catalogue {
   add<K extends CatalogueType>(type: K, entity: CatalogueEntities[K]): void {
     this.tables[type].set(entity.id, entity);
     this.albumsByArtist = null;
+    this.generation++;
   }
 
   artistAlbums(artistId: string): CatalogueAlbum[] {

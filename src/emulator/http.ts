@@ -48,9 +48,11 @@ export function send(
   headers: Record<string, string | number | string[]> = {},
 ): void {
   if (res.headersSent || res.writableEnded || res.destroyed) return;
-  const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  res.writeHead(status, { 'Content-Length': payload.length, ...headers });
-  res.end(payload);
+  // A string goes out as it is: node:http writes the head and a string body in one write, where a Buffer
+  // would first be a copy of the body and then a second chunk.
+  const length = typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.length;
+  res.writeHead(status, { 'Content-Length': length, ...headers });
+  res.end(body);
 }
 
 export function sendJson(

@@ -338,10 +338,31 @@ export class EmulatorState {
 
   /** Why a token does not work: for the Web API's distinct 401 messages. */
   accessTokenProblem(token: string): 'unknown' | 'revoked' | 'expired' | null {
+    return this.checkAccessToken(token).problem;
+  }
+
+  /**
+   * {@link lookupAccessToken} and {@link accessTokenProblem} in one digest of the token: every /v1 request
+   * asks both, and hashing is a visible part of its cost.
+   */
+  checkAccessToken(
+    token: string,
+  ):
+    | { problem: null; info: AccessTokenInfo }
+    | { problem: 'unknown' | 'revoked' | 'expired'; info: undefined } {
     const record = this.accessTokens.get(tokenKey(token));
-    if (!record) return 'unknown';
-    if (record.revoked) return 'revoked';
-    return this.now() >= record.expiresAt ? 'expired' : null;
+    if (!record) return { problem: 'unknown', info: undefined };
+    if (record.revoked) return { problem: 'revoked', info: undefined };
+    if (this.now() >= record.expiresAt) return { problem: 'expired', info: undefined };
+    return {
+      problem: null,
+      info: {
+        userId: record.userId,
+        clientId: record.clientId,
+        scopes: [...record.scopes],
+        expiresAt: record.expiresAt,
+      },
+    };
   }
 
   /** Counts a /v1 request under `key` ("METHOD /v1/pattern") in `stats.api_requests`. */

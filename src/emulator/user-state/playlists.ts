@@ -1,5 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { StateRefusal } from './errors.js';
+import { PlaylistItems } from './playlist-items.js';
+
+export type { PlaylistItem } from './playlist-items.js';
+export { PlaylistItems } from './playlist-items.js';
 
 /**
  * Playlists, shared by all users (one owns a playlist, others follow or collaborate on it), with
@@ -8,14 +12,6 @@ import { StateRefusal } from './errors.js';
  * the changes, even if more recent changes have been made"; spotify/web-api#193 shows the same for
  * reorder): positions are read in the old version, and items added since are left alone.
  */
-
-export interface PlaylistItem {
-  /** Identity of this occurrence (the same URI may appear twice). */
-  key: number;
-  uri: string;
-  addedAt: number;
-  addedBy: string;
-}
 
 export interface PlaylistCover {
   /** Changes with every upload, so the served URL changes too. */
@@ -32,11 +28,12 @@ export interface Playlist {
   public: boolean;
   collaborative: boolean;
   version: number;
-  items: PlaylistItem[];
+  /** Never changed in place (playlist-items.ts): every write gives the playlist a new list. */
+  items: PlaylistItems;
   cover: PlaylistCover | null;
   nextKey: number;
   /** Item keys of recent earlier versions, newest last; not persisted (a restart forgets them). */
-  history: { version: number; keys: number[] }[];
+  history: { version: number; items: PlaylistItems }[];
 }
 
 export interface PlaylistDetails {
@@ -71,28 +68,22 @@ export function randomSpotifyId(): string {
   return out;
 }
 
-/**
- * One string per distinct URI across all playlists: a 5M-item state holds a few thousand distinct tracks,
- * and a copy per item was most of its memory. Cleared when it grows past a bound (copies are still correct).
- */
-const URIS = new Map<string, string>();
-const MAX_INTERNED = 1_000_000;
-
-function intern(uri: string): string {
-  const known = URIS.get(uri);
-  if (known !== undefined) return known;
-  if (URIS.size >= MAX_INTERNED) URIS.clear();
-  URIS.set(uri, uri);
-  return uri;
-}
-
 function snapshotTag(id: string, version: number): string {
   return createHash('sha256').update(`${id}:${version}`).digest('hex').slice(0, 32);
 }
 
+/** The last snapshot id of each playlist object: every listing of a playlist shows it, and it is a hash. */
+const lastSnapshot = new WeakMap<object, { id: string; version: number; snapshot: string }>();
+
 /** Opaque to clients; like Spotify's older ids, base64 of "version,hex". */
 export function snapshotId(playlist: Pick<Playlist, 'id' | 'version'>): string {
-  return Buffer.from(`${playlist.version},${snapshotTag(playlist.id, playlist.version)}`).toString('base64');
+  const known = lastSnapshot.get(playlist);
+  if (known && known.version === playlist.version && known.id === playlist.id) return known.snapshot;
+  const snapshot = Buffer.from(`${playlist.version},${snapshotTag(playlist.id, playlist.version)}`).toString(
+    'base64',
+  );
+  lastSnapshot.set(playlist, { id: playlist.id, version: playlist.version, snapshot });
+  return snapshot;
 }
 
 /** The version a snapshot id names, or null when it is not one of this playlist's. */
@@ -115,12 +106,7 @@ export function newPlaylist(
     ownerId,
     ...details,
     version: 1,
-    items: items.map((item, key) => ({
-      key,
-      uri: intern(item.uri),
-      addedAt: item.addedAt,
-      addedBy: intern(item.addedBy),
-    })),
+    items: PlaylistItems.of(items, 0),
     cover: null,
     nextKey: items.length,
     history: [],
@@ -128,7 +114,8 @@ export function newPlaylist(
 }
 
 function bump(playlist: Playlist): void {
-  playlist.history.push({ version: playlist.version, keys: playlist.items.map((i) => i.key) });
+  // The list is never changed in place, so it is the old version as it was.
+  playlist.history.push({ version: playlist.version, items: playlist.items });
   if (playlist.history.length > HISTORY_VERSIONS) playlist.history.shift();
   playlist.version++;
 }
@@ -138,15 +125,15 @@ function bump(playlist: Playlist): void {
  * own but older than the kept history (or from before a restart) → the current version [UNCONF: Spotify's
  * answer is not captured].
  */
-function baseKeys(playlist: Playlist, snapshot: string | undefined): number[] {
-  const current = () => playlist.items.map((i) => i.key);
+function baseKeys(playlist: Playlist, snapshot: string | undefined): readonly number[] {
+  const current = () => playlist.items.keys();
   if (snapshot === undefined) return current();
   const version = snapshotVersion(playlist, snapshot);
   if (version === null || version > playlist.version) {
     throw new StateRefusal('invalid_snapshot', 'Invalid snapshot id');
   }
   if (version === playlist.version) return current();
-  return playlist.history.find((h) => h.version === version)?.keys ?? current();
+  return playlist.history.find((h) => h.version === version)?.items.keys() ?? current();
 }
 
 export function changeDetails(playlist: Playlist, details: PlaylistDetails): void {
@@ -172,9 +159,13 @@ export function addItems(
   if (playlist.items.length + uris.length > MAX_PLAYLIST_ITEMS) {
     throw new StateRefusal('too_many_items', `A playlist holds at most ${MAX_PLAYLIST_ITEMS} items`);
   }
-  const added = uris.map((uri) => ({ key: playlist.nextKey++, uri: intern(uri), addedAt: now, addedBy }));
+  const added = PlaylistItems.of(
+    uris.map((uri) => ({ uri, addedAt: now, addedBy })),
+    playlist.nextKey,
+  );
+  playlist.nextKey += uris.length;
   bump(playlist);
-  playlist.items.splice(at, 0, ...added);
+  playlist.items = playlist.items.insert(at, added);
 }
 
 export function replaceItems(
@@ -187,7 +178,11 @@ export function replaceItems(
     throw new StateRefusal('too_many_items', `A playlist holds at most ${MAX_PLAYLIST_ITEMS} items`);
   }
   bump(playlist);
-  playlist.items = uris.map((uri) => ({ key: playlist.nextKey++, uri: intern(uri), addedAt: now, addedBy }));
+  playlist.items = PlaylistItems.of(
+    uris.map((uri) => ({ uri, addedAt: now, addedBy })),
+    playlist.nextKey,
+  );
+  playlist.nextKey += uris.length;
 }
 
 export interface Reorder {
@@ -213,14 +208,15 @@ export function reorderItems(playlist: Playlist, order: Reorder): void {
   const moving = new Set(base.slice(rangeStart, rangeStart + rangeLength));
   // The anchor is the first item at or after insert_before (in the base version) that is not moving and
   // still exists now; none → the end.
-  const present = new Set(playlist.items.map((i) => i.key));
+  const items = playlist.items;
+  const present = new Set(items.keys());
   const anchor = base.slice(insertBefore).find((k) => !moving.has(k) && present.has(k));
-  const moved = playlist.items.filter((i) => moving.has(i.key));
-  const rest = playlist.items.filter((i) => !moving.has(i.key));
-  const at = anchor === undefined ? rest.length : rest.findIndex((i) => i.key === anchor);
+  const moved = items.positionsWhere((k) => moving.has(k));
+  const rest = items.positionsWhere((k) => !moving.has(k));
+  const at = anchor === undefined ? rest.length : rest.findIndex((i) => items.keyAt(i) === anchor);
   bump(playlist);
   rest.splice(at, 0, ...moved);
-  playlist.items = rest;
+  playlist.items = items.pick(rest);
 }
 
 export interface Removal {
@@ -231,9 +227,13 @@ export interface Removal {
 
 export function removeItems(playlist: Playlist, removals: readonly Removal[], snapshot?: string): void {
   const base = baseKeys(playlist, snapshot);
-  const byKey = new Map(playlist.items.map((i) => [i.key, i]));
+  const items = playlist.items;
+  const byKey = new Map(items.keys().map((key, i) => [key, i]));
   // URIs of base items that no longer exist are not known here; only what is still present can go.
-  const uriAt = (key: number | undefined) => (key === undefined ? undefined : byKey.get(key)?.uri);
+  const uriAt = (key: number | undefined) => {
+    const at = key === undefined ? undefined : byKey.get(key);
+    return at === undefined ? undefined : items.uriAt(at);
+  };
   const doomed = new Set<number>();
   for (const removal of removals) {
     if (removal.positions === undefined) {
@@ -254,7 +254,7 @@ export function removeItems(playlist: Playlist, removals: readonly Removal[], sn
     }
   }
   bump(playlist);
-  playlist.items = playlist.items.filter((i) => !doomed.has(i.key));
+  playlist.items = items.pick(items.positionsWhere((k) => !doomed.has(k)));
 }
 
 export function setCover(playlist: Playlist, jpegBase64: string): PlaylistCover {
@@ -272,7 +272,11 @@ export function playlistToJson(playlist: Playlist): PlaylistJson {
     public: playlist.public,
     collaborative: playlist.collaborative,
     version: playlist.version,
-    items: playlist.items.map((i) => [i.uri, i.addedAt, i.addedBy]),
+    items: Array.from({ length: playlist.items.length }, (_, i) => [
+      playlist.items.uriAt(i),
+      playlist.items.addedAtOf(i),
+      playlist.items.addedByAt(i),
+    ]),
     cover: playlist.cover ? { id: playlist.cover.id, jpeg_base64: playlist.cover.jpegBase64 } : null,
   };
 }

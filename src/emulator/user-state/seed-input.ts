@@ -109,11 +109,14 @@ export function parseUserSeed(state: EmulatorState, userId: string, body: Json):
   if (body['playlists'] !== undefined) {
     const playlists = list(body['playlists'], 'playlists').map((v, i) => {
       const p = object(v, `playlists[${i}]`);
-      const id = p['id'] === undefined ? randomSpotifyId() : p['id'];
+      const generated = p['id'] === undefined;
+      const id = generated ? randomSpotifyId() : p['id'];
       if (typeof id !== 'string' || !/^[0-9A-Za-z]{22}$/.test(id)) {
         throw new InvalidInput(`playlists[${i}].id must be 22 base62 characters`);
       }
-      const existing = state.userStates.playlist(id);
+      // A fresh random id is nobody's; looking it up would bring every known user's default playlists
+      // into memory (an unknown id does that), which for a thousand users is most of a seed's cost.
+      const existing = generated ? undefined : state.userStates.playlist(id);
       if (existing && existing.ownerId !== userId) {
         throw new InvalidInput(`playlists[${i}].id belongs to ${existing.ownerId}'s playlist`);
       }

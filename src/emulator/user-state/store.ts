@@ -37,10 +37,31 @@ export interface UserDefaults {
 /** Added times for default follows: fixed (not the clock) so a restart regenerates the same lists. */
 const DEFAULT_FOLLOWED_AT = Date.UTC(2025, 5, 1);
 
+/**
+ * What reset() returns to. Playlists are kept as they were seeded, grouped by owner in seeding order (the
+ * order the state file lists them in); their item lists are shared with the live playlists, which replace
+ * rather than change them, so a seed costs no copy of its items.
+ */
+interface Seed {
+  users: Record<string, UserStateJson>;
+  playlists: Map<string, Playlist[]>;
+}
+
+function emptySeed(): Seed {
+  return { users: {}, playlists: new Map() };
+}
+
+/** A copy that shares only what is never changed in place (the item list). */
+function copyPlaylist(playlist: Playlist): Playlist {
+  return { ...playlist, cover: playlist.cover ? { ...playlist.cover } : null, history: [] };
+}
+
 export class UserStates {
   private users = new Map<string, UserData>();
   private playlists = new Map<string, Playlist>();
-  private seed: StatesJson = { users: {}, playlists: [] };
+  /** Owner → ids of their playlists, in the order `playlists` holds them. */
+  private owned = new Map<string, Set<string>>();
+  private seed: Seed = emptySeed();
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -72,7 +93,7 @@ export class UserStates {
     const library = new Library();
     const owned = this.defaults.playlists(userId);
     owned.forEach((playlist, index) => {
-      if (!this.playlists.has(playlist.id)) this.playlists.set(playlist.id, playlist);
+      if (!this.playlists.has(playlist.id)) this.addPlaylist(playlist);
       library.save([{ kind: 'playlist', id: playlist.id }], DEFAULT_FOLLOWED_AT - index * 86_400_000);
     });
     const player = new Player(this.defaults.devices(userId), this.defaults.durationOf);
@@ -95,10 +116,19 @@ export class UserStates {
 
   addPlaylist(playlist: Playlist): void {
     this.playlists.set(playlist.id, playlist);
+    let ids = this.owned.get(playlist.ownerId);
+    if (!ids) {
+      ids = new Set();
+      this.owned.set(playlist.ownerId, ids);
+    }
+    ids.add(playlist.id);
   }
 
   removePlaylist(id: string): void {
+    const playlist = this.playlists.get(id);
+    if (!playlist) return;
     this.playlists.delete(id);
+    this.owned.get(playlist.ownerId)?.delete(id);
   }
 
   /** Seeded products, to put back on the profiles after a reset or restart. */
@@ -138,13 +168,19 @@ export class UserStates {
 
   ownedPlaylists(userId: string): Playlist[] {
     this.user(userId);
-    return [...this.playlists.values()].filter((p) => p.ownerId === userId);
+    const out: Playlist[] = [];
+    for (const id of this.owned.get(userId) ?? []) {
+      const playlist = this.playlists.get(id);
+      if (playlist) out.push(playlist);
+    }
+    return out;
   }
 
   /** Forgets a user's state and owned playlists; they come back as the default. */
   forget(userId: string): void {
     this.users.delete(userId);
-    for (const [id, playlist] of this.playlists) if (playlist.ownerId === userId) this.playlists.delete(id);
+    for (const id of this.owned.get(userId) ?? []) this.playlists.delete(id);
+    this.owned.delete(userId);
   }
 
   /** Replaces a user's state with `make(default)` and keeps the result as that user's seed. */
@@ -153,24 +189,33 @@ export class UserStates {
     const data = this.user(userId);
     make(data);
     // Only this user's part is copied: seeding many users stays linear.
-    const { playlists, ...own } = structuredClone(this.userJson(userId));
-    this.seed.users[userId] = own;
-    this.seed.playlists = [...this.seed.playlists.filter((p) => p.owner_id !== userId), ...playlists];
+    this.seed.users[userId] = structuredClone(this.ownJson(userId));
+    // Re-seeding a user moves their playlists to the end, as the state file has always listed them.
+    this.seed.playlists.delete(userId);
+    this.seed.playlists.set(userId, this.ownedPlaylists(userId).map(copyPlaylist));
     this.changed();
     return data;
   }
 
   reset(): void {
-    this.load(this.seed);
+    this.users = new Map();
+    this.playlists = new Map();
+    this.owned = new Map();
+    for (const playlists of this.seed.playlists.values()) {
+      for (const playlist of playlists) this.addPlaylist(copyPlaylist(playlist));
+    }
+    this.loadUsers(this.seed.users);
     this.changed();
   }
 
   clearSeed(): void {
-    this.seed = { users: {}, playlists: [] };
+    this.seed = emptySeed();
   }
 
   seedJson(): StatesJson {
-    return this.seed;
+    const playlists: PlaylistJson[] = [];
+    for (const list of this.seed.playlists.values()) for (const p of list) playlists.push(playlistToJson(p));
+    return { users: this.seed.users, playlists };
   }
 
   /** Only users touched so far; the others are their default, regenerated identically. */
@@ -186,22 +231,32 @@ export class UserStates {
     return { users, playlists: [...this.playlists.values()].map(playlistToJson) };
   }
 
-  userJson(userId: string): UserStateJson & { playlists: PlaylistJson[] } {
+  private ownJson(userId: string): UserStateJson {
     const data = this.user(userId);
     return {
       ...(data.product !== undefined ? { product: data.product } : {}),
       library: data.library.toJSON(),
       player: data.player.toJSON(),
-      playlists: this.ownedPlaylists(userId).map(playlistToJson),
     };
+  }
+
+  userJson(userId: string): UserStateJson & { playlists: PlaylistJson[] } {
+    return { ...this.ownJson(userId), playlists: this.ownedPlaylists(userId).map(playlistToJson) };
   }
 
   /** Live state from `json` (deep-copied, so the seed stays untouched). */
   load(json: StatesJson): void {
+    this.users = new Map();
+    this.playlists = new Map();
+    this.owned = new Map();
+    for (const p of json.playlists) this.addPlaylist(playlistFromJson(p));
+    this.loadUsers(json.users);
+  }
+
+  private loadUsers(json: Record<string, UserStateJson>): void {
     const copy = structuredClone(json);
     this.users = new Map();
-    this.playlists = new Map(copy.playlists.map((p) => [p.id, playlistFromJson(p)]));
-    for (const [userId, user] of Object.entries(copy.users)) {
+    for (const [userId, user] of Object.entries(copy)) {
       this.users.set(userId, {
         library: Library.fromJSON(user.library),
         player: Player.fromJSON(user.player, this.defaults.durationOf),
@@ -212,7 +267,12 @@ export class UserStates {
 
   /** Restores live state and seed (from the state file). */
   restore(state: StatesJson, seed: StatesJson): void {
-    this.seed = structuredClone(seed);
+    this.seed = { users: structuredClone(seed.users), playlists: new Map() };
+    for (const json of seed.playlists) {
+      const list = this.seed.playlists.get(json.owner_id) ?? [];
+      list.push(playlistFromJson(json));
+      this.seed.playlists.set(json.owner_id, list);
+    }
     this.load(state);
   }
 }

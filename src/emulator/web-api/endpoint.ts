@@ -219,7 +219,8 @@ export function requireUser(ctx: ApiContext): EmulatorUser {
 /** An offset page (WEB-API-2026.md §8) with absolute next/previous links on the emulator's origin. */
 export function paging<T, J>(
   ctx: ApiContext,
-  all: readonly T[],
+  /** An array, or anything that hands out a page of itself the same way (a playlist's item columns). */
+  all: { readonly length: number; slice(start: number, end: number): readonly T[] },
   toJson: (item: T) => J,
   limit: number,
   offset: number,

@@ -4,6 +4,7 @@ import type { Route, RouteContext } from '../routes.js';
 import type { AccessTokenInfo, AppMode } from '../types.js';
 import { type ApiApp, type ApiContext, ApiError, ApiQuery, ApiReply, type Endpoint } from './endpoint.js';
 import { applyFields, type FieldFilter, FieldsSyntaxError, parseFields } from './fields.js';
+import { stringify } from './json-fragments.js';
 import { invalidLimit, ownerNotPremium } from './modes.js';
 import type { SpecParameter } from './spec.js';
 
@@ -72,7 +73,7 @@ function sendReply(ctx: RouteContext, result: ApiReply): void {
     send(ctx.res, status, '', { ...API_HEADERS, ...headers });
     return;
   }
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const text = typeof body === 'string' ? body : stringify(body);
   send(ctx.res, status, text, {
     'Content-Type': typeof body === 'string' ? contentType : JSON_TYPE,
     ...API_HEADERS,
@@ -106,8 +107,7 @@ function authenticate(ctx: RouteContext): AccessTokenInfo {
   }
   const match = /^Bearer +([A-Za-z0-9._~+/=-]+) *$/i.exec(header);
   if (!match?.[1]) throw new ApiError(400, 'Only valid bearer authentication supported');
-  const problem = ctx.state.accessTokenProblem(match[1]);
-  const info = problem === null ? ctx.state.lookupAccessToken(match[1]) : undefined;
+  const { problem, info } = ctx.state.checkAccessToken(match[1]);
   if (!info || (info.userId !== null && !ctx.state.users.has(info.userId))) {
     throw unauthorized(
       ctx,

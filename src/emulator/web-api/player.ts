@@ -231,7 +231,7 @@ function contextPlay(ctx: ApiContext, contextUri: unknown): { contextUri: string
   if (parsed.kind === 'playlist') {
     const playlist = ctx.state.userStates.playlist(parsed.id);
     if (!playlist) throw new ApiError(404, 'Resource not found');
-    return { contextUri: parsed.uri, items: playlist.items.map((i) => i.uri) };
+    return { contextUri: parsed.uri, items: playlist.items.uris() };
   }
   const items = contextItems(ctx.state.catalogue, parsed.kind, parsed.id) ?? [];
   return { contextUri: parsed.uri, items };

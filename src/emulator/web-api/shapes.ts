@@ -11,6 +11,7 @@ import {
   type UserPlaylist,
 } from '../catalogue.js';
 import type { ApiContext } from './endpoint.js';
+import { cachedShape } from './shape-cache.js';
 
 /**
  * Catalogue entities in the Web API's JSON shapes, with absolute URLs on the emulator's origin.
@@ -65,16 +66,19 @@ function nestedPage<T>(s: Shape, path: string, items: readonly T[], toJson: (ite
 
 const markets = (s: Shape) => (s.dev ? {} : { available_markets: [...MARKETS] });
 
-export function simplifiedArtistJson(s: Shape, artist: CatalogueArtist) {
-  return {
-    ...links(s, 'artist', artist.id),
-    name: artist.name,
-    type: 'artist' as const,
-    uri: `spotify:artist:${artist.id}`,
-  };
-}
+export const simplifiedArtistJson = cachedShape(
+  'simplifiedArtistJson',
+  (s: Shape, artist: CatalogueArtist) => {
+    return {
+      ...links(s, 'artist', artist.id),
+      name: artist.name,
+      type: 'artist' as const,
+      uri: `spotify:artist:${artist.id}`,
+    };
+  },
+);
 
-export function artistJson(s: Shape, artist: CatalogueArtist) {
+export const artistJson = cachedShape('artistJson', (s: Shape, artist: CatalogueArtist) => {
   return {
     ...simplifiedArtistJson(s, artist),
     ...(s.dev ? {} : { followers: { href: null, total: artist.followers } }),
@@ -82,30 +86,33 @@ export function artistJson(s: Shape, artist: CatalogueArtist) {
     images: coverImages(s.origin, artist.id),
     ...(s.dev ? {} : { popularity: artist.popularity }),
   };
-}
+});
 
 function artistsOf(s: Shape, ids: readonly string[]) {
   return ids.map((id) => simplifiedArtistJson(s, s.catalogue.get('artist', id)));
 }
 
-export function simplifiedAlbumJson(s: Shape, album: CatalogueAlbum, albumGroup?: string) {
-  return {
-    album_type: album.albumType,
-    total_tracks: album.trackIds.length,
-    ...markets(s),
-    ...links(s, 'album', album.id),
-    images: coverImages(s.origin, album.id),
-    name: album.name,
-    release_date: album.releaseDate,
-    release_date_precision: 'day' as const,
-    type: 'album' as const,
-    uri: `spotify:album:${album.id}`,
-    artists: artistsOf(s, album.artistIds),
-    ...(albumGroup !== undefined && !s.dev ? { album_group: albumGroup } : {}),
-  };
-}
+export const simplifiedAlbumJson = cachedShape(
+  'simplifiedAlbumJson',
+  (s: Shape, album: CatalogueAlbum, albumGroup?: string) => {
+    return {
+      album_type: album.albumType,
+      total_tracks: album.trackIds.length,
+      ...markets(s),
+      ...links(s, 'album', album.id),
+      images: coverImages(s.origin, album.id),
+      name: album.name,
+      release_date: album.releaseDate,
+      release_date_precision: 'day' as const,
+      type: 'album' as const,
+      uri: `spotify:album:${album.id}`,
+      artists: artistsOf(s, album.artistIds),
+      ...(albumGroup !== undefined && !s.dev ? { album_group: albumGroup } : {}),
+    };
+  },
+);
 
-export function albumJson(s: Shape, album: CatalogueAlbum) {
+export const albumJson = cachedShape('albumJson', (s: Shape, album: CatalogueAlbum) => {
   const year = album.releaseDate.slice(0, 4);
   const label = `${s.catalogue.get('artist', album.artistIds[0] ?? album.id).name} Records`;
   return {
@@ -124,9 +131,9 @@ export function albumJson(s: Shape, album: CatalogueAlbum) {
       ? {}
       : { label, popularity: s.catalogue.get('artist', album.artistIds[0] ?? album.id).popularity }),
   };
-}
+});
 
-export function simplifiedTrackJson(s: Shape, track: CatalogueTrack) {
+export const simplifiedTrackJson = cachedShape('simplifiedTrackJson', (s: Shape, track: CatalogueTrack) => {
   return {
     artists: artistsOf(s, track.artistIds),
     ...markets(s),
@@ -142,9 +149,9 @@ export function simplifiedTrackJson(s: Shape, track: CatalogueTrack) {
     type: 'track' as const,
     uri: `spotify:track:${track.id}`,
   };
-}
+});
 
-export function trackJson(s: Shape, track: CatalogueTrack) {
+export const trackJson = cachedShape('trackJson', (s: Shape, track: CatalogueTrack) => {
   const { artists, ...rest } = simplifiedTrackJson(s, track);
   return {
     album: simplifiedAlbumJson(s, s.catalogue.get('album', track.albumId)),
@@ -153,13 +160,13 @@ export function trackJson(s: Shape, track: CatalogueTrack) {
     external_ids: { isrc: track.isrc },
     ...(s.dev ? {} : { popularity: track.popularity }),
   };
-}
+});
 
 function html(text: string): string {
   return `<p>${text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`;
 }
 
-export function simplifiedShowJson(s: Shape, show: CatalogueShow) {
+export const simplifiedShowJson = cachedShape('simplifiedShowJson', (s: Shape, show: CatalogueShow) => {
   return {
     ...markets(s),
     copyrights: [],
@@ -177,105 +184,114 @@ export function simplifiedShowJson(s: Shape, show: CatalogueShow) {
     uri: `spotify:show:${show.id}`,
     total_episodes: show.episodeIds.length,
   };
-}
+});
 
-export function showJson(s: Shape, show: CatalogueShow) {
+export const showJson = cachedShape('showJson', (s: Shape, show: CatalogueShow) => {
   return {
     ...simplifiedShowJson(s, show),
     episodes: nestedPage(s, `shows/${show.id}/episodes`, show.episodeIds, (id) =>
       simplifiedEpisodeJson(s, s.catalogue.get('episode', id)),
     ),
   };
-}
+});
 
-export function simplifiedEpisodeJson(s: Shape, episode: CatalogueEpisode) {
-  return {
-    audio_preview_url: null,
-    description: episode.description,
-    html_description: html(episode.description),
-    duration_ms: episode.durationMs,
-    explicit: episode.explicit,
-    ...links(s, 'episode', episode.id),
-    images: coverImages(s.origin, episode.showId),
-    is_externally_hosted: false,
-    is_playable: true,
-    language: 'en',
-    languages: ['en'],
-    name: episode.name,
-    release_date: episode.releaseDate,
-    release_date_precision: 'day' as const,
-    type: 'episode' as const,
-    uri: `spotify:episode:${episode.id}`,
-  };
-}
+export const simplifiedEpisodeJson = cachedShape(
+  'simplifiedEpisodeJson',
+  (s: Shape, episode: CatalogueEpisode) => {
+    return {
+      audio_preview_url: null,
+      description: episode.description,
+      html_description: html(episode.description),
+      duration_ms: episode.durationMs,
+      explicit: episode.explicit,
+      ...links(s, 'episode', episode.id),
+      images: coverImages(s.origin, episode.showId),
+      is_externally_hosted: false,
+      is_playable: true,
+      language: 'en',
+      languages: ['en'],
+      name: episode.name,
+      release_date: episode.releaseDate,
+      release_date_precision: 'day' as const,
+      type: 'episode' as const,
+      uri: `spotify:episode:${episode.id}`,
+    };
+  },
+);
 
-export function episodeJson(s: Shape, episode: CatalogueEpisode) {
+export const episodeJson = cachedShape('episodeJson', (s: Shape, episode: CatalogueEpisode) => {
   return {
     ...simplifiedEpisodeJson(s, episode),
     show: simplifiedShowJson(s, s.catalogue.get('show', episode.showId)),
   };
-}
+});
 
-export function simplifiedAudiobookJson(s: Shape, book: CatalogueAudiobook) {
-  return {
-    authors: book.authors.map((name) => ({ name })),
-    ...markets(s),
-    copyrights: [],
-    description: book.description,
-    html_description: html(book.description),
-    edition: 'Unabridged',
-    explicit: book.explicit,
-    ...links(s, 'audiobook', book.id),
-    images: coverImages(s.origin, book.id),
-    languages: ['en'],
-    media_type: 'audio',
-    name: book.name,
-    narrators: book.narrators.map((name) => ({ name })),
-    ...(s.dev ? {} : { publisher: book.publisher }),
-    type: 'audiobook' as const,
-    uri: `spotify:audiobook:${book.id}`,
-    total_chapters: book.chapterIds.length,
-  };
-}
+export const simplifiedAudiobookJson = cachedShape(
+  'simplifiedAudiobookJson',
+  (s: Shape, book: CatalogueAudiobook) => {
+    return {
+      authors: book.authors.map((name) => ({ name })),
+      ...markets(s),
+      copyrights: [],
+      description: book.description,
+      html_description: html(book.description),
+      edition: 'Unabridged',
+      explicit: book.explicit,
+      ...links(s, 'audiobook', book.id),
+      images: coverImages(s.origin, book.id),
+      languages: ['en'],
+      media_type: 'audio',
+      name: book.name,
+      narrators: book.narrators.map((name) => ({ name })),
+      ...(s.dev ? {} : { publisher: book.publisher }),
+      type: 'audiobook' as const,
+      uri: `spotify:audiobook:${book.id}`,
+      total_chapters: book.chapterIds.length,
+    };
+  },
+);
 
-export function audiobookJson(s: Shape, book: CatalogueAudiobook) {
+export const audiobookJson = cachedShape('audiobookJson', (s: Shape, book: CatalogueAudiobook) => {
   return {
     ...simplifiedAudiobookJson(s, book),
     chapters: nestedPage(s, `audiobooks/${book.id}/chapters`, book.chapterIds, (id) =>
       simplifiedChapterJson(s, s.catalogue.get('chapter', id)),
     ),
   };
-}
+});
 
-export function simplifiedChapterJson(s: Shape, chapter: CatalogueChapter) {
-  const description = `${chapter.name}.`;
-  return {
-    audio_preview_url: null,
-    ...markets(s),
-    chapter_number: chapter.chapterNumber,
-    description,
-    html_description: html(description),
-    duration_ms: chapter.durationMs,
-    explicit: false,
-    ...links(s, 'chapter', chapter.id),
-    images: coverImages(s.origin, chapter.audiobookId),
-    is_playable: true,
-    languages: ['en'],
-    name: chapter.name,
-    release_date: chapter.releaseDate,
-    release_date_precision: 'day' as const,
-    // The spec (and Spotify's reference) give chapters type "episode" and spotify:episode: URIs.
-    type: 'episode' as const,
-    uri: `spotify:episode:${chapter.id}`,
-  };
-}
+export const simplifiedChapterJson = cachedShape(
+  'simplifiedChapterJson',
+  (s: Shape, chapter: CatalogueChapter) => {
+    const description = `${chapter.name}.`;
+    return {
+      audio_preview_url: null,
+      ...markets(s),
+      chapter_number: chapter.chapterNumber,
+      description,
+      html_description: html(description),
+      duration_ms: chapter.durationMs,
+      explicit: false,
+      ...links(s, 'chapter', chapter.id),
+      images: coverImages(s.origin, chapter.audiobookId),
+      is_playable: true,
+      languages: ['en'],
+      name: chapter.name,
+      release_date: chapter.releaseDate,
+      release_date_precision: 'day' as const,
+      // The spec (and Spotify's reference) give chapters type "episode" and spotify:episode: URIs.
+      type: 'episode' as const,
+      uri: `spotify:episode:${chapter.id}`,
+    };
+  },
+);
 
-export function chapterJson(s: Shape, chapter: CatalogueChapter) {
+export const chapterJson = cachedShape('chapterJson', (s: Shape, chapter: CatalogueChapter) => {
   return {
     ...simplifiedChapterJson(s, chapter),
     audiobook: simplifiedAudiobookJson(s, s.catalogue.get('audiobook', chapter.audiobookId)),
   };
-}
+});
 
 export function albumContextJson(origin: string, albumId: string) {
   return {
