@@ -326,24 +326,12 @@ export class EmulatorState {
 
   /** The lookup a Web API slice needs: valid (unexpired, unrevoked) access tokens only. */
   lookupAccessToken(token: string): AccessTokenInfo | undefined {
-    const record = this.accessTokens.get(tokenKey(token));
-    if (!record || record.revoked || this.now() >= record.expiresAt) return undefined;
-    return {
-      userId: record.userId,
-      clientId: record.clientId,
-      scopes: [...record.scopes],
-      expiresAt: record.expiresAt,
-    };
-  }
-
-  /** Why a token does not work: for the Web API's distinct 401 messages. */
-  accessTokenProblem(token: string): 'unknown' | 'revoked' | 'expired' | null {
-    return this.checkAccessToken(token).problem;
+    return this.checkAccessToken(token).info;
   }
 
   /**
-   * {@link lookupAccessToken} and {@link accessTokenProblem} in one digest of the token: every /v1 request
-   * asks both, and hashing is a visible part of its cost.
+   * A token's info when it works, else why not (for the Web API's distinct 401 messages): both from one digest
+   * of the token, since hashing is a visible part of a /v1 request's cost.
    */
   checkAccessToken(
     token: string,

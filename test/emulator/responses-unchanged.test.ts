@@ -2,6 +2,7 @@ import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { GOLDEN_NOW, type Recorded, runGoldenWalk, runStateReads } from './golden-script.js';
 import { start } from './helpers.js';
 
@@ -34,23 +35,21 @@ afterAll(async () => {
 
 const clock = () => GOLDEN_NOW;
 
-async function walk(stateFile: string): Promise<Recorded[]> {
+/** Runs `script` against an emulator on the fixed clock and that state file, then stops it (saving the file). */
+async function onEmulator(
+  stateFile: string,
+  script: (emulator: RunningEmulator) => Promise<Recorded[]>,
+): Promise<Recorded[]> {
   const emulator = await start({ now: clock, stateFile });
   try {
-    return await runGoldenWalk(emulator);
+    return await script(emulator);
   } finally {
     await emulator.stop();
   }
 }
 
-async function readsAfterRestart(stateFile: string): Promise<Recorded[]> {
-  const emulator = await start({ now: clock, stateFile });
-  try {
-    return await runStateReads(emulator);
-  } finally {
-    await emulator.stop();
-  }
-}
+const walk = (stateFile: string) => onEmulator(stateFile, runGoldenWalk);
+const readsAfterRestart = (stateFile: string) => onEmulator(stateFile, runStateReads);
 
 /** A state file without the moment it was saved, which is all that may differ between two saves. */
 async function stateContent(path: string | URL): Promise<unknown> {
