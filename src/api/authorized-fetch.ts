@@ -318,7 +318,7 @@ export async function apiClientError(
     if (owner)
       return new SpotauthError(
         'API_ERROR',
-        "Spotify refused the app: its owner's account has no active Premium subscription (development mode).",
+        "Spotify refused the app: its owner's account has no active Premium subscription, which development-mode apps need (after a change, allow Spotify a few hours).",
         { status },
       );
     if (message === undefined && text.trim().length > 0) {

@@ -208,7 +208,7 @@ export class BrowserAuth {
     if (origin !== undefined && redirect.origin !== origin) {
       throw new SpotauthError(
         'INVALID_CONFIG',
-        `The redirect URI is on a different origin: open the app at ${redirect.origin}.`,
+        `This page is on ${origin}, the redirect URI on a different origin: open the app at ${redirect.origin}${redirect.origin.includes('127.0.0.1') ? ' (not localhost)' : ''}.`,
       );
     }
     const request = await authorizationRequestFor(

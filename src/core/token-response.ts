@@ -74,10 +74,10 @@ export async function readCappedBody(response: Response): Promise<Uint8Array> {
     throw tooLarge();
   }
   const bytes = new Uint8Array(total);
-  total = 0;
+  let offset = 0;
   for (const chunk of chunks) {
-    bytes.set(chunk, total);
-    total += chunk.byteLength;
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
   }
   return bytes;
 }
