@@ -198,13 +198,7 @@ export class UserStates {
   }
 
   reset(): void {
-    this.users = new Map();
-    this.playlists = new Map();
-    this.owned = new Map();
-    for (const playlists of this.seed.playlists.values()) {
-      for (const playlist of playlists) this.addPlaylist(copyPlaylist(playlist));
-    }
-    this.loadUsers(this.seed.users);
+    this.replaceAll([...this.seed.playlists.values()].flat().map(copyPlaylist), this.seed.users);
     this.changed();
   }
 
@@ -246,17 +240,16 @@ export class UserStates {
 
   /** Live state from `json` (deep-copied, so the seed stays untouched). */
   load(json: StatesJson): void {
-    this.users = new Map();
-    this.playlists = new Map();
-    this.owned = new Map();
-    for (const p of json.playlists) this.addPlaylist(playlistFromJson(p));
-    this.loadUsers(json.users);
+    this.replaceAll(json.playlists.map(playlistFromJson), json.users);
   }
 
-  private loadUsers(json: Record<string, UserStateJson>): void {
-    const copy = structuredClone(json);
+  /** Live state made of these playlists and users (deep-copied, so a seed stays untouched). */
+  private replaceAll(playlists: readonly Playlist[], users: Record<string, UserStateJson>): void {
+    this.playlists = new Map();
+    this.owned = new Map();
+    for (const playlist of playlists) this.addPlaylist(playlist);
     this.users = new Map();
-    for (const [userId, user] of Object.entries(copy)) {
+    for (const [userId, user] of Object.entries(structuredClone(users))) {
       this.users.set(userId, {
         library: Library.fromJSON(user.library),
         player: Player.fromJSON(user.player, this.defaults.durationOf),
