@@ -78,6 +78,8 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
     tokens,
     sessionCookie: spotauth.cookies.session,
     baseHeaders: headers,
+    publicUrl: config.publicUrl,
+    trustProxy: config.trustProxy,
   });
   const app = Fastify({
     serverFactory: (route) => {

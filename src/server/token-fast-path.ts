@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readCookie } from '../auth/http.js';
+import { isOwnHost } from '../auth/security.js';
 import type { SessionManager } from '../auth/sessions.js';
 import { tokenResponse } from '../auth/token-response.js';
 import type { TokenManager } from '../tokens/token-manager.js';
@@ -9,8 +10,8 @@ import type { TokenManager } from '../tokens/token-manager.js';
  * again and again. When this process read the request's session within the session cache time and has
  * that user's valid token cached, it is answered straight from node:http — the same session check, the
  * same headers and the same JSON as the handler's route, without the framework's per-request pipeline.
- * Anything else (no or unknown session, a session or token to read from the store, any other request)
- * returns false and goes through Fastify, where the full route handles it.
+ * Anything else (no or unknown session, a session or token to read from the store, another Host, any other
+ * request) returns false and goes through Fastify, where the full route handles it.
  */
 export function createTokenFastPath(options: {
   sessions: SessionManager;
@@ -18,8 +19,11 @@ export function createTokenFastPath(options: {
   sessionCookie: string;
   /** The headers every response of the app carries (baseHeaders). */
   baseHeaders: Readonly<Record<string, string>>;
+  publicUrl: URL;
+  /** Whether X-Forwarded-Host names the host (SPOTAUTH_TRUST_PROXY), as it does for Fastify. */
+  trustProxy: boolean;
 }): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const { sessions, tokens, sessionCookie } = options;
+  const { sessions, tokens, sessionCookie, publicUrl, trustProxy } = options;
   const jsonHeaders: Readonly<Record<string, string>> = {
     ...options.baseHeaders,
     'cache-control': 'no-store',
@@ -33,6 +37,11 @@ export function createTokenFastPath(options: {
   >();
   return (req, res) => {
     if (req.url !== '/token' || req.method !== 'GET') return false;
+    // The app's Host check (DNS rebinding), answered the same way: a request this path does not
+    // recognise as for this server goes to Fastify, which refuses it or, for a list of forwarded hosts,
+    // reads it its own way.
+    const forwarded = trustProxy ? req.headers['x-forwarded-host'] : undefined;
+    if (Array.isArray(forwarded) || !isOwnHost(forwarded ?? req.headers.host, publicUrl)) return false;
     const session = sessions.peek(readCookie(req.headers.cookie, sessionCookie));
     if (!session) return false;
     const token = tokens.peekToken(session.userKey);

@@ -378,10 +378,11 @@ describe('issue 10: framework errors, headers, readiness, refresh, logging, metr
 
   it('item 11 (rebinding): a request for another Host is refused; health checks answer any Host', async () => {
     const { request } = await import('node:http');
-    const get = (path: string, host: string) =>
+    const get = (path: string, host: string, cookie?: string) =>
       new Promise<{ status: number; body: string }>((resolve, reject) => {
         const { port } = new URL(server.url);
-        const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+        const headers = cookie ? { host, cookie } : { host };
+        const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
           let body = '';
           res.on('data', (chunk) => {
             body += chunk;
@@ -397,6 +398,16 @@ describe('issue 10: framework errors, headers, readiness, refresh, logging, metr
     expect(rebound.body).not.toContain('authorize');
     expect((await get('/healthz', `10.0.0.5:${port}`)).status).toBe(200);
     expect((await get('/login', `127.0.0.1:${port}`)).status).toBe(303);
+    // The hot GET /token (answered before the framework once its session and token are cached) checks
+    // the Host too: right after two good reads, the same cookie under another Host gets 421, no token.
+    const browser = new Browser();
+    await browser.login(server);
+    const cookie = browser.cookieHeader();
+    expect((await get('/token', `127.0.0.1:${port}`, cookie)).status).toBe(200);
+    expect((await get('/token', `127.0.0.1:${port}`, cookie)).status).toBe(200);
+    const stolen = await get('/token', `evil.test:${port}`, cookie);
+    expect(stolen.status).toBe(421);
+    expect(stolen.body).not.toContain('access_token');
   });
 });
 
