@@ -12,8 +12,10 @@
 //    nginx, whose hop is not the proxy's) vs `GET /v1/me` at the emulator with the same access token.
 //    Sequential calls on one keep-alive connection, as a backend job makes them, in alternating rounds;
 //    the ratio is of the medians (goal <= 1.2x); also what the added time comes to next to a 25 ms call to
-//    the real Web API (computed). Also under load (autocannon, paired rounds), with the broker's and the
-//    emulator's CPU time per request.
+//    the real Web API (computed). The same calls also go through a bare pass-through proxy (node:http, 20
+//    lines, its own process, a keep-alive agent, no checks at all): what a second hop alone costs on this
+//    machine, the floor under any proxy's ratio here. Also under load (autocannon, paired rounds), with the
+//    broker's and the emulator's CPU time per request.
 //
 // Every process under test runs on its own (emulator, instances, nginx, bare server); the load comes from
 // this one.
@@ -50,6 +52,22 @@ const PER_ROUND = 50;
 const WEB_API_MS = 25;
 const INSTANCES = 3;
 const CLIENT = { clientId: 'broker-scale-app', clientSecret: 'broker-scale-secret' };
+
+// The floor: a pass-through that sends each request on to UPSTREAM (the emulator) over a keep-alive agent
+// and pipes the answer back, checking nothing.
+const PASS_THROUGH = `
+const http = require('node:http');
+const upstream = new URL(process.env.UPSTREAM);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+http.createServer((req, res) => {
+  const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: upstream.pathname + req.url, agent, headers: { authorization: req.headers.authorization } }, (answer) => {
+    res.writeHead(answer.statusCode, { 'content-type': answer.headers['content-type'] });
+    answer.pipe(res);
+  });
+  out.on('error', () => { res.statusCode = 502; res.end(); });
+  out.end();
+}).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('pass-through ready'));
+`;
 
 const BARE = `
 const http = require('node:http');
@@ -484,47 +502,67 @@ try {
         };
         const direct = `${emulator.url}/v1/me`;
         const directHeaders = { authorization: `Bearer ${deployment.accessToken}` };
-        await sequential(direct, directHeaders, 100);
-        await sequential(proxied, proxyHeaders, 100);
-        const times = { direct: [], proxy: [] };
-        for (let r = 0; r < SEQUENTIAL_ROUNDS; r++) {
-          const first = r % 2 === 0 ? 'direct' : 'proxy';
-          for (const name of first === 'direct' ? ['direct', 'proxy'] : ['proxy', 'direct'])
-            times[name].push(
-              ...(await sequential(
-                name === 'direct' ? direct : proxied,
-                name === 'direct' ? directHeaders : proxyHeaders,
-                PER_ROUND,
-              )),
-            );
+        const passPort = await freePort();
+        const passThrough = await startNodeProcess(
+          ['-e', PASS_THROUGH],
+          { PORT: String(passPort), UPSTREAM: `${emulator.url}/v1` },
+          /pass-through ready/,
+        );
+        const arms = {
+          direct: [direct, directHeaders],
+          proxy: [proxied, proxyHeaders],
+          floor: [`http://127.0.0.1:${passPort}/me`, directHeaders],
+        };
+        const armNames = Object.keys(arms);
+        const times = { direct: [], proxy: [], floor: [] };
+        try {
+          for (const name of armNames) await sequential(...arms[name], 100);
+          for (let r = 0; r < SEQUENTIAL_ROUNDS; r++)
+            for (let i = 0; i < armNames.length; i++) {
+              const name = armNames[(r + i) % armNames.length];
+              times[name].push(...(await sequential(...arms[name], PER_ROUND)));
+            }
+        } catch (error) {
+          passThrough.child.kill('SIGTERM');
+          throw error;
         }
-        const p50 = { direct: median(times.direct), proxy: median(times.proxy) };
+        const p50 = { direct: median(times.direct), proxy: median(times.proxy), floor: median(times.floor) };
         const p99 = Object.fromEntries(
           Object.entries(times).map(([name, list]) => [
             name,
             [...list].sort((a, b) => a - b)[Math.floor(list.length * 0.99)],
           ]),
         );
-        const loaded = { direct: [], proxy: [] };
+        const loaded = { direct: [], proxy: [], floor: [] };
         const loadRatios = [];
         const emulatorPid = emulator.child.pid;
-        for (let pair = 0; pair < PROXY_PAIRS; pair++) {
-          const runDirect = () => measuredRound(direct, directHeaders, [emulatorPid], null);
-          const runProxy = async () => {
-            const brokerBefore = cpuMs(instance.child.pid);
-            const result = await measuredRound(proxied, proxyHeaders, [emulatorPid], null);
-            result.brokerCpuUs = ((cpuMs(instance.child.pid) - brokerBefore) * 1000) / result.served;
-            return result;
-          };
-          const [a, b] = pair % 2 === 0 ? [runDirect, runProxy] : [runProxy, runDirect];
-          const first = await a();
-          const second = await b();
-          const [d, p] = pair % 2 === 0 ? [first, second] : [second, first];
-          loaded.direct.push(d);
-          loaded.proxy.push(p);
-          loadRatios.push(d.rps / p.rps);
+        // The CPU time per call of the process in the middle (broker or pass-through), from /proc.
+        const throughMiddle = async (pid, url, headers) => {
+          const before = cpuMs(pid);
+          const result = await measuredRound(url, headers, [emulatorPid], null);
+          result.middleCpuUs = ((cpuMs(pid) - before) * 1000) / result.served;
+          return result;
+        };
+        try {
+          for (let pair = 0; pair < PROXY_PAIRS; pair++) {
+            const runs = {
+              direct: () => measuredRound(direct, directHeaders, [emulatorPid], null),
+              proxy: () => throughMiddle(instance.child.pid, proxied, proxyHeaders),
+              floor: () => throughMiddle(passThrough.child.pid, ...arms.floor),
+            };
+            const round = {};
+            for (let i = 0; i < armNames.length; i++) {
+              const name = armNames[(pair + i) % armNames.length];
+              round[name] = await runs[name]();
+              loaded[name].push(round[name]);
+            }
+            loadRatios.push(round.direct.rps / round.proxy.rps);
+          }
+        } finally {
+          passThrough.child.kill('SIGTERM');
         }
-        const brokerCpu = median(loaded.proxy.map((r) => r.brokerCpuUs));
+        const brokerCpu = median(loaded.proxy.map((r) => r.middleCpuUs));
+        const floorCpu = median(loaded.floor.map((r) => r.middleCpuUs));
         const emulatorCpu = median(loaded.direct.map((r) => r.cpuUs));
         console.log(
           `\nproxy: GET /v1/me through the broker (one instance, ${store.name}) vs at the emulator, same token`,
@@ -534,12 +572,17 @@ try {
             `proxy p50 ${p50.proxy.toFixed(3)} ms (p99 ${p99.proxy.toFixed(3)}): ${(p50.proxy / p50.direct).toFixed(3)}x (goal <= 1.2x)`,
         );
         console.log(
+          `floor, a bare pass-through proxy: p50 ${p50.floor.toFixed(3)} ms, ${(p50.floor / p50.direct).toFixed(3)}x direct; ` +
+            `the broker is ${(p50.proxy / p50.floor).toFixed(3)}x the floor (+${(p50.proxy - p50.floor).toFixed(3)} ms)`,
+        );
+        console.log(
           `next to a ${WEB_API_MS} ms Web API call (computed): ${((WEB_API_MS + p50.proxy) / (WEB_API_MS + p50.direct)).toFixed(3)}x`,
         );
         console.log(
           `under load (${CONNECTIONS} connections): direct ${median(loaded.direct.map((r) => r.rps)).toFixed(0)} req/s, ` +
             `proxy ${median(loaded.proxy.map((r) => r.rps)).toFixed(0)} req/s (${median(loadRatios).toFixed(3)}x slower); ` +
-            `CPU per request: emulator ${emulatorCpu?.toFixed(1)} µs, broker ${brokerCpu?.toFixed(1)} µs`,
+            `CPU per request: emulator ${emulatorCpu?.toFixed(1)} µs, broker ${brokerCpu?.toFixed(1)} µs, ` +
+            `bare pass-through ${floorCpu?.toFixed(1)} µs (${median(loaded.floor.map((r) => r.rps)).toFixed(0)} req/s)`,
         );
         lines.push({
           bench: 'broker-scale',
@@ -555,6 +598,10 @@ try {
             direct_p99_ms: round4(p99.direct),
             proxy_p99_ms: round4(p99.proxy),
             added_ms: round4(p50.proxy - p50.direct),
+            // A bare pass-through proxy's p50 and ratio: what the second hop alone costs on this machine.
+            floor_p50_ms: round4(p50.floor),
+            floor_ratio: round4(p50.floor / p50.direct),
+            ratio_vs_floor: round4(p50.proxy / p50.floor),
           },
           // What the same added time means next to the real Web API, whose calls take WEB_API_MS and more
           // across the internet (computed, not measured: the emulator answers in well under 1 ms).
@@ -572,6 +619,8 @@ try {
             direct_p99_ms: median(loaded.direct.map((r) => r.p99)),
             emulator_cpu_us_per_request: round1(emulatorCpu),
             broker_cpu_us_per_request: round1(brokerCpu),
+            floor_rps: Math.round(median(loaded.floor.map((r) => r.rps))),
+            floor_cpu_us_per_request: round1(floorCpu),
             errors: [...loaded.direct, ...loaded.proxy].reduce((sum, r) => sum + r.errors, 0),
           },
         });

@@ -28,7 +28,7 @@ import { grantJson, pageOfGrants, parseListQuery } from './grants.js';
 import { BrokerKeys, KeyVerifier, type Principal } from './keys.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { ACCOUNT_ID, endpointRefusal, maySeeUser, missingScopes } from './permissions.js';
-import { type ProxyOptions, ResponseTooLarge, WebApiProxy } from './proxy.js';
+import { ProxyClient, type ProxyOptions, ResponseTooLarge, WebApiProxy } from './proxy.js';
 
 /** Where the webhook outbox (and anything else that must follow a broker action) plugs in. */
 export interface BrokerHooks {
@@ -312,9 +312,9 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
               `This endpoint needs ${required.join(' or ')}; this key may use only ${(permissions.scopes ?? []).join(', ')}.`,
               { required_scopes: required },
             );
-          const aborted = new AbortController();
-          reply.raw.on('close', () => {
-            if (!reply.raw.writableFinished) aborted.abort();
+          const client = new ProxyClient();
+          reply.raw.once('close', () => {
+            if (!reply.raw.writableFinished) client.leave();
           });
           const answer = await proxy.send({
             method: request.method,
@@ -322,7 +322,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
             url,
             headers: request.headers,
             body: Buffer.isBuffer(request.body) ? request.body : undefined,
-            signal: aborted.signal,
+            client,
           });
           reply.code(answer.status).headers({ 'cache-control': 'no-store', ...answer.headers });
           if (answer.body === null) return reply.send();

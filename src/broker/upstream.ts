@@ -27,22 +27,49 @@ export interface UpstreamResponse {
 /** Sends one request; rejects on a network failure or an abort (the error's name tells which). */
 export type UpstreamTransport = (url: string, request: UpstreamRequest) => Promise<UpstreamResponse>;
 
-/** node:http or node:https per URL, each over one keep-alive agent for the process' lifetime. */
+/**
+ * node:http or node:https per URL, each over one keep-alive agent for the process' lifetime. The URL must be
+ * absolute and normalised (as `WebApiProxy.target` makes it: `new URL(…).href`).
+ */
 export function nodeUpstream(): UpstreamTransport {
   const agents = {
     'http:': new HttpAgent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' }),
     'https:': new HttpsAgent({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' }),
   };
+  // Every call goes to the same origin (the Web API base): its parts are parsed once, and each request
+  // names only its path, rather than a URL parsed, and turned back into options, per call.
+  const origins = new Map<string, { protocol: string; hostname: string; port: string }>();
+  const originOf = (origin: string) => {
+    let parts = origins.get(origin);
+    if (!parts) {
+      const { protocol, hostname, port } = new URL(origin);
+      // http.request wants an IPv6 literal without its brackets.
+      parts = { protocol, hostname: hostname.replace(/^\[(.*)\]$/, '$1'), port };
+      if (origins.size >= 16) origins.clear();
+      origins.set(origin, parts);
+    }
+    return parts;
+  };
   return (url, init) =>
     new Promise((resolve, reject) => {
-      const target = new URL(url);
-      const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-      const agent = target.protocol === 'https:' ? agents['https:'] : agents['http:'];
+      const pathAt = url.indexOf('/', url.indexOf('//') + 2);
+      const { protocol, hostname, port } = originOf(pathAt === -1 ? url : url.slice(0, pathAt));
+      const hashAt = url.indexOf('#'); // a fragment is never sent
+      const send = protocol === 'https:' ? httpsRequest : httpRequest;
+      const agent = protocol === 'https:' ? agents['https:'] : agents['http:'];
       const headers: Record<string, string> = { ...init.headers };
       if (init.body !== undefined) headers['content-length'] = String(init.body.byteLength);
       const req = send(
-        target,
-        { method: init.method, headers, agent, signal: init.signal },
+        {
+          protocol,
+          hostname,
+          port,
+          path: pathAt === -1 ? '/' : url.slice(pathAt, hashAt === -1 ? undefined : hashAt),
+          method: init.method,
+          headers,
+          agent,
+          signal: init.signal,
+        },
         (res: IncomingMessage) => {
           resolve({
             status: res.statusCode ?? 502,

@@ -399,6 +399,29 @@ describe('proxy against a recording upstream', () => {
     expect(seen.filter((request) => request.method === 'POST')).toHaveLength(1);
   });
 
+  it('a client that goes away stops the upstream request, and nothing is retried for it', async () => {
+    let upstreamClosed = false;
+    answer = (req) => {
+      req.socket.once('close', () => {
+        upstreamClosed = true;
+      });
+    }; // never answers
+    const client = new AbortController();
+    const pending = fetch(`${server.url}${path('me')}`, {
+      headers: { authorization: `Bearer ${KEY}` },
+      signal: client.signal,
+    });
+    await expect.poll(() => seen.length).toBe(1);
+    client.abort();
+    await expect(pending).rejects.toThrow();
+    await expect.poll(() => upstreamClosed).toBe(true);
+    // Past the attempt's timeout (400 ms) and the retries' backoff: a GET that timed out would be sent again.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    expect(seen).toHaveLength(1);
+    answer = (_req, res) => res.end('{}');
+    expect((await call(server.url, 'GET', path('me'), { key: KEY })).status).toBe(200);
+  });
+
   it('a response above the limit: 502 when its length or its first bytes say so', async () => {
     answer = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '3000' });
@@ -446,7 +469,12 @@ describe('proxy: answers longer than what is read whole (streamed)', () => {
     server = await startTestServer({
       env: { SPOTAUTH_BROKER_KEYS: KEY },
       broker: {
-        proxy: { apiUrl: `http://127.0.0.1:${port}/v1`, retry: FAST_RETRY, maxResponseBytes: 100_000 },
+        proxy: {
+          apiUrl: `http://127.0.0.1:${port}/v1`,
+          retry: FAST_RETRY,
+          maxResponseBytes: 100_000,
+          timeoutMs: 500,
+        },
       },
     });
     await new Browser().login(server);
@@ -465,6 +493,23 @@ describe('proxy: answers longer than what is read whole (streamed)', () => {
       res.write('a'.repeat(70_000));
       setTimeout(() => res.end('b'.repeat(tail)), 20);
     };
+
+  it("the attempt's timeout covers the body: an answer that stalls mid-body is 503 TIMEOUT, or cut off once streaming", async () => {
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"display_name":'); // and nothing more
+    };
+    const short = await call(server.url, 'GET', path('me'), { key: KEY });
+    expect(short.status).toBe(503);
+    expect(short.json).toMatchObject({ error: 'spotify_unavailable', code: 'TIMEOUT' });
+    answer = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write('a'.repeat(70_000)); // past what is read whole: the status goes out, then the stall
+    };
+    const long = await fetch(`${server.url}${path('me')}`, { headers: { authorization: `Bearer ${KEY}` } });
+    expect(long.status).toBe(200);
+    await expect(long.text()).rejects.toThrow();
+  });
 
   it('streams a long answer whole, and cuts one off mid-body when it passes the limit after the status went out', async () => {
     answer = longAnswer(20_000);
