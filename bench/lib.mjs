@@ -126,6 +126,7 @@ export const BENCH_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 /** True when the service answers within a few seconds (benchmarks skip the backend otherwise). */
 export async function serviceUp(name) {
+  let redis;
   try {
     if (name === 'postgres') {
       const { default: pg } = await import('pg');
@@ -134,16 +135,19 @@ export async function serviceUp(name) {
       await client.end();
     } else {
       const { Redis } = await import('ioredis');
-      const redis = new Redis(BENCH_REDIS_URL, {
+      redis = new Redis(BENCH_REDIS_URL, {
         lazyConnect: true,
         connectTimeout: 3000,
         maxRetriesPerRequest: 0,
+        retryStrategy: () => null, // one try: a refused connection must not keep reconnecting all run long
       });
+      redis.on('error', () => {}); // reported below, once
       await redis.connect();
       await redis.quit();
     }
     return true;
   } catch (error) {
+    redis?.disconnect();
     console.warn(`(skipping ${name}: ${error?.message ?? error})`);
     return false;
   }
