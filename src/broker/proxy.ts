@@ -188,7 +188,9 @@ export class WebApiProxy {
         : await this.#tokens.getAccessToken(request.user);
       forceRefresh = false;
       const deadline = attemptDeadline(request.client, this.limits.timeoutMs);
-      let streamed = false;
+      // A body still being read (streamed to the client, or drained after a 401 or 5xx) keeps the
+      // attempt's deadline until it closes, so a body that stalls is still cut off in time.
+      let openBody: Readable | null = null;
       try {
         let response: UpstreamResponse;
         try {
@@ -207,26 +209,23 @@ export class WebApiProxy {
           throw networkError(error, WEB_API);
         }
         if (response.status === 401 && !refreshed) {
-          discard(response);
+          openBody = discard(response);
           refreshed = true;
           forceRefresh = true;
           continue;
         }
         if (response.status >= 500 && idempotent && attempt < this.#retry.maxAttempts) {
-          discard(response);
+          openBody = discard(response);
           await delay(backoffDelay(this.#retry, attempt));
           continue;
         }
         if (response.status === 429) return await this.#rateLimited(response);
         const answer = await this.#answer(response, method, request.client, deadline.signal);
-        if (answer.body instanceof Readable) {
-          // The deadline covers the rest of the body too: released when the stream is done.
-          streamed = true;
-          answer.body.once('close', deadline.release);
-        }
+        if (answer.body instanceof Readable) openBody = answer.body;
         return answer;
       } finally {
-        if (!streamed) deadline.release();
+        if (openBody && !openBody.closed) openBody.once('close', deadline.release);
+        else deadline.release();
       }
     }
   }
@@ -406,9 +405,12 @@ async function readText(body: Readable | null, max: number): Promise<string> {
   return Buffer.concat(chunks, bytes).toString('utf8').slice(0, max);
 }
 
-/** An answer that is not passed on: its body is drained, so its keep-alive connection can be reused. */
-function discard(response: UpstreamResponse): void {
-  response.body?.resume();
+/**
+ * An answer that is not passed on: its body is drained, so its keep-alive connection can be reused.
+ * Returns the body being drained (null when there is none).
+ */
+function discard(response: UpstreamResponse): Readable | null {
+  return response.body?.resume() ?? null;
 }
 
 /** Raised inside the response stream when Spotify's body passes the cap (the connection is then closed). */

@@ -422,6 +422,28 @@ describe('proxy against a recording upstream', () => {
     expect((await call(server.url, 'GET', path('me'), { key: KEY })).status).toBe(200);
   });
 
+  it('a 5xx whose body stalls while it is drained for the retry is still cut off at the timeout', async () => {
+    let stalledClosed = false;
+    let calls = 0;
+    answer = (req, res) => {
+      calls++;
+      if (calls === 1) {
+        req.socket.once('close', () => {
+          stalledClosed = true;
+        });
+        res.writeHead(503, { 'content-type': 'application/json' });
+        res.write('{"error":'); // and nothing more
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    };
+    const retried = await call(server.url, 'GET', path('me'), { key: KEY });
+    expect(retried.status).toBe(200);
+    expect(calls).toBe(2);
+    await expect.poll(() => stalledClosed).toBe(true);
+  });
+
   it('a response above the limit: 502 when its length or its first bytes say so', async () => {
     answer = (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': '3000' });
