@@ -515,24 +515,6 @@ try {
         };
         const armNames = Object.keys(arms);
         const times = { direct: [], proxy: [], floor: [] };
-        try {
-          for (const name of armNames) await sequential(...arms[name], 100);
-          for (let r = 0; r < SEQUENTIAL_ROUNDS; r++)
-            for (let i = 0; i < armNames.length; i++) {
-              const name = armNames[(r + i) % armNames.length];
-              times[name].push(...(await sequential(...arms[name], PER_ROUND)));
-            }
-        } catch (error) {
-          passThrough.child.kill('SIGTERM');
-          throw error;
-        }
-        const p50 = { direct: median(times.direct), proxy: median(times.proxy), floor: median(times.floor) };
-        const p99 = Object.fromEntries(
-          Object.entries(times).map(([name, list]) => [
-            name,
-            [...list].sort((a, b) => a - b)[Math.floor(list.length * 0.99)],
-          ]),
-        );
         const loaded = { direct: [], proxy: [], floor: [] };
         const loadRatios = [];
         const emulatorPid = emulator.child.pid;
@@ -543,13 +525,19 @@ try {
           result.middleCpuUs = ((cpuMs(pid) - before) * 1000) / result.served;
           return result;
         };
+        const runs = {
+          direct: () => measuredRound(direct, directHeaders, [emulatorPid], null),
+          proxy: () => throughMiddle(instance.child.pid, proxied, proxyHeaders),
+          floor: () => throughMiddle(passThrough.child.pid, ...arms.floor),
+        };
         try {
+          for (const name of armNames) await sequential(...arms[name], 100);
+          for (let r = 0; r < SEQUENTIAL_ROUNDS; r++)
+            for (let i = 0; i < armNames.length; i++) {
+              const name = armNames[(r + i) % armNames.length];
+              times[name].push(...(await sequential(...arms[name], PER_ROUND)));
+            }
           for (let pair = 0; pair < PROXY_PAIRS; pair++) {
-            const runs = {
-              direct: () => measuredRound(direct, directHeaders, [emulatorPid], null),
-              proxy: () => throughMiddle(instance.child.pid, proxied, proxyHeaders),
-              floor: () => throughMiddle(passThrough.child.pid, ...arms.floor),
-            };
             const round = {};
             for (let i = 0; i < armNames.length; i++) {
               const name = armNames[(pair + i) % armNames.length];
@@ -561,6 +549,13 @@ try {
         } finally {
           passThrough.child.kill('SIGTERM');
         }
+        const p50 = { direct: median(times.direct), proxy: median(times.proxy), floor: median(times.floor) };
+        const p99 = Object.fromEntries(
+          Object.entries(times).map(([name, list]) => [
+            name,
+            [...list].sort((a, b) => a - b)[Math.floor(list.length * 0.99)],
+          ]),
+        );
         const brokerCpu = median(loaded.proxy.map((r) => r.middleCpuUs));
         const floorCpu = median(loaded.floor.map((r) => r.middleCpuUs));
         const emulatorCpu = median(loaded.direct.map((r) => r.cpuUs));
@@ -621,7 +616,10 @@ try {
             broker_cpu_us_per_request: round1(brokerCpu),
             floor_rps: Math.round(median(loaded.floor.map((r) => r.rps))),
             floor_cpu_us_per_request: round1(floorCpu),
-            errors: [...loaded.direct, ...loaded.proxy].reduce((sum, r) => sum + r.errors, 0),
+            errors: [...loaded.direct, ...loaded.proxy, ...loaded.floor].reduce(
+              (sum, r) => sum + r.errors,
+              0,
+            ),
           },
         });
       }
