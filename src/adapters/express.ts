@@ -61,7 +61,7 @@ export interface ExpressSpotauth {
 export function spotauthExpress(options: SpotauthOptions | { handler: SpotauthHandler }): ExpressSpotauth {
   const handler = 'handler' in options ? options.handler : createSpotauth(options);
   const middleware = ((req, res, next) => {
-    handler.handle(fromNode(req)).then(
+    Promise.resolve(handler.handle(fromNode(req))).then(
       (answer) => (answer ? sendToNode(res, answer) : next()),
       (error: unknown) =>
         error instanceof BodyTooLarge

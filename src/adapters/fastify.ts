@@ -128,11 +128,14 @@ async function plugin(app: FastifyInstance, options: FastifySpotauthOptions): Pr
         method: [...METHODS],
         url: `${handler.basePath}${route}`,
         handler: async (request, reply) => {
-          const answer = await handler.handle(fromFastify(request)).catch((error: unknown) => {
+          let answer: AuthResponse | null;
+          try {
+            answer = await handler.handle(fromFastify(request));
+          } catch (error) {
             if (error instanceof BodyTooLarge)
               throw Object.assign(new Error('too large'), { statusCode: 413 });
             throw error;
-          });
+          }
           // Every listed route is the handler's, so it answers; a null would mean "not mine": Fastify's 404.
           return answer === null ? reply.callNotFound() : sendToFastify(reply, answer);
         },

@@ -56,10 +56,13 @@ export type RequestOrHeaders = Request | Pick<Headers, 'get'>;
 export interface FetchSpotauth {
   /** The login handler underneath. */
   handler: SpotauthHandler;
-  /** Answers an auth route, or null when the request is not one (let the app handle it). */
-  handle(request: Request, context?: RequestContext): Promise<Response | null>;
+  /**
+   * Answers an auth route, or null when the request is not one (let the app handle it). Ready at once,
+   * not a promise, when nothing needs the store (a cached token): `await` it, or return it from a route.
+   */
+  handle(request: Request, context?: RequestContext): Response | null | Promise<Response | null>;
   /** Like handle, with a 404 for other paths: for a route file that only holds the auth routes. */
-  fetch(request: Request, context?: RequestContext): Promise<Response>;
+  fetch(request: Request, context?: RequestContext): Response | Promise<Response>;
   /** The logged-in user of this request, or null. */
   session(request: RequestOrHeaders): Promise<SessionInfo | null>;
   /** A valid access token for the request's user (throws `NOT_LOGGED_IN` / `REAUTH_REQUIRED`). */
@@ -148,41 +151,38 @@ export function spotauthFetch(
     const headers = typeof own?.get === 'function' ? own : (request as Pick<Headers, 'get'>);
     return { header: (name) => headers.get(name) ?? undefined };
   };
-  const handle = async (request: Request, context?: RequestContext): Promise<Response | null> => {
-    try {
-      const answer = await handler.handle(fromRequest(request, context));
-      return answer && toResponse(answer);
-    } catch (error) {
-      if (!(error instanceof BodyTooLarge)) throw error;
-      return toResponse(
-        handler.respond.error(
-          {
-            status: 413,
-            error: 'too_large',
-            title: 'Request rejected',
-            message: 'The request is too large.',
-          },
-          true,
-        ),
-      );
-    }
+  const tooLarge = (error: unknown): Response => {
+    if (!(error instanceof BodyTooLarge)) throw error;
+    return toResponse(
+      handler.respond.error(
+        { status: 413, error: 'too_large', title: 'Request rejected', message: 'The request is too large.' },
+        true,
+      ),
+    );
+  };
+  const notFound = (request: Request): Response =>
+    toResponse(
+      handler.respond.error(
+        { status: 404, error: 'not_found', title: 'Not found', message: 'There is nothing at this address.' },
+        (request.headers.get('accept') ?? '').includes('application/json'),
+      ),
+    );
+  // A ready answer (a cached token) stays ready: see SpotauthHandler.handle.
+  const handle = (request: Request, context?: RequestContext): Response | null | Promise<Response | null> => {
+    const answer = handler.handle(fromRequest(request, context));
+    return answer instanceof Promise
+      ? answer.then((ready) => ready && toResponse(ready), tooLarge)
+      : answer && toResponse(answer);
   };
   return {
     handler,
     handle,
-    fetch: async (request, context) =>
-      (await handle(request, context)) ??
-      toResponse(
-        handler.respond.error(
-          {
-            status: 404,
-            error: 'not_found',
-            title: 'Not found',
-            message: 'There is nothing at this address.',
-          },
-          (request.headers.get('accept') ?? '').includes('application/json'),
-        ),
-      ),
+    fetch: (request, context) => {
+      const answer = handle(request, context);
+      return answer instanceof Promise
+        ? answer.then((ready) => ready ?? notFound(request))
+        : (answer ?? notFound(request));
+    },
     session: (request) => handler.getSession(headersOf(request)),
     accessToken: (request) => handler.getAccessToken(headersOf(request)),
     api: (request) => handler.getApi(headersOf(request)),

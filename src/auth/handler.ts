@@ -199,32 +199,45 @@ export class SpotauthHandler {
       : `${this.basePath}/login?returnTo=${encodeURIComponent(path)}`;
   }
 
-  /** Answers one of the auth routes, or returns null: not ours, let the host app handle it. */
-  async handle(request: AuthRequest): Promise<AuthResponse | null> {
-    const queryAt = request.url.indexOf('?');
-    const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
-    if (!path.startsWith(this.basePath)) return null;
-    const route = path.slice(this.basePath.length);
-    const method = ROUTES[route];
-    if (method === undefined) return null;
-    const json = this.#wantsJson(request, route);
-    if (request.method !== method && !(method === 'GET' && request.method === 'HEAD')) {
-      const refused = this.respond.error(
-        {
-          status: 405,
-          error: 'method_not_allowed',
-          title: 'Method not allowed',
-          message: `Use ${method} here.`,
-        },
-        json,
-      );
-      refused.headers = { ...refused.headers, allow: method };
-      return refused;
+  /**
+   * Answers one of the auth routes, or returns null: not ours, let the host app handle it. The answer is
+   * ready at once (not a promise) when no store read is needed: a refused method, or GET /token with this
+   * instance's cached session and token, the common case. Runtimes with a fast path for ready responses
+   * (@hono/node-server, Bun) then write it without a promise chain. Errors always come as a rejection.
+   */
+  handle(request: AuthRequest): AuthResponse | null | Promise<AuthResponse | null> {
+    try {
+      const queryAt = request.url.indexOf('?');
+      const path = queryAt === -1 ? request.url : request.url.slice(0, queryAt);
+      if (!path.startsWith(this.basePath)) return null;
+      const route = path.slice(this.basePath.length);
+      const method = ROUTES[route];
+      if (method === undefined) return null;
+      const json = this.#wantsJson(request, route);
+      if (request.method !== method && !(method === 'GET' && request.method === 'HEAD')) {
+        const refused = this.respond.error(
+          {
+            status: 405,
+            error: 'method_not_allowed',
+            title: 'Method not allowed',
+            message: `Use ${method} here.`,
+          },
+          json,
+        );
+        refused.headers = { ...refused.headers, allow: method };
+        return refused;
+      }
+      if (route === '/token') {
+        const cached = this.#cachedToken(request);
+        if (cached) return cached;
+      }
+      return this.#route(route, request, json);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    if (route === '/token') {
-      const cached = this.#cachedToken(request);
-      if (cached) return cached;
-    }
+  }
+
+  async #route(route: string, request: AuthRequest, json: boolean): Promise<AuthResponse> {
     try {
       switch (route) {
         case '/login':

@@ -96,6 +96,22 @@ describe('spotauth/fetch', () => {
     expect(await spotauth.session(new Headers())).toBeNull();
   });
 
+  it('GET /token with a cached session and token is answered at once, not as a promise; a miss is a promise', async () => {
+    const tokenRequest = () => new Request(`${ORIGIN}${BASE}/token`, { headers: { cookie } });
+    await spotauth.fetch(tokenRequest()); // the session and token are now this instance's
+    const ready = spotauth.fetch(tokenRequest());
+    expect(ready).toBeInstanceOf(Response);
+    expect((ready as Response).status).toBe(200);
+    expect(((await (ready as Response).json()) as { access_token?: string }).access_token).toBeTruthy();
+    const unknown = spotauth.fetch(
+      new Request(`${ORIGIN}${BASE}/token`, { headers: { cookie: 'spotauth_session=nobody' } }),
+    );
+    expect(unknown).toBeInstanceOf(Promise);
+    expect((await unknown).status).toBe(401);
+    const notOurs = spotauth.handle(new Request(`${ORIGIN}/elsewhere`));
+    expect(notOurs).toBeNull();
+  });
+
   it('loginUrl returns to the page asked for, and only to this origin', () => {
     expect(spotauth.loginUrl('/me')).toBe(`${BASE}/login?returnTo=%2Fme`);
     expect(spotauth.loginUrl('https://evil.example/')).toBe(`${BASE}/login`);
