@@ -6,28 +6,19 @@
 // paired (framework route then ours, ours then framework route, alternating) and each ratio is the median
 // of its per-pair ratios. Goal: >= 0.8 for each framework. Also reported: the app process's CPU time per
 // request in each round (from /proc), which other load on the machine disturbs far less than req/s does.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SANDBOX_APP, startEmulator } from '../dist/emulator/index.js';
 import { generateKey } from '../dist/stores/index.js';
-import { freePort, loadRound, loginCookie, median, startNodeProcess } from './lib.mjs';
+import { cpuMs, freePort, loadRound, loginCookie, median, startNodeProcess } from './lib.mjs';
 
 const APP = fileURLToPath(new URL('./fixtures/adapter-app.mjs', import.meta.url));
 const FRAMEWORKS = ['express', 'fastify', 'hono'];
 const CONNECTIONS = 32;
 const DURATION = 2;
 const PAIRS = 6;
-
-/** User + system CPU time of a process in ms (Linux /proc; null elsewhere). */
-function cpuMs(pid) {
-  const file = `/proc/${pid}/stat`;
-  if (!existsSync(file)) return null;
-  // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
-  const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
-}
 
 const dir = mkdtempSync(join(tmpdir(), 'spotauth-bench-adapters-'));
 const emulator = await startEmulator({ port: 0, quiet: true, autoApprove: 'alice' });

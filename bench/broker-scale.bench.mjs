@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 import {
   BENCH_DATABASE_URL,
   BENCH_REDIS_URL,
+  cpuMs,
   deleteRedisPrefix,
   dropPostgresSchema,
   freePort,
@@ -69,20 +70,7 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT), '127.0.0.1', () => console.log('pass-through ready'));
 `;
 
-const BARE = `
-const http = require('node:http');
-const body = JSON.stringify({ access_token: 'x'.repeat(180), token_type: 'Bearer', expires_at: new Date().toISOString(), expires_in: 3600, scope: 'user-read-private user-read-email' });
-http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }); res.end(body); })
-  .listen(Number(process.env.PORT), '127.0.0.1', () => console.log('bare ready'));
-`;
-
-/** User + system CPU time of a process in ms (Linux /proc; null elsewhere). */
-function cpuMs(pid) {
-  const file = `/proc/${pid}/stat`;
-  if (!existsSync(file)) return null;
-  const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
-}
+const BARE = join(ROOT, 'bench/fixtures/bare-json-server.cjs');
 
 /** A process and its children (nginx's workers), in ms; null without /proc. */
 function treeCpuMs(pid) {
@@ -372,13 +360,16 @@ if (stores.length === 0) {
 
 const emulator = await startEmulatorProcess();
 const barePort = await freePort();
-const bare = await startNodeProcess(['-e', BARE], { PORT: String(barePort) }, /bare ready/);
+const bare = await startNodeProcess([BARE], { BENCH_BARE_PORT: String(barePort) }, /bare ready/);
 const bareUrl = `http://127.0.0.1:${barePort}/`;
 // The control for growth: the same bare server, 3 processes behind the same nginx configuration.
 const bareFleet = [];
 for (let i = 0; i < INSTANCES; i++) {
   const port = await freePort();
-  bareFleet.push({ port, ...(await startNodeProcess(['-e', BARE], { PORT: String(port) }, /bare ready/)) });
+  bareFleet.push({
+    port,
+    ...(await startNodeProcess([BARE], { BENCH_BARE_PORT: String(port) }, /bare ready/)),
+  });
 }
 const bareFleetPort = await freePort();
 const bareNginx = await startNginx(

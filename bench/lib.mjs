@@ -1,4 +1,5 @@
 // Shared helpers for benchmarks: timing, statistics and the result format.
+import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 /** Runs `fn` `iterations` times (after `warmup` runs) and returns per-call durations in ms. */
@@ -55,6 +56,18 @@ export function report(bench, baseline, rows, extra = {}) {
 }
 
 // ---- HTTP load helpers: processes under test, logins through their routes, autocannon rounds. ----
+
+/**
+ * User + system CPU time of a process in ms (Linux /proc; null elsewhere). Per request, it is disturbed far
+ * less than req/s by other load on the shared machine.
+ */
+export function cpuMs(pid) {
+  const file = `/proc/${pid}/stat`;
+  if (!existsSync(file)) return null;
+  // Fields after the command name (which may contain spaces): utime and stime are the 12th and 13th.
+  const fields = readFileSync(file, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+}
 
 export function freePort() {
   return import('node:net').then(
