@@ -102,6 +102,18 @@ export async function buildApp(deps: AppDependencies): Promise<FastifyInstance> 
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.headers(headers);
+    // A request target in absolute-form (`GET http://other.example/ HTTP/1.1`, meant for proxies) or `*`
+    // names its host in the target, which the router would ignore and the Host check below never sees:
+    // this server is no proxy, so only paths are accepted.
+    if (request.raw.url?.[0] !== '/') {
+      void sendView(spotauth, request, reply, {
+        status: 400,
+        error: 'bad_request',
+        title: 'Bad request',
+        message: 'This server accepts only a path as the request target (e.g. GET /login), not a full URL.',
+      });
+      return;
+    }
     if (!isOwnHost(request.host, config.publicUrl) && !ANY_HOST_ROUTES.has(pathOf(request.url))) {
       request.log.warn({ event: 'wrong_host' }, 'security: request for another host refused');
       void sendView(spotauth, request, reply, {

@@ -408,6 +408,14 @@ describe('issue 10: framework errors, headers, readiness, refresh, logging, metr
     const stolen = await get('/token', `evil.test:${port}`, cookie);
     expect(stolen.status).toBe(421);
     expect(stolen.body).not.toContain('access_token');
+    // A target in absolute-form names its own host, which the Host header then does not: refused, as
+    // is `*`, whatever the Host header says; the session's token is not in the answer.
+    for (const target of [`http://evil.test:${port}/token`, `http://127.0.0.1:${port}/token`, '*']) {
+      const absolute = await get(target, `127.0.0.1:${port}`, cookie);
+      expect(absolute.status, target).toBe(400);
+      expect(absolute.body).toContain('not a full URL');
+      expect(absolute.body).not.toContain('access_token');
+    }
   });
 });
 
