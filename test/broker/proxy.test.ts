@@ -184,19 +184,22 @@ describe('proxy against the emulator', () => {
 
     it('an absolute-form request target or another Host never sends anything elsewhere', async () => {
       const sent = upstream.calls.length;
-      // Node and Fastify route an absolute-form target by its path (the Host header decides the host): the
-      // request is served as one for this server, and the upstream is still the configured Web API base.
-      const absolute = await rawCall(server.url, 'GET', `http://evil.test${base}me`, {
-        authorization: `Bearer ${KEY}`,
-      });
-      expect(absolute.status).toBe(200);
-      expect(upstream.calls.slice(sent)).toEqual([`GET ${server.emulator.url}/v1/me`]);
+      // An absolute-form target (meant for proxies) is refused whatever host it names: this server is none.
+      for (const target of [`http://evil.test${base}me`, `${server.url}${base}me`]) {
+        const absolute = await rawCall(server.url, 'GET', target, { authorization: `Bearer ${KEY}` });
+        expect(absolute.status, target).toBe(400);
+      }
       const otherHost = await rawCall(server.url, 'GET', `${base}me`, {
         authorization: `Bearer ${KEY}`,
         host: 'evil.test',
       });
       expect(otherHost.status).toBe(421);
-      expect(upstream.calls.length).toBe(sent + 1);
+      expect(upstream.calls.length).toBe(sent);
+      // The same call as a plain path goes to the configured Web API base.
+      expect((await rawCall(server.url, 'GET', `${base}me`, { authorization: `Bearer ${KEY}` })).status).toBe(
+        200,
+      );
+      expect(upstream.calls.slice(sent)).toEqual([`GET ${server.emulator.url}/v1/me`]);
     });
 
     it('sends plain paths, percent-encoded ids and query strings exactly, to the configured base only', async () => {
