@@ -385,7 +385,7 @@ export interface components {
         UserList: {
             /** @description Pass as `cursor` for the next page. */
             next_cursor: string | null;
-            /** @description Stored grants (this key may see) that cannot be read, left out of `users`. */
+            /** @description Stored grants (this key may see) that cannot be read, left out of `users`: those in the range of accounts this page read (from the cursor to a little past its last user). */
             unreadable: {
                 count: number;
                 keys: string[];

@@ -3,7 +3,7 @@
  * filters, and its cursor pagination. The cursor is opaque to clients (base64url of the last account id of
  * the page) and stateless, so any instance continues a listing another one started.
  */
-import type { TokenRecord } from '../stores/types.js';
+import type { ListOptions, TokenRecord, UnreadableRecord } from '../stores/types.js';
 import { refuse } from './errors.js';
 import { ACCOUNT_ID, type KeyPermissions, maySeeUser } from './permissions.js';
 
@@ -104,31 +104,63 @@ function decodeCursor(cursor: string): string {
   return account;
 }
 
-/** One page of the grants a key may see, in account order, after the filters. */
-export function pageOfGrants(
-  records: readonly TokenRecord[],
+/** How many stored grants one read of a `GET /users` page asks the store for. */
+export const LIST_BATCH = 200;
+
+/**
+ * One page of the grants a key may see, in account order, after the filters. The store is read a range of
+ * LIST_BATCH keys at a time from the cursor on, until the page is full and one more match shows there is a
+ * next page, so a page opens (decrypts) about as many grants as it needs, not every stored one; keys the
+ * service key may not see are skipped unread. `onUnreadable` hears of unreadable grants in the ranges read.
+ */
+export async function pageOfGrants(
+  list: (options: ListOptions) => Promise<TokenRecord[]>,
   query: ListQuery,
   permissions: KeyPermissions,
   now: number,
-): { users: TokenRecord[]; nextCursor: string | null } {
+  onUnreadable: (record: UnreadableRecord) => void,
+): Promise<{ users: TokenRecord[]; nextCursor: string | null }> {
   const horizon =
     query.expiringWithinDays === undefined ? undefined : now + query.expiringWithinDays * DAY_MS;
-  const matching = records
-    .filter((record) => {
-      const account = accountOf(record);
-      if (query.after !== undefined && account <= query.after) return false;
-      if (!maySeeUser(permissions, account)) return false;
-      if (query.status !== undefined && record.status !== query.status) return false;
-      if (
-        horizon !== undefined &&
-        (record.status !== 'active' ||
-          record.refreshTokenDeadline === undefined ||
-          record.refreshTokenDeadline > horizon)
-      )
-        return false;
-      return query.scopes.every((scope) => record.scope.includes(scope));
-    })
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const matches = (record: TokenRecord): boolean => {
+    if (query.status !== undefined && record.status !== query.status) return false;
+    if (
+      horizon !== undefined &&
+      (record.status !== 'active' ||
+        record.refreshTokenDeadline === undefined ||
+        record.refreshTokenDeadline > horizon)
+    )
+      return false;
+    return query.scopes.every((scope) => record.scope.includes(scope));
+  };
+  const mayList = (key: string) =>
+    key.startsWith(USER_PREFIX) && maySeeUser(permissions, key.slice(USER_PREFIX.length));
+  const matching: TokenRecord[] = [];
+  let after = query.after === undefined ? undefined : USER_PREFIX + query.after;
+  for (;;) {
+    const from = after;
+    // The range's filters are hints to the store (another store may return everything): applied again here.
+    const inRange = (key: string) => (from === undefined || key > from) && mayList(key);
+    const read: string[] = [];
+    const records = await list({
+      after: from,
+      limit: LIST_BATCH,
+      include: mayList,
+      onUnreadable: (record) => {
+        if (!inRange(record.key)) return;
+        read.push(record.key);
+        onUnreadable(record);
+      },
+    });
+    for (const record of records) {
+      if (!inRange(record.key)) continue;
+      read.push(record.key);
+      if (matches(record)) matching.push(record);
+    }
+    if (matching.length > query.limit || read.length < LIST_BATCH) break;
+    for (const key of read) if (after === undefined || key > after) after = key;
+  }
+  matching.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   const users = matching.slice(0, query.limit);
   const more = matching.length > query.limit;
   const last = users.at(-1);

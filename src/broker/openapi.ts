@@ -368,7 +368,8 @@ Key permissions: \`users\` — which Spotify accounts the key may see (others: 4
               type: 'object',
               additionalProperties: false,
               required: ['count', 'keys'],
-              description: 'Stored grants (this key may see) that cannot be read, left out of `users`.',
+              description:
+                'Stored grants (this key may see) that cannot be read, left out of `users`: those in the range of accounts this page read (from the cursor to a little past its last user).',
               properties: {
                 count: { type: 'integer', minimum: 0 },
                 keys: { type: 'array', items: { type: 'string' } },

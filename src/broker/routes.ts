@@ -185,16 +185,20 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
       const query = parseListQuery(request.query as Record<string, unknown>);
       const permissions = principalOf(request).permissions;
       const unreadable: UnreadableRecord[] = [];
-      const records = await tokens.listGrants({ onUnreadable: (record) => unreadable.push(record) });
-      const visible = unreadable.filter((record) =>
-        maySeeUser(permissions, record.key.slice('user:'.length)),
+      const page = await pageOfGrants(
+        (options) => tokens.listGrants(options),
+        query,
+        permissions,
+        Date.now(),
+        (record) => unreadable.push(record),
       );
+      // Only grants this key may see, in the ranges the page read (pageOfGrants).
+      const visible = unreadable;
       if (visible.length > 0)
         request.log.warn(
           { event: 'records_unreadable', count: visible.length, keys: visible.map((r) => r.key) },
           'stored logins that cannot be read were left out of the user list',
         );
-      const page = pageOfGrants(records, query, permissions, Date.now());
       return sendJson(reply, 200, {
         users: page.users.map(grantJson),
         next_cursor: page.nextCursor,

@@ -197,9 +197,25 @@ export function isUnreadableRecordError(error: unknown): error is SpotauthError 
   return error instanceof SpotauthError && UNREADABLE_CODES.has(error.code);
 }
 
+/** The listed items in the range of `after`, `include` and `limit`, in key order (all of them without those). */
+export function listRange<T>(
+  items: readonly T[],
+  keyOf: (item: T) => string,
+  options: ListOptions = {},
+): T[] {
+  const { after, include, limit } = options;
+  if (after === undefined && include === undefined && limit === undefined) return [...items];
+  const inRange = items
+    .map((item) => ({ key: keyOf(item), item }))
+    .filter(({ key }) => (after === undefined || key > after) && (include === undefined || include(key)))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return (limit === undefined ? inRange : inRange.slice(0, Math.max(0, limit))).map(({ item }) => item);
+}
+
 /**
- * Opens listed records. With `options.onUnreadable`, a record that cannot be read is reported and skipped;
- * without it, it throws as `get` would.
+ * Opens listed records, only those in the range of `options` (nothing outside it is decrypted). With
+ * `options.onUnreadable`, a record that cannot be read is reported and skipped; without it, it throws as
+ * `get` would.
  */
 export function openListed<T>(
   items: readonly T[],
@@ -208,7 +224,7 @@ export function openListed<T>(
   options: ListOptions = {},
 ): TokenRecord[] {
   const records: TokenRecord[] = [];
-  for (const item of items) {
+  for (const item of listRange(items, keyOf, options)) {
     try {
       records.push(open(item));
     } catch (error) {

@@ -2,7 +2,7 @@
  * In-process store for tests and single-process servers. Plaintext by design (nothing leaves the process);
  * records are copied in and out so callers can't mutate stored state behind the store's back.
  */
-import { checkInput, conflictError, stamp } from './codec.js';
+import { checkInput, conflictError, listRange, stamp } from './codec.js';
 import { MemoryEntries } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { ReleaseSignals, waitForRelease } from './lock-wait.js';
@@ -76,11 +76,11 @@ export class MemoryStore implements TokenStore {
   }
 
   /** Memory records are plaintext objects: none is ever unreadable, so `options` has nothing to report. */
-  async list(prefix = '', _options?: ListOptions): Promise<TokenRecord[]> {
-    return [...this.#records.values()]
+  async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
+    const listed = [...this.#records.values()]
       .filter((r) => r.key.startsWith(prefix))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-      .map((r) => structuredClone(r));
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return listRange(listed, (r) => r.key, options).map((r) => structuredClone(r));
   }
 
   async quarantine(key: string): Promise<string | null> {

@@ -76,6 +76,16 @@ export interface ListOptions {
    * others. Not given: the first unreadable record throws (the caller must not mistake it for "absent").
    */
   onUnreadable?: (record: UnreadableRecord) => void;
+  /**
+   * Only records whose key sorts after this one (JavaScript string order). With `limit` and `include`,
+   * a way to read a long list a range at a time: this package's stores open (decrypt) nothing outside the
+   * range. They are hints — a store that ignores them returns more, in any order — so callers filter again.
+   */
+  after?: string | undefined;
+  /** At most this many records in key order, the unreadable ones counted (see `after`). */
+  limit?: number | undefined;
+  /** Only keys this accepts are opened or counted; the others are skipped unread (see `after`). */
+  include?: ((key: string) => boolean) | undefined;
 }
 
 /** One short-lived entry: a browser session, a login transaction, a broker key. */

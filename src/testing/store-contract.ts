@@ -7,7 +7,7 @@ import { afterEach, assert, beforeEach, describe, expect, it } from 'vitest';
 import { isSpotauthError, SpotauthError } from '../core/errors.js';
 import type { Keyring } from '../stores/encryption.js';
 import { reencryptAll } from '../stores/reencrypt.js';
-import type { TokenRecordInput, TokenStore } from '../stores/types.js';
+import type { ListOptions, TokenRecordInput, TokenStore } from '../stores/types.js';
 import { canary, keyringOf, sampleRecord, sleep } from './fixtures.js';
 
 /** How the contract suite opens and cleans up stores of one backend, per test. */
@@ -32,6 +32,11 @@ export interface ContractOptions {
   encrypted?: boolean;
   /** Registered as a failing test instead of the suite (service required but missing under CI). */
   failure?: string;
+  /**
+   * False for a store whose `list` ignores the range hints (`after`, `limit`, `include`): its range cases
+   * then only check that it returns at least the records in range. This package's stores honour them.
+   */
+  listRanges?: boolean;
 }
 
 /**
@@ -142,6 +147,26 @@ export function storeContract(
       expect(await keys('nothing')).toEqual([]);
       const [first] = await store.list('user:b');
       expect(first?.accessToken).toMatch(/^at_/);
+    });
+
+    it('lists a range: keys after `after`, accepted by `include`, at most `limit`, in key order', async () => {
+      const store = await open();
+      for (const key of ['user:a', 'user:b', 'user:c', 'user:d', 'user:e', 'app:1']) {
+        await store.put(sampleRecord(key), null);
+      }
+      const cases: Array<[ListOptions, string[]]> = [
+        [{ after: 'user:b' }, ['user:c', 'user:d', 'user:e']],
+        [{ after: 'user:b', limit: 2 }, ['user:c', 'user:d']],
+        [{ limit: 0 }, []],
+        [{ after: 'user:a', include: (key) => key !== 'user:c', limit: 2 }, ['user:b', 'user:d']],
+        [{ after: 'user:e' }, []],
+        [{ after: 'user:' }, ['user:a', 'user:b', 'user:c', 'user:d', 'user:e']],
+      ];
+      for (const [range, expected] of cases) {
+        const listed = (await store.list('user:', range)).map((record) => record.key);
+        if (options.listRanges === false) expect(listed).toEqual(expect.arrayContaining(expected));
+        else expect(listed, JSON.stringify(range)).toEqual(expected);
+      }
     });
 
     it('refuses a create-only write when the key exists', async () => {
@@ -677,6 +702,27 @@ export function storeContract(
             expect(unreadable).toEqual([{ key: 'user:bob', code: 'DECRYPT_FAILED' }]);
           }
         });
+
+        it.skipIf(options.listRanges === false)(
+          'opens nothing outside a listed range: an unreadable record there is not reported',
+          async () => {
+            const writer = await open(keyringOf('k1'));
+            await writer.put(sampleRecord('user:ada'), null);
+            const reader = await open(keyringOf('k1', 'k2'));
+            await reader.put(sampleRecord('user:bob'), null);
+            const other = await open(keyringOf('k2'));
+            const unreadable: Array<{ key: string; code: string }> = [];
+            const onUnreadable = (record: { key: string; code: string }) => unreadable.push(record);
+            const keys = async (range: ListOptions) =>
+              (await other.list('user:', { ...range, onUnreadable })).map((record) => record.key);
+            expect(await keys({ after: 'user:ada' })).toEqual(['user:bob']);
+            expect(await keys({ include: (key) => key !== 'user:ada' })).toEqual(['user:bob']);
+            expect(unreadable).toEqual([]);
+            // An unreadable record in range counts towards the limit, and is reported.
+            expect(await keys({ limit: 1 })).toEqual([]);
+            expect(unreadable).toEqual([{ key: 'user:ada', code: 'KEY_UNKNOWN' }]);
+          },
+        );
 
         it('quarantines an unreadable record: moved aside, gone from the store, its key free again', async () => {
           const writer = await open(keyringOf('k1'));
