@@ -143,7 +143,7 @@ export async function pageOfGrants(
     const inRange = (key: string) => (from === undefined || key > from) && mayList(key);
     const read: string[] = [];
     const records = await list({
-      after: from,
+      ...(from === undefined ? {} : { after: from }),
       limit: LIST_BATCH,
       include: mayList,
       onUnreadable: (record) => {

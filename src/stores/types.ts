@@ -81,11 +81,11 @@ export interface ListOptions {
    * a way to read a long list a range at a time: this package's stores open (decrypt) nothing outside the
    * range. They are hints — a store that ignores them returns more, in any order — so callers filter again.
    */
-  after?: string | undefined;
+  after?: string;
   /** At most this many records in key order, the unreadable ones counted (see `after`). */
-  limit?: number | undefined;
+  limit?: number;
   /** Only keys this accepts are opened or counted; the others are skipped unread (see `after`). */
-  include?: ((key: string) => boolean) | undefined;
+  include?: (key: string) => boolean;
 }
 
 /** One short-lived entry: a browser session, a login transaction, a broker key. */
