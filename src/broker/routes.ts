@@ -184,6 +184,7 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
     try {
       const query = parseListQuery(request.query as Record<string, unknown>);
       const permissions = principalOf(request).permissions;
+      // Grants this key may see that cannot be read, in the ranges the page read (pageOfGrants).
       const unreadable: UnreadableRecord[] = [];
       const page = await pageOfGrants(
         (options) => tokens.listGrants(options),
@@ -192,17 +193,15 @@ export async function brokerRoutes(app: FastifyInstance, options: BrokerOptions)
         Date.now(),
         (record) => unreadable.push(record),
       );
-      // Only grants this key may see, in the ranges the page read (pageOfGrants).
-      const visible = unreadable;
-      if (visible.length > 0)
+      if (unreadable.length > 0)
         request.log.warn(
-          { event: 'records_unreadable', count: visible.length, keys: visible.map((r) => r.key) },
+          { event: 'records_unreadable', count: unreadable.length, keys: unreadable.map((r) => r.key) },
           'stored logins that cannot be read were left out of the user list',
         );
       return sendJson(reply, 200, {
         users: page.users.map(grantJson),
         next_cursor: page.nextCursor,
-        unreadable: { count: visible.length, keys: visible.map((record) => record.key) },
+        unreadable: { count: unreadable.length, keys: unreadable.map((record) => record.key) },
       });
     } catch (error) {
       return fail(request, reply, error);
