@@ -197,6 +197,11 @@ export function isUnreadableRecordError(error: unknown): error is SpotauthError 
   return error instanceof SpotauthError && UNREADABLE_CODES.has(error.code);
 }
 
+/** Whether list options ask for a range (`after`, `include` or `limit`), not the whole prefix. */
+export function isRange(options: ListOptions | undefined): boolean {
+  return options?.after !== undefined || options?.include !== undefined || options?.limit !== undefined;
+}
+
 /** The listed items in the range of `after`, `include` and `limit`, in key order (all of them without those). */
 export function listRange<T>(
   items: readonly T[],
@@ -204,7 +209,7 @@ export function listRange<T>(
   options: ListOptions = {},
 ): T[] {
   const { after, include, limit } = options;
-  if (after === undefined && include === undefined && limit === undefined) return [...items];
+  if (!isRange(options)) return [...items];
   const inRange = items
     .map((item) => ({ key: keyOf(item), item }))
     .filter(({ key }) => (after === undefined || key > after) && (include === undefined || include(key)))

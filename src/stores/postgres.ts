@@ -11,6 +11,8 @@ import { SpotauthError } from '../core/errors.js';
 import {
   checkInput,
   conflictError,
+  isRange,
+  listRange,
   openListed,
   RecordCodec,
   rowToSealed,
@@ -304,10 +306,29 @@ export class PostgresStore implements TokenStore {
   }
 
   async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
-    const { rows } = await this.#query<DbRow>(
-      `SELECT * FROM ${this.#t}tokens WHERE starts_with(key, $1) ORDER BY key COLLATE "C"`,
-      [prefix],
-    );
+    let rows: DbRow[];
+    if (isRange(options)) {
+      // A range: the keys first, then only the rows in range. The range is chosen in JavaScript string
+      // order, which the database's collation need not match.
+      const { rows: keys } = await this.#query<{ key: string }>(
+        `SELECT key FROM ${this.#t}tokens WHERE starts_with(key, $1)`,
+        [prefix],
+      );
+      const chosen = listRange(
+        keys.map((row) => row.key),
+        (key) => key,
+        options,
+      );
+      ({ rows } =
+        chosen.length === 0
+          ? { rows: [] }
+          : await this.#query<DbRow>(`SELECT * FROM ${this.#t}tokens WHERE key = ANY($1::text[])`, [chosen]));
+    } else {
+      ({ rows } = await this.#query<DbRow>(
+        `SELECT * FROM ${this.#t}tokens WHERE starts_with(key, $1) ORDER BY key COLLATE "C"`,
+        [prefix],
+      ));
+    }
     return openListed(
       rows,
       (row) => row.key,

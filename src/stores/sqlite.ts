@@ -10,6 +10,8 @@ import { SpotauthError } from '../core/errors.js';
 import {
   checkInput,
   conflictError,
+  isRange,
+  listRange,
   openListed,
   RecordCodec,
   rowToSealed,
@@ -264,13 +266,25 @@ export class SqliteStore implements TokenStore {
 
   async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
     // substr() rather than LIKE: keys may contain % and _.
-    const rows = this.#run(() =>
-      this.#db
-        .prepare<[string, string], DbRow>(
-          'SELECT * FROM spotauth_tokens WHERE substr(key, 1, length(?)) = ? ORDER BY key',
+    const rows = this.#run(() => {
+      if (!isRange(options)) {
+        return this.#db
+          .prepare<[string, string], DbRow>(
+            'SELECT * FROM spotauth_tokens WHERE substr(key, 1, length(?)) = ? ORDER BY key',
+          )
+          .all(prefix, prefix);
+      }
+      // A range: the keys first (from the primary key's index), then only the rows in range. The range is
+      // chosen in JavaScript string order, which SQL's byte order need not match.
+      const keys = this.#db
+        .prepare<[string, string], string>(
+          'SELECT key FROM spotauth_tokens WHERE substr(key, 1, length(?)) = ? ORDER BY key',
         )
-        .all(prefix, prefix),
-    );
+        .pluck()
+        .all(prefix, prefix);
+      const row = this.#db.prepare<[string], DbRow>('SELECT * FROM spotauth_tokens WHERE key = ?');
+      return listRange(keys, (key) => key, options).flatMap((key) => row.get(key) ?? []);
+    });
     return openListed(
       rows,
       (row) => row.key,
