@@ -12,9 +12,10 @@
 //    nginx, whose hop is not the proxy's) vs `GET /v1/me` at the emulator with the same access token.
 //    Sequential calls on one keep-alive connection, as a backend job makes them, in alternating rounds;
 //    the ratio is of the medians (goal <= 1.2x); then again with the emulator holding each call 25 ms (a
-//    latency fault), as a call to the real Web API across the internet takes that long. The same calls also go through a bare pass-through proxy (node:http, 20
-//    lines, its own process, a keep-alive agent, no checks at all): what a second hop alone costs on this
-//    machine, the floor under any proxy's ratio here. Also under load (autocannon, paired rounds), with the
+//    latency fault), as a call to the real Web API across the internet takes that long. The same calls
+//    also go through a bare pass-through proxy (node:http, 20 lines, its own process, a keep-alive agent,
+//    no checks at all): what a second hop alone costs on this machine, the floor under any proxy's ratio
+//    here. Also under load (autocannon, paired rounds), with the
 //    broker's and the emulator's CPU time per request.
 //
 // Every process under test runs on its own (emulator, instances, nginx, bare server); the load comes from
@@ -507,10 +508,20 @@ try {
           floor: [`http://127.0.0.1:${passPort}/me`, directHeaders],
         };
         const armNames = Object.keys(arms);
-        const times = { direct: [], proxy: [], floor: [] };
         const loaded = { direct: [], proxy: [], floor: [] };
         const loadRatios = [];
-        const atLatency = { direct: [], proxy: [], floor: [] };
+        /** Sequential calls through every arm, `rounds` rounds of `perRound`, the arm going first rotating. */
+        const sequentialRounds = async (rounds, perRound) => {
+          const times = { direct: [], proxy: [], floor: [] };
+          for (let r = 0; r < rounds; r++)
+            for (let i = 0; i < armNames.length; i++) {
+              const name = armNames[(r + i) % armNames.length];
+              times[name].push(...(await sequential(...arms[name], perRound)));
+            }
+          return times;
+        };
+        let times;
+        let atLatency;
         const apiFaults = (method, body) =>
           fetch(`${emulator.url}/_emulator/api-faults`, {
             method,
@@ -534,11 +545,7 @@ try {
         };
         try {
           for (const name of armNames) await sequential(...arms[name], 100);
-          for (let r = 0; r < SEQUENTIAL_ROUNDS; r++)
-            for (let i = 0; i < armNames.length; i++) {
-              const name = armNames[(r + i) % armNames.length];
-              times[name].push(...(await sequential(...arms[name], PER_ROUND)));
-            }
+          times = await sequentialRounds(SEQUENTIAL_ROUNDS, PER_ROUND);
           for (let pair = 0; pair < PROXY_PAIRS; pair++) {
             const round = {};
             for (let i = 0; i < armNames.length; i++) {
@@ -558,11 +565,7 @@ try {
             path: '/v1/me',
             count: armNames.length * calls + 10,
           });
-          for (let r = 0; r < LATENCY_ROUNDS; r++)
-            for (let i = 0; i < armNames.length; i++) {
-              const name = armNames[(r + i) % armNames.length];
-              atLatency[name].push(...(await sequential(...arms[name], LATENCY_PER_ROUND)));
-            }
+          atLatency = await sequentialRounds(LATENCY_ROUNDS, LATENCY_PER_ROUND);
         } finally {
           passThrough.child.kill('SIGTERM');
           await apiFaults('DELETE').catch(() => {});

@@ -3,6 +3,7 @@
  * filters, and its cursor pagination. The cursor is opaque to clients (base64url of the last account id of
  * the page) and stateless, so any instance continues a listing another one started.
  */
+import { byKey } from '../stores/codec.js';
 import type { ListOptions, TokenRecord, UnreadableRecord } from '../stores/types.js';
 import { refuse } from './errors.js';
 import { ACCOUNT_ID, type KeyPermissions, maySeeUser } from './permissions.js';
@@ -160,7 +161,8 @@ export async function pageOfGrants(
     if (matching.length > query.limit || read.length < LIST_BATCH) break;
     for (const key of read) if (after === undefined || key > after) after = key;
   }
-  matching.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  // In key order whatever order the store listed them in.
+  matching.sort(byKey);
   const users = matching.slice(0, query.limit);
   const more = matching.length > query.limit;
   const last = users.at(-1);

@@ -197,6 +197,11 @@ export function isUnreadableRecordError(error: unknown): error is SpotauthError 
   return error instanceof SpotauthError && UNREADABLE_CODES.has(error.code);
 }
 
+/** Orders listed items by their store key (JavaScript string order, as `ListOptions.after` compares). */
+export function byKey(a: { key: string }, b: { key: string }): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
 /** Whether list options ask for a range (`after`, `include` or `limit`), not the whole prefix. */
 export function isRange(options: ListOptions | undefined): boolean {
   return options?.after !== undefined || options?.include !== undefined || options?.limit !== undefined;
@@ -213,7 +218,7 @@ export function listRange<T>(
   const inRange = items
     .map((item) => ({ key: keyOf(item), item }))
     .filter(({ key }) => (after === undefined || key > after) && (include === undefined || include(key)))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    .sort(byKey);
   return (limit === undefined ? inRange : inRange.slice(0, Math.max(0, limit))).map(({ item }) => item);
 }
 

@@ -2,7 +2,7 @@
  * In-process store for tests and single-process servers. Plaintext by design (nothing leaves the process);
  * records are copied in and out so callers can't mutate stored state behind the store's back.
  */
-import { checkInput, conflictError, listRange, stamp } from './codec.js';
+import { byKey, checkInput, conflictError, isRange, listRange, stamp } from './codec.js';
 import { MemoryEntries } from './entries.js';
 import { assertLockArgs, newLockOwner } from './lock-owner.js';
 import { ReleaseSignals, waitForRelease } from './lock-wait.js';
@@ -75,12 +75,12 @@ export class MemoryStore implements TokenStore {
     if (this.#records.delete(key) && options?.events) appendTo(this.#events, options.events, Date.now());
   }
 
-  /** Memory records are plaintext objects: none is ever unreadable, so `options` has nothing to report. */
+  /** Memory records are plaintext objects: none is ever unreadable, so `onUnreadable` is never called. */
   async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
-    const listed = [...this.#records.values()]
-      .filter((r) => r.key.startsWith(prefix))
-      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-    return listRange(listed, (r) => r.key, options).map((r) => structuredClone(r));
+    const listed = [...this.#records.values()].filter((r) => r.key.startsWith(prefix));
+    // listRange sorts a range itself; the whole prefix is sorted here.
+    const chosen = isRange(options) ? listRange(listed, (r) => r.key, options) : listed.sort(byKey);
+    return chosen.map((r) => structuredClone(r));
   }
 
   async quarantine(key: string): Promise<string | null> {

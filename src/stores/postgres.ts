@@ -306,35 +306,39 @@ export class PostgresStore implements TokenStore {
   }
 
   async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
-    let rows: DbRow[];
-    if (isRange(options)) {
-      // A range: the keys first, then only the rows in range. The range is chosen in JavaScript string
-      // order, which the database's collation need not match.
-      const { rows: keys } = await this.#query<{ key: string }>(
-        `SELECT key FROM ${this.#t}tokens WHERE starts_with(key, $1)`,
-        [prefix],
-      );
-      const chosen = listRange(
-        keys.map((row) => row.key),
-        (key) => key,
-        options,
-      );
-      ({ rows } =
-        chosen.length === 0
-          ? { rows: [] }
-          : await this.#query<DbRow>(`SELECT * FROM ${this.#t}tokens WHERE key = ANY($1::text[])`, [chosen]));
-    } else {
-      ({ rows } = await this.#query<DbRow>(
-        `SELECT * FROM ${this.#t}tokens WHERE starts_with(key, $1) ORDER BY key COLLATE "C"`,
-        [prefix],
-      ));
-    }
+    const rows = isRange(options)
+      ? await this.#rowsInRange(prefix, options)
+      : (
+          await this.#query<DbRow>(
+            `SELECT * FROM ${this.#t}tokens WHERE starts_with(key, $1) ORDER BY key COLLATE "C"`,
+            [prefix],
+          )
+        ).rows;
     return openListed(
       rows,
       (row) => row.key,
       (row) => this.#open(row),
       options,
     );
+  }
+
+  /**
+   * A range's rows: the keys first, then only the rows in range (in any order; openListed orders them).
+   * The range is chosen in JavaScript string order, which the database's collation need not match.
+   */
+  async #rowsInRange(prefix: string, options: ListOptions | undefined): Promise<DbRow[]> {
+    const { rows: keys } = await this.#query<{ key: string }>(
+      `SELECT key FROM ${this.#t}tokens WHERE starts_with(key, $1)`,
+      [prefix],
+    );
+    const chosen = listRange(
+      keys.map((row) => row.key),
+      (key) => key,
+      options,
+    );
+    if (chosen.length === 0) return [];
+    return (await this.#query<DbRow>(`SELECT * FROM ${this.#t}tokens WHERE key = ANY($1::text[])`, [chosen]))
+      .rows;
   }
 
   async quarantine(key: string): Promise<string | null> {
