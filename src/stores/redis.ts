@@ -10,6 +10,8 @@ import { SpotauthError } from '../core/errors.js';
 import {
   checkInput,
   conflictError,
+  isRange,
+  listRange,
   openListed,
   RecordCodec,
   sealedKids,
@@ -189,11 +191,14 @@ export class RedisStore implements TokenStore {
   }
 
   async list(prefix = '', options?: ListOptions): Promise<TokenRecord[]> {
-    const entries = await this.#scan(prefix);
     const namespace = this.#recordKey('').length;
+    const storeKey = (redisKey: string) => redisKey.slice(namespace);
+    // A range fetches only its own values: the keys first, then MGET of those in range.
+    const keys = await this.#scanKeys(prefix);
+    const chosen = isRange(options) ? listRange(keys, storeKey, options) : keys;
     return openListed(
-      entries,
-      ({ key }) => key.slice(namespace),
+      await this.#values(chosen),
+      ({ key }) => storeKey(key),
       ({ raw }) => this.#open(raw),
       options,
     );
@@ -289,8 +294,13 @@ export class RedisStore implements TokenStore {
     return `${this.#prefix}lock:${name}`;
   }
 
-  /** SCAN (not KEYS) so a big keyspace never blocks the server; sorted for a stable order. */
+  /** Every record with its value, in key order. */
   async #scan(prefix: string): Promise<Array<{ key: string; raw: string }>> {
+    return this.#values(await this.#scanKeys(prefix));
+  }
+
+  /** The Redis keys of records under `prefix`: SCAN (not KEYS) so a big keyspace never blocks the server; sorted for a stable order. */
+  async #scanKeys(prefix: string): Promise<string[]> {
     const pattern = `${escapeGlob(`${this.#prefix}rec:${prefix}`)}*`;
     const keys: string[] = [];
     let cursor = '0';
@@ -299,10 +309,14 @@ export class RedisStore implements TokenStore {
       cursor = next;
       keys.push(...batch);
     } while (cursor !== '0');
-    const unique = [...new Set(keys)].sort();
-    if (unique.length === 0) return [];
-    const values = await this.#call((r) => r.mget(unique));
-    return unique.flatMap((key, i) => {
+    return [...new Set(keys)].sort();
+  }
+
+  /** The values of `keys` (Redis keys), skipping those deleted since they were listed. */
+  async #values(keys: string[]): Promise<Array<{ key: string; raw: string }>> {
+    if (keys.length === 0) return [];
+    const values = await this.#call((r) => r.mget(keys));
+    return keys.flatMap((key, i) => {
       const raw = values[i];
       return raw == null ? [] : [{ key, raw }];
     });

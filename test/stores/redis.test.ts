@@ -77,6 +77,34 @@ describe.skipIf(!gate.run)('RedisStore specifics', () => {
     }
   });
 
+  it('a listed range fetches only the values in range (MGET of those keys, seen with MONITOR)', async () => {
+    const keyPrefix = `spotauth-test-${uniqueSuffix()}:`;
+    const store = await RedisStore.open(url, { keyring: keyringOf('k1'), keyPrefix });
+    const monitor = await admin.duplicate().monitor();
+    const fetched: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[]) => {
+      if (args[0]?.toLowerCase() === 'mget' && args[1]?.startsWith(keyPrefix)) fetched.push(args.slice(1));
+    });
+    try {
+      for (const name of ['a', 'b', 'c', 'd', 'e', 'f']) await store.put(sampleRecord(`user:${name}`), null);
+      const listed = await store.list('user:', { after: 'user:b', limit: 2 });
+      expect(listed.map((record) => record.key)).toEqual(['user:c', 'user:d']);
+      const everything = await store.list('user:');
+      expect(everything).toHaveLength(6);
+      // MONITOR reports commands asynchronously: wait until both MGETs have been seen.
+      for (let i = 0; i < 50 && fetched.length < 2; i++) await sleep(20);
+      expect(fetched).toEqual([
+        [`${keyPrefix}rec:user:c`, `${keyPrefix}rec:user:d`],
+        ['a', 'b', 'c', 'd', 'e', 'f'].map((name) => `${keyPrefix}rec:user:${name}`),
+      ]);
+    } finally {
+      monitor.disconnect();
+      await store.close();
+      const keys = await keysUnder(keyPrefix);
+      if (keys.length) await admin.del(...keys);
+    }
+  });
+
   it('tells waiters of a release by pub/sub: one subscriber per store on <prefix>released', async () => {
     const keyPrefix = `spotauth-test-${uniqueSuffix()}:`;
     const holder = await RedisStore.open(url, { keyring: keyringOf('k1'), keyPrefix });
