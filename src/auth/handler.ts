@@ -39,6 +39,7 @@ import {
   safeReturnTo,
 } from './security.js';
 import { type Session, SessionManager, type SessionOptions } from './sessions.js';
+import { keepTickShapesAlive } from './tick-shapes.js';
 import { TokenBodies, tokenResponse } from './token-response.js';
 import { WindowLimiter } from './window-limiter.js';
 
@@ -634,6 +635,7 @@ export class SpotauthHandler {
  * @throws {@link SpotauthError} `INVALID_CONFIG` / `INVALID_SCOPE`, as {@link SpotauthHandler}'s constructor.
  */
 export function createSpotauth(options: SpotauthOptions): SpotauthHandler {
+  keepTickShapesAlive();
   return new SpotauthHandler(options);
 }
 

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { keepTickShapesAlive } from '../auth/tick-shapes.js';
 import { loadWebhookConfig } from '../broker/webhooks/config.js';
 import { authConfigFromEnv } from '../core/env.js';
 import { SpotauthError } from '../core/errors.js';
@@ -70,6 +71,8 @@ export async function startServer(
   env: NodeJS.ProcessEnv,
   options: ServeOptions = {},
 ): Promise<RunningServer> {
+  // Before the emulator, the store and the app start (and collect garbage): see keepTickShapesAlive.
+  keepTickShapesAlive();
   const config = loadServerConfig(env, options);
   const webhooks = loadWebhookConfig(env);
   const closers: (() => Promise<void>)[] = [];
