@@ -2,8 +2,8 @@
 // bare node:http server answering a fixed JSON body (bench/fixtures/bare-json-server.cjs). Two baselines:
 //   - bare node:http in its own process, the goal's baseline;
 //   - the same bare handler inside the server's process (preloaded, on another port), which splits the
-//     gap into the process's share (Node's http code runs slower in a process that runs many kinds of
-//     objects through it) and the route's own.
+//     gap into the process's share (whatever makes Node's http code slower in that process) and the
+//     route's own.
 // The load comes from autocannon in this process, same connections and duration. The host's speed drifts
 // by tens of percent within minutes (a shared virtual machine), so the rounds are short and grouped — bare,
 // same-process bare, ours, then the reverse, alternating — and each ratio is the median of its per-group
