@@ -24,7 +24,14 @@ let anchor: object | undefined;
  */
 export function keepTickShapesAlive(): void {
   if (anchor !== undefined) return;
-  const symbols = Object.getOwnPropertySymbols(new AsyncResource('spotauth'));
+  let symbols: symbol[];
+  try {
+    symbols = Object.getOwnPropertySymbols(new AsyncResource('spotauth'));
+  } catch {
+    // A runtime whose node:async_hooks cannot make one: a speed-up is never worth a failed start.
+    anchor = {};
+    return;
+  }
   const asyncId = symbols.find((symbol) => symbol.description === 'async_id_symbol');
   const triggerId = symbols.find((symbol) => symbol.description === 'trigger_async_id_symbol');
   anchor =
