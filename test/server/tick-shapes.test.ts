@@ -5,7 +5,8 @@
  * pathology the anchor exists for.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,17 +19,19 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** The feedback states of the tick literal's property definitions, in order (async id, trigger id, callback, args). */
 async function tickFeedback(args: string[], env: Record<string, string> = {}): Promise<string[]> {
+  // The child's stdout is a file, not a pipe: %DebugPrint writes through C's stdio, and on the
+  // non-blocking pipe Node makes of fd 1 such a write can be cut short when the reader lags.
+  const outFile = join(dataDir, `stdout-${randomUUID()}.txt`);
+  const out = openSync(outFile, 'w');
   const child = spawn(process.execPath, ['--expose-gc', '--allow-natives-syntax', '-r', FIXTURE, ...args], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', out, 'pipe'],
   });
-  let stdout = '';
+  closeSync(out);
   let stderr = '';
-  child.stdout.on('data', (chunk) => (stdout += chunk));
-  child.stderr.on('data', (chunk) => (stderr += chunk));
+  child.stderr?.on('data', (chunk) => (stderr += chunk));
   const code = await new Promise((resolve) => child.on('exit', resolve));
-  // %DebugPrint writes through C's stdio, which a pipe buffers until exit: its lines may come after the
-  // marker, so the whole output is read (the fixture prints nothing else of that kind).
+  const stdout = readFileSync(outFile, 'utf8');
   if (code !== 0 || !stdout.includes('TICK-FEEDBACK'))
     throw new Error(`exit ${code}: ${stderr.slice(0, 500)}`);
   return [...stdout.matchAll(/DefineKeyedOwnPropertyInLiteral (\w+)/g)].map((match) => match[1] ?? '');
