@@ -42,6 +42,14 @@ export interface ApiTokenManager {
     /** The new access token. */
     accessToken: string;
   }>;
+  /** After a 401 to `rejected`: a newer stored token if there is one, else a refresh (TokenManager has it; else refreshNow is used). */
+  refreshRejected?(
+    user: string,
+    rejected: string,
+  ): Promise<{
+    /** The access token to retry with. */
+    accessToken: string;
+  }>;
   /** The app (client-credentials) token; `force` gets a new one. */
   getAppToken(force?: boolean): Promise<string>;
 }
@@ -256,8 +264,14 @@ export class SpotifyApi {
 
 function tokenManagerSource(tokens: ApiTokenManager, user: string | undefined): AccessTokenSource {
   if (user === undefined) return (force) => tokens.getAppToken(force);
-  return (force) =>
-    force ? tokens.refreshNow(user).then((token) => token.accessToken) : tokens.getAccessToken(user);
+  return (force, rejected) => {
+    if (!force) return tokens.getAccessToken(user);
+    const refreshed =
+      rejected !== undefined && tokens.refreshRejected
+        ? tokens.refreshRejected(user, rejected)
+        : tokens.refreshNow(user);
+    return refreshed.then((token) => token.accessToken);
+  };
 }
 
 /** `new SpotifyApi(options)`, for those who prefer a function. */

@@ -337,6 +337,16 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
   }
 
+  /**
+   * After the Web API answered 401 to `rejected`: the stored token if it is another, still valid one
+   * (someone refreshed meanwhile, e.g. a concurrent call that met the same 401), else a refresh. So two
+   * calls that fail with one token make one refresh, however their answers interleave.
+   */
+  async refreshRejected(user: string, rejected: string): Promise<AccessToken> {
+    const record = await this.#fresh(userKey(user), true, rejected);
+    return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
+  }
+
   /** An app (client-credentials) token, cached in the store and refreshed single-flight like a user's. */
   async getAppToken(force = false): Promise<string> {
     return (await this.getAppAccessToken(force)).accessToken;
@@ -380,7 +390,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     this.emit('deleted', { key });
   }
 
-  #fresh(key: string, force: boolean): Promise<TokenRecord> {
+  #fresh(key: string, force: boolean, rejected?: string): Promise<TokenRecord> {
     if (!force) {
       const cached = this.#cache.get(key);
       if (cached && cached.until > this.#now() && this.#isFresh(cached.record))
@@ -389,7 +399,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     const running = this.#inflight.get(key);
     if (running) return running;
     // Concurrent callers for one key share one store read, and at most one refresh.
-    const promise = this.#ensureFresh(key, force)
+    const promise = this.#ensureFresh(key, force, rejected)
       .then((record) => {
         this.#remember(record);
         return record;
@@ -417,7 +427,10 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     this.#cache.set(record.key, { record, until: this.#now() + this.#cacheTtl });
   }
 
-  async #ensureFresh(key: string, force: boolean): Promise<TokenRecord> {
+  async #ensureFresh(key: string, force: boolean, rejected?: string): Promise<TokenRecord> {
+    /** A record that answers a forced refresh after a 401: a valid token other than the rejected one. */
+    const replaces = (current: TokenRecord) =>
+      rejected !== undefined && current.accessToken !== rejected && this.#isFresh(current);
     const unsaved = this.#unsaved.get(key);
     if (unsaved) {
       // A rotated refresh token this process could not store yet: store it before anything else uses the old one.
@@ -426,7 +439,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
     }
     const started = this.#now();
     let record = await this.#read(key);
-    if (record && !force && this.#isFresh(record)) return record;
+    if (record && ((!force && this.#isFresh(record)) || replaces(record))) return record;
     const waitUntil = started + this.#lockWait;
     const lockName = `refresh:${key}`;
     /** Refresh tokens Spotify refused during this call, so a second look at them needs no second request. */
@@ -440,6 +453,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
           // Fresh now — possibly because someone else refreshed while we waited for the lock.
           if (current && this.#isFresh(current) && (!force || current.version !== record?.version))
             return current;
+          if (current && replaces(current)) return current;
           outcome = await this.#refreshUnderLease(key, current, { lease, refused, force });
         } finally {
           await lease.end();

@@ -107,6 +107,21 @@ describe('TokenManager against the emulator', () => {
     );
   });
 
+  it('after a 401: refreshRejected refreshes once, and a second call rejected with the same token reuses the new one', async () => {
+    const { tokens } = await loggedIn();
+    const before = await tokenRequests(emulator);
+    // Two Web API calls met 401 with the same token; their answers came one after the other.
+    const first = await manager.refreshRejected('acct-alice', tokens.accessToken);
+    const second = await manager.refreshRejected('acct-alice', tokens.accessToken);
+    expect(first.accessToken).not.toBe(tokens.accessToken);
+    expect(second.accessToken).toBe(first.accessToken);
+    expect((await tokenRequests(emulator)).refresh_token - before.refresh_token).toBe(1);
+    // The new token rejected in turn (Spotify ended it early): that one is refreshed.
+    const third = await manager.refreshRejected('acct-alice', first.accessToken);
+    expect(third.accessToken).not.toBe(first.accessToken);
+    expect((await tokenRequests(emulator)).refresh_token - before.refresh_token).toBe(2);
+  });
+
   it('a revoked grant → reauth_required (revoked), never retried', async () => {
     await loggedIn();
     await control(emulator, 'revoke', { user_id: 'alice' });
