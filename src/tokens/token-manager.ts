@@ -313,7 +313,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   /** Like {@link TokenManager.getAccessToken}, with the token's expiry and scopes. */
   async getToken(user: string): Promise<AccessToken> {
     const record = await this.#fresh(userKey(user), false);
-    return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
+    return accessTokenOf(record);
   }
 
   /**
@@ -322,19 +322,13 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
    */
   peekToken(user: string): AccessToken | undefined {
     const record = this.#cached(userKey(user));
-    return (
-      record && {
-        accessToken: record.accessToken,
-        expiresAt: record.accessTokenExpiresAt,
-        scope: record.scope,
-      }
-    );
+    return record && accessTokenOf(record);
   }
 
   /** Refreshes now, whatever the expiry (the "Refresh now" button); still single-flight. */
   async refreshNow(user: string): Promise<AccessToken> {
     const record = await this.#fresh(userKey(user), true);
-    return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
+    return accessTokenOf(record);
   }
 
   /**
@@ -344,7 +338,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
    */
   async refreshRejected(user: string, rejected: string): Promise<AccessToken> {
     const record = await this.#fresh(userKey(user), true, rejected);
-    return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
+    return accessTokenOf(record);
   }
 
   /** An app (client-credentials) token, cached in the store and refreshed single-flight like a user's. */
@@ -355,7 +349,7 @@ export class TokenManager extends EventEmitter<TokenManagerEvents> {
   /** The app token with its expiry (client-credentials tokens carry no scopes). */
   async getAppAccessToken(force = false): Promise<AccessToken> {
     const record = await this.#fresh(APP_PREFIX + this.auth.config.clientId, force);
-    return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
+    return accessTokenOf(record);
   }
 
   /** The user's stored grant as it is (no refresh), or null when there is none. */
@@ -816,6 +810,11 @@ interface RefreshCall {
 }
 
 /** "Look again": the stored refresh token changed under a refresh, or its lease was lost. */
+/** What the token getters hand out of a stored record. */
+function accessTokenOf(record: TokenRecord): AccessToken {
+  return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
+}
+
 const AGAIN = Symbol('again');
 
 function lockTimeout(): SpotauthError {
