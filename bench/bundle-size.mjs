@@ -3,8 +3,10 @@
 // @spotify/web-api-ts-sdk, each the way an app gets it:
 //   - spotauth/browser, everything: the prebuilt dist-browser/index.js as shipped (minified), what a page
 //     without a bundler loads;
-//   - spotauth/browser, an app: BrowserAuth only (login, tokens across tabs, the Web API fetch `auth.fetch`),
-//     bundled from the prebuilt file as a bundler of the package sees it, tree-shaken;
+//   - spotauth/browser, tokens: BrowserAuth only (login, tokens across tabs), an app that sends its own
+//     requests with getAccessToken() or hands the token to the Web Playback SDK; bundled from the prebuilt
+//     file as a bundler of the package sees it, tree-shaken;
+//   - spotauth/browser, an app: BrowserAuth and the Web API fetch (webApiFetch), the same way;
 //   - + typed client: the same app also using browserApi (openapi-fetch over the spec);
 //   - the official SDK: `SpotifyApi.withUserAuthorization` (its PKCE login; its other auth, cache and
 //     endpoint classes come with it, nothing shakes off).
@@ -45,12 +47,15 @@ async function measure(contents) {
   return { ...sizeOf(code), heaviest };
 }
 
-const APP = 'import { BrowserAuth } from MODULE; window.x = BrowserAuth;';
-const TYPED = 'import { BrowserAuth, browserApi } from MODULE; window.x = [BrowserAuth, browserApi];';
+const TOKENS = 'import { BrowserAuth } from MODULE; window.x = BrowserAuth;';
+const APP = 'import { BrowserAuth, webApiFetch } from MODULE; window.x = [BrowserAuth, webApiFetch];';
+const TYPED =
+  'import { BrowserAuth, webApiFetch, browserApi } from MODULE; window.x = [BrowserAuth, webApiFetch, browserApi];';
 
 export async function bundleSizes() {
   const from = (template, module) => template.replace('MODULE', JSON.stringify(module));
-  const [app, typed, sources, sdk] = await Promise.all([
+  const [tokens, app, typed, sources, sdk] = await Promise.all([
+    measure(from(TOKENS, BROWSER)),
     measure(from(APP, BROWSER)),
     measure(from(TYPED, BROWSER)),
     measure(from(APP, `${ROOT}src/browser/index.ts`)),
@@ -60,7 +65,7 @@ export async function bundleSizes() {
     ),
   ]);
   const everything = sizeOf(readFileSync(BROWSER));
-  return { everything, app: { ...app, heaviest: sources.heaviest }, typed, sdk };
+  return { everything, tokens, app: { ...app, heaviest: sources.heaviest }, typed, sdk };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

@@ -1,6 +1,6 @@
 // The SPA example: login, profile, top tracks and logout with spotauth/browser, no build step.
 // Everything is rendered with textContent (never innerHTML): what Spotify returns is data, not markup.
-import { BrowserAuth } from '/spotauth-browser.js';
+import { BrowserAuth, webApiFetch } from '/spotauth-browser.js';
 
 const config = await (await fetch('/config.json')).json();
 const auth = new BrowserAuth({
@@ -12,6 +12,8 @@ const auth = new BrowserAuth({
   storage: config.storage,
   scope: ['user-read-private', 'user-top-read'],
 });
+// fetch for the Web API with this login's tokens (401 → refresh and retry, 429 → Retry-After).
+const spotify = webApiFetch(auth);
 
 const $ = (id) => document.getElementById(id);
 const views = ['loading', 'signed-out', 'reauth', 'profile'];
@@ -38,8 +40,8 @@ async function render(session) {
   }
   try {
     const [me, top] = await Promise.all([
-      auth.fetch('/me').then((r) => r.json()),
-      auth.fetch('/me/top/tracks?limit=10').then((r) => r.json()),
+      spotify('/me').then((r) => r.json()),
+      spotify('/me/top/tracks?limit=10').then((r) => r.json()),
     ]);
     $('name').textContent = me.display_name ?? me.id;
     $('account').textContent = `Spotify account ${me.id}`;

@@ -1,12 +1,4 @@
-import {
-  ApiRequest,
-  type ApiRetryOptions,
-  createAuthorizedFetch,
-  DEFAULT_API_RETRY,
-  DEFAULT_API_TIMEOUT_MS,
-  type RateLimitCooldown,
-  sharedCooldown,
-} from '../api/authorized-fetch.js';
+import { type ApiRetryOptions, DEFAULT_API_RETRY, DEFAULT_API_TIMEOUT_MS } from '../api/authorized-fetch.js';
 import { authorizationRequestFor } from '../core/authorization-request.js';
 import { CALLBACK_PARAMS, checkCallback } from '../core/callback.js';
 import { checkTimeoutMs, type ResolvedConfig, resolveConfig } from '../core/config.js';
@@ -50,11 +42,14 @@ export interface BrowserAuthOptions {
   /** Transient refresh failures are retried (default 3 attempts, Retry-After up to 5 s). */
   retry?: Partial<RetryPolicy>;
   /**
-   * Web API calls through `fetch`: 429 and 5xx handling, per field. Defaults: 3 attempts, backoff from
-   * 250 ms up to 4 s, a Retry-After of up to 5 s waited out.
+   * Web API calls (`webApiFetch`, `browserApi`, `sdkFetch`): 429 and 5xx handling, per field.
+   * Defaults: 3 attempts, backoff from 250 ms up to 4 s, a Retry-After of up to 5 s waited out.
    */
   apiRetry?: Partial<ApiRetryOptions>;
-  /** How long each Web API request (each attempt) may take, body included, before TIMEOUT, ms. Default 30 000. */
+  /**
+   * How long each Web API request (each attempt) may take, body included, before TIMEOUT, ms, for the
+   * same calls. Default 30 000.
+   */
   apiTimeoutMs?: number;
   /** How long to wait for another tab's refresh, ms. Default `timeoutMs` + 5000 (35 000). */
   lockTimeoutMs?: number;
@@ -110,7 +105,8 @@ export type SessionListener = (session: BrowserSession | null) => void;
  * const auth = new BrowserAuth({ clientId, redirectUri: location.origin + '/', scope: ['user-top-read'] });
  * await auth.handleRedirect();            // on every page load: finishes a login coming back from Spotify
  * if (!(await auth.session())) await auth.login();
- * const response = await auth.fetch('/me/top/tracks');
+ * const spotify = webApiFetch(auth);      // fetch for the Web API with this login's tokens
+ * const response = await spotify('/me/top/tracks');
  * ```
  *
  * @see [Spotify: Authorization code with PKCE](https://developer.spotify.com/documentation/web-api/tutorials/code-pkce-flow)
@@ -122,7 +118,11 @@ export class BrowserAuth {
   readonly config: ResolvedConfig;
   /** Where the grant is kept. */
   readonly storage: BrowserTokenStorage;
-  /** Each Web API request's timeout, in ms (`apiTimeoutMs`); browserApi() uses it too. */
+  /**
+   * How Web API calls with this login's tokens are retried and timed (`apiRetry`, `apiTimeoutMs` with
+   * their defaults): `webApiFetch`, browserApi() and sdkFetch() start from these.
+   */
+  readonly apiRetry: ApiRetryOptions;
   readonly apiTimeoutMs: number;
   readonly #scope: SpotifyScope[];
   readonly #showDialog: boolean | undefined;
@@ -133,11 +133,10 @@ export class BrowserAuth {
   readonly #loginKey: string;
   readonly #tabs: Tabs;
   readonly #listeners = new Set<SessionListener>();
-  readonly #apiFetch: (input: ApiRequest) => Promise<Response>;
   readonly #apiUrl: string;
   readonly #redirectUri: string;
   /**
-   * The access-token source for the Web API fetch, SpotifyApi and the SDK adapter: a valid token, or after
+   * The access-token source for `webApiFetch`, SpotifyApi and the SDK adapter: a valid token, or after
    * a 401 on `rejected` a refreshed one (or a newer one another tab already got).
    */
   readonly tokenSource = (force: boolean, rejected?: string): Promise<string> =>
@@ -179,16 +178,8 @@ export class BrowserAuth {
       this.#heard(message),
     );
     this.#apiUrl = this.config.apiUrl.href.replace(/\/+$/, '');
+    this.apiRetry = { ...DEFAULT_API_RETRY, ...options.apiRetry };
     this.apiTimeoutMs = checkTimeoutMs(options.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS, 'apiTimeoutMs');
-    const cooldown: RateLimitCooldown = sharedCooldown(this.#apiUrl);
-    this.#apiFetch = createAuthorizedFetch({
-      accessToken: this.tokenSource,
-      apiUrl: this.#apiUrl,
-      retry: { ...DEFAULT_API_RETRY, ...options.apiRetry },
-      cooldown,
-      fetch: this.config.fetch,
-      timeoutMs: this.apiTimeoutMs,
-    });
   }
 
   /** The Web API base URL, without a trailing slash. */
@@ -580,28 +571,6 @@ export class BrowserAuth {
     await this.storage.set(this.#grantKey, JSON.stringify(record));
     this.#record = record;
     this.#tabs.tell({ type: 'changed' });
-  }
-
-  // ---- Web API ------------------------------------------------------------------------------------
-
-  /**
-   * fetch for Spotify's Web API: `auth.fetch('/me')` or a full Web API URL. Adds the bearer token; a 401
-   * gets one refresh and one retry; a 429 waits out Retry-After up to a cap (default 5 s), then throws
-   * RATE_LIMITED; 5xx and network failures of idempotent requests are retried with backoff. Resolves
-   * only with 2xx responses; everything else is a SpotauthError. The token is never sent to another URL.
-   */
-  fetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
-    const text = String(input);
-    const url = text.startsWith('/') ? `${this.#apiUrl}${text}` : text;
-    if (!url.startsWith(`${this.#apiUrl}/`)) {
-      return Promise.reject(
-        new SpotauthError(
-          'INVALID_CONFIG',
-          `auth.fetch calls only ${this.#apiUrl}/…: the token goes nowhere else.`,
-        ),
-      );
-    }
-    return this.#apiFetch(new ApiRequest(url, init));
   }
 }
 

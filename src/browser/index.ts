@@ -6,6 +6,7 @@ export type { AccessTokenSource, ApiRetryOptions } from '../api/authorized-fetch
 export { type ErrorCode, ErrorCodes, isSpotauthError, SpotauthError } from '../core/errors.js';
 export type { ReauthReason } from '../core/grant.js';
 export { isSpotifyScope, SPOTIFY_SCOPES, type SpotifyScope } from '../core/scopes.js';
+export { type WebApiFetch, type WebApiFetchOptions, webApiFetch } from './api-fetch.js';
 export {
   type AccessToken,
   BrowserAuth,

@@ -1,5 +1,6 @@
 import { SdkAuthStrategy } from '../api/sdk-adapter.js';
 import { isSpotauthError } from '../core/errors.js';
+import { webApiFetch } from './api-fetch.js';
 import type { BrowserAuth } from './browser-auth.js';
 
 // The official SDK's Web API root is fixed (no option): sdkFetch maps it to the configured apiUrl.
@@ -44,17 +45,18 @@ export class BrowserAuthStrategy extends SdkAuthStrategy {
 }
 
 /**
- * A `fetch` for the SDK's options: its requests go through `auth.fetch` (401 → one refresh and retry,
- * 429 → Retry-After up to a cap, typed SpotauthErrors instead of the SDK's bare Error strings).
+ * A `fetch` for the SDK's options: its requests go through {@link webApiFetch} (401 → one refresh and
+ * retry, 429 → Retry-After up to a cap, typed SpotauthErrors instead of the SDK's bare Error strings).
  */
 export function sdkFetch(
   auth: BrowserAuth,
 ): (input: RequestInfo | URL, init?: RequestInit) => Promise<Response> {
+  const send = webApiFetch(auth);
   return (input, init) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const mapped = url.startsWith(`${SDK_API_ROOT}/`)
       ? `${auth.apiUrl}${url.slice(SDK_API_ROOT.length)}`
       : url;
-    return auth.fetch(mapped, init);
+    return send(mapped, init);
   };
 }

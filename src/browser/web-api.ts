@@ -1,5 +1,5 @@
-import type { ApiRetryOptions, RateLimitCooldown } from '../api/authorized-fetch.js';
 import { SpotifyApi } from '../api/client.js';
+import type { WebApiFetchOptions } from './api-fetch.js';
 import type { BrowserAuth } from './browser-auth.js';
 
 export type { SpotifyApi, SpotifyPaths, SpotifySchemas } from '../api/client.js';
@@ -11,13 +11,15 @@ export type { SpotifyApi, SpotifyPaths, SpotifySchemas } from '../api/client.js'
  */
 export function browserApi(
   auth: BrowserAuth,
-  options: { retry?: Partial<ApiRetryOptions>; cooldown?: RateLimitCooldown; timeoutMs?: number } = {},
+  /** As webApiFetch's: over the login's `apiRetry` / `apiTimeoutMs`. */
+  options: WebApiFetchOptions = {},
 ): SpotifyApi {
   return new SpotifyApi({
     accessToken: auth.tokenSource,
     apiUrl: auth.apiUrl,
     fetch: auth.config.fetch,
-    timeoutMs: auth.apiTimeoutMs,
-    ...options,
+    timeoutMs: options.timeoutMs ?? auth.apiTimeoutMs,
+    retry: { ...auth.apiRetry, ...options.retry },
+    ...(options.cooldown ? { cooldown: options.cooldown } : {}),
   });
 }

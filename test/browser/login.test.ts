@@ -77,6 +77,7 @@ describe.skipIf(!available)('spotauth/browser login in headless Chromium', () =>
         'browserApi',
         'isSpotauthError',
         'sdkFetch',
+        'webApiFetch',
       ]),
     );
     expect(await page.evaluate('typeof process')).toBe('undefined');

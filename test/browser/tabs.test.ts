@@ -90,7 +90,7 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
     // And the new token works.
     const me = await attempt<string>(
       must(tabs[4], 'tabs[4]'),
-      "auth.fetch('/me').then((r) => r.json()).then((me) => me.id)",
+      "api('/me').then((r) => r.json()).then((me) => me.id)",
     );
     expect(me).toEqual({ ok: true, value: 'alice' });
   });
@@ -110,7 +110,7 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
     expect(refreshes).toBeGreaterThanOrEqual(3);
     for (const tab of tabs) {
       expect(await tab.evaluate('auth.session().then((s) => s.status)')).toBe('active');
-      expect(await attempt(tab, "auth.fetch('/me').then((r) => r.status)")).toEqual({ ok: true, value: 200 });
+      expect(await attempt(tab, "api('/me').then((r) => r.status)")).toEqual({ ok: true, value: 200 });
     }
   });
 
@@ -132,7 +132,7 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
     expect((await counts(world.emulator)).refresh_token).toBe(3);
     expect((await stats(world)).token_errors['invalid_grant'] ?? 0).toBe(0);
     for (const tab of tabs) {
-      expect(await attempt(tab, "auth.fetch('/me').then((r) => r.status)")).toEqual({ ok: true, value: 200 });
+      expect(await attempt(tab, "api('/me').then((r) => r.status)")).toEqual({ ok: true, value: 200 });
     }
   });
 
@@ -194,7 +194,7 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
   it('a revoked grant met through the Web API (401 → one refresh → invalid_grant) asks for login again', async () => {
     const tabs = await loggedInTabs(1);
     await emulatorPost(world, 'revoke', { user_id: 'alice' });
-    expect(await attempt(tabs[0], "auth.fetch('/me')")).toMatchObject({
+    expect(await attempt(tabs[0], "api('/me')")).toMatchObject({
       ok: false,
       code: 'REAUTH_REQUIRED',
     });

@@ -1,6 +1,6 @@
 /**
  * The Web API from the browser, in real headless Chromium against the emulator (with its CORS): the
- * `auth.fetch` wrapper (bearer, 401 → one refresh and retry, 429 → Retry-After up to a cap, typed errors),
+ * `webApiFetch` wrapper (bearer, 401 → one refresh and retry, 429 → Retry-After up to a cap, typed errors),
  * the typed client, and the official @spotify/web-api-ts-sdk through the adapter.
  */
 import type { BrowserContext, Page } from 'playwright-core';
@@ -61,15 +61,15 @@ describe.skipIf(!available)('the Web API from spotauth/browser in headless Chrom
     await context?.close();
   });
 
-  it('auth.fetch adds the bearer token; a path is relative to the Web API', async () => {
-    const me = await attempt(page, "auth.fetch('/me').then((r) => r.json())");
+  it('webApiFetch adds the bearer token; a path is relative to the Web API', async () => {
+    const me = await attempt(page, "api('/me').then((r) => r.json())");
     expect(me).toMatchObject({ ok: true, value: { id: 'alice', display_name: 'Alice Example' } });
   });
 
   it('401 (the access token expired at Spotify) → one refresh and one retry', async () => {
     await emulator(world, 'POST', 'expire', { user_id: 'alice' });
     const before = await apiRequests(world, 'GET /v1/me');
-    expect(await attempt(page, "auth.fetch('/me').then((r) => r.status)")).toEqual({ ok: true, value: 200 });
+    expect(await attempt(page, "api('/me').then((r) => r.status)")).toEqual({ ok: true, value: 200 });
     expect((await counts(world.emulator)).refresh_token).toBe(1);
     expect((await apiRequests(world, 'GET /v1/me')) - before).toBe(2);
   });
@@ -81,14 +81,14 @@ describe.skipIf(!available)('the Web API from spotauth/browser in headless Chrom
       count: 1,
       path: '/v1/me',
     });
-    expect(await attempt(page, "auth.fetch('/me').then((r) => r.status)")).toEqual({ ok: true, value: 200 });
+    expect(await attempt(page, "api('/me').then((r) => r.status)")).toEqual({ ok: true, value: 200 });
     await emulator(world, 'POST', 'api-faults', {
       kind: 'rate_limit',
       retry_after: 1,
       count: 10,
       path: '/v1/me',
     });
-    const limited = await attempt(page, "auth.fetch('/me')");
+    const limited = await attempt(page, "api('/me')");
     expect(limited).toMatchObject({ ok: false, code: 'RATE_LIMITED', transient: true });
   });
 
@@ -101,7 +101,7 @@ describe.skipIf(!available)('the Web API from spotauth/browser in headless Chrom
       path: '/v1/me',
     });
     const before = await apiRequests(world, 'GET /v1/me');
-    const result = await page.evaluate<Record<string, unknown>>(`auth.fetch('/me').then(
+    const result = await page.evaluate<Record<string, unknown>>(`api('/me').then(
       () => ({ ok: true }),
       (e) => ({ code: e.code, retryAfterSeconds: e.retryAfterSeconds ?? null, reason: e.reason, message: e.message }),
     )`);
@@ -120,7 +120,7 @@ describe.skipIf(!available)('the Web API from spotauth/browser in headless Chrom
       path: '/v1/me/top/tracks',
     });
     const before = await apiRequests(world, 'GET /v1/me/top/{type}');
-    const result = await page.evaluate<Record<string, unknown>>(`auth.fetch('/me/top/tracks').then(
+    const result = await page.evaluate<Record<string, unknown>>(`api('/me/top/tracks').then(
       () => ({ ok: true }),
       (e) => ({ code: e.code, retryAfterSeconds: e.retryAfterSeconds, reason: e.reason, message: e.message }),
     )`);
@@ -134,7 +134,7 @@ describe.skipIf(!available)('the Web API from spotauth/browser in headless Chrom
   });
 
   it('typed errors: a missing scope, a 5xx; the token is never sent outside the Web API', async () => {
-    expect(await attempt(page, "auth.fetch('/me/player/currently-playing')")).toMatchObject({
+    expect(await attempt(page, "api('/me/player/currently-playing')")).toMatchObject({
       ok: false,
       code: 'MISSING_SCOPE',
     });
@@ -144,14 +144,14 @@ describe.skipIf(!available)('the Web API from spotauth/browser in headless Chrom
       count: 10,
       path: '/v1/me',
     });
-    expect(await attempt(page, "auth.fetch('/me')")).toMatchObject({
+    expect(await attempt(page, "api('/me')")).toMatchObject({
       ok: false,
       code: 'SPOTIFY_UNAVAILABLE',
       transient: true,
     });
     const requests: string[] = [];
     page.on('request', (request) => requests.push(request.url()));
-    expect(await attempt(page, "auth.fetch('https://example.invalid/steal')")).toMatchObject({
+    expect(await attempt(page, "api('https://example.invalid/steal')")).toMatchObject({
       ok: false,
       code: 'INVALID_CONFIG',
     });
