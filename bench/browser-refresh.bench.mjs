@@ -96,7 +96,8 @@ async function run(n, storage) {
           channel.onmessage = async () => {
             channel.close();
             const asked = performance.timeOrigin + performance.now();
-            const token = await auth.getAccessToken();
+            // A failure is reported, not left pending (the round would wait for it forever).
+            const token = await auth.getAccessToken().catch((error) => ({ failed: String(error?.code ?? error) }));
             resolve({ asked, got: performance.timeOrigin + performance.now(), token });
           };
         })`),
@@ -111,6 +112,8 @@ async function run(n, storage) {
         return at;
       })()`);
       const results = await Promise.all(armed);
+      const failed = results.find((r) => typeof r.token !== 'string');
+      if (failed) throw new Error(`round ${round}, ${n} tabs: a tab got no token (${failed.token.failed})`);
       const count = (await refreshes()) - before;
       const tokens = new Set(results.map((r) => r.token));
       rounds.push({

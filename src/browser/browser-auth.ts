@@ -132,6 +132,7 @@ export class BrowserAuth {
   readonly #grantKey: string;
   readonly #loginKey: string;
   readonly #tabs: Tabs;
+  readonly #unwatch: (() => void) | undefined;
   readonly #listeners = new Set<SessionListener>();
   readonly #apiUrl: string;
   readonly #redirectUri: string;
@@ -177,6 +178,10 @@ export class BrowserAuth {
     this.#tabs = new Tabs(this.#namespace, this.storage.shared, lockTimeoutMs, (message) =>
       this.#heard(message),
     );
+    // The channel's message can come before another tab's write is readable here (localStorage).
+    this.#unwatch = this.storage.watch?.((key) => {
+      if (key === null || key === this.#grantKey) this.#heard({ type: 'changed' });
+    });
     this.#apiUrl = this.config.apiUrl.href.replace(/\/+$/, '');
     this.apiRetry = { ...DEFAULT_API_RETRY, ...options.apiRetry };
     this.apiTimeoutMs = checkTimeoutMs(options.apiTimeoutMs ?? DEFAULT_API_TIMEOUT_MS, 'apiTimeoutMs');
@@ -515,6 +520,7 @@ export class BrowserAuth {
   /** Stops listening to other tabs. */
   close(): void {
     this.#tabs.close();
+    this.#unwatch?.();
     this.#listeners.clear();
   }
 

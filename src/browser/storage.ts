@@ -20,6 +20,12 @@ export interface BrowserTokenStorage {
   set(key: string, value: string): Promise<void>;
   /** Forgets `key`. */
   remove(key: string): Promise<void>;
+  /**
+   * Optional, for shared storage whose reads can lag behind another tab's write (localStorage): calls
+   * `changed(key)` once another tab's change is readable here (`key` null: all was cleared), so that a
+   * tab that read too early reads again. Returns the unsubscribe.
+   */
+  watch?(changed: (key: string | null) => void): () => void;
 }
 
 /**
@@ -70,7 +76,9 @@ export class MemoryStorage implements BrowserTokenStorage {
  * Chromium serves localStorage reads from a per-process cache that another tab's write reaches later, so a
  * tab that takes the refresh lock right after another may still read the old grant and refresh once more
  * (measured: 2 refreshes in about 1 round of 8 with 20 tabs). Nothing is lost — a refresher re-reads before
- * it writes and keeps a newer grant — but "exactly one refresh" needs IndexedDB, the default.
+ * it writes and keeps a newer grant — but "exactly one refresh" needs IndexedDB, the default. The same lag
+ * can make a tab read nothing right after it hears of another tab's login: `watch` (the `storage` event,
+ * sent once the write is visible in this tab) has it read again.
  */
 export class WebStorage implements BrowserTokenStorage {
   readonly kind: 'local' | 'session';
@@ -96,6 +104,15 @@ export class WebStorage implements BrowserTokenStorage {
   }
   async remove(key: string): Promise<void> {
     webStorageArea(this.#name).removeItem(key);
+  }
+  watch(changed: (key: string | null) => void): () => void {
+    // sessionStorage belongs to this tab: no other tab changes it.
+    if (!this.shared || typeof addEventListener !== 'function') return () => {};
+    const listener = (event: StorageEvent) => {
+      if (event.storageArea === globalThis.localStorage) changed(event.key);
+    };
+    addEventListener('storage', listener);
+    return () => removeEventListener('storage', listener);
   }
 }
 

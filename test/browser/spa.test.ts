@@ -95,7 +95,8 @@ describe.skipIf(!available)('the SPA example in headless Chromium', () => {
       .poll(() => page.getByRole('alert').textContent())
       .toMatch(/did not allow access.*ACCESS_DENIED/);
     expect(page.url()).toBe(`${world.site.url}/`);
-    expect(await page.getByRole('button', { name: 'Log in with Spotify' }).isVisible()).toBe(true);
+    // The message is shown before the page has read the (empty) session and drawn the signed-out view.
+    await expect.poll(() => page.getByRole('button', { name: 'Log in with Spotify' }).isVisible()).toBe(true);
     expect((await counts(world.emulator)).authorization_code).toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'spa-denied.png'), fullPage: true });
   });

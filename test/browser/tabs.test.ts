@@ -114,6 +114,24 @@ describe.skipIf(!available)('spotauth/browser across tabs in headless Chromium',
     }
   });
 
+  it('localStorage: tabs open before the login in another tab get it (their reads can lag the message about it)', async () => {
+    // Chromium may deliver the BroadcastChannel "changed" before another tab process sees the localStorage
+    // write; the tab then reads no grant. The storage event (sent once the write is visible) corrects it.
+    context = await newContext(world, 'local');
+    const tabs: Page[] = [];
+    for (let i = 0; i < 20; i++) tabs.push(await openHarness(world, context));
+    const [first, ...others] = tabs as [Page, ...Page[]];
+    expect((await loginIn(first, world)).ok).toBe(true);
+    for (const tab of others) {
+      await expect.poll(() => tab.evaluate<unknown[]>('events'), { timeout: 10_000 }).toContain('active');
+      expect(await attempt(tab, 'auth.getAccessToken().then((t) => t.length > 0)')).toEqual({
+        ok: true,
+        value: true,
+      });
+    }
+    expect((await counts(world.emulator)).refresh_token).toBe(0);
+  });
+
   it('rotate mode across tabs: every round one refresh, the rotated refresh token stored first, no grant lost', async () => {
     await emulatorPost(world, 'config', { refresh_mode: 'rotate' });
     const tabs = await loggedInTabs(5);
