@@ -161,11 +161,11 @@ const rows = TABS.map((n) => summarize(n, results[n], 'indexeddb (default)'));
 const localRow = summarize(20, local, 'localStorage');
 
 console.log(
-  `${'tabs'.padEnd(6)}${'refreshes/round'.padEnd(17)}${'per tab p50'.padStart(12)}${'per tab max'.padStart(13)}${'last tab p50'.padStart(14)}  ratio`,
+  `${'tabs'.padEnd(21)}${'refreshes/round'.padEnd(17)}${'per tab p50'.padStart(12)}${'per tab max'.padStart(13)}${'last tab p50'.padStart(14)}  ratio`,
 );
 for (const row of [...rows, localRow]) {
   console.log(
-    `${`${row.tabs}${row === localRow ? ' (localStorage)' : ''}`.padEnd(6)}${row.refreshes_per_round.join(',').padEnd(17)}${`${row.per_tab_p50_ms} ms`.padStart(12)}${`${row.per_tab_max_ms} ms`.padStart(13)}${`${row.last_tab_p50_ms} ms`.padStart(14)}  ${(row.last_tab_p50_ms / one).toFixed(2)}x`,
+    `${`${row.tabs}${row === localRow ? ' (localStorage)' : ''}`.padEnd(21)}${row.refreshes_per_round.join(',').padEnd(17)}${`${row.per_tab_p50_ms} ms`.padStart(12)}${`${row.per_tab_max_ms} ms`.padStart(13)}${`${row.last_tab_p50_ms} ms`.padStart(14)}  ${(row.last_tab_p50_ms / one).toFixed(2)}x`,
   );
 }
 const kb = (bytes) => Number((bytes / 1024).toFixed(2));
