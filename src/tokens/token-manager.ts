@@ -809,12 +809,12 @@ interface RefreshCall {
   force: boolean;
 }
 
-/** "Look again": the stored refresh token changed under a refresh, or its lease was lost. */
 /** What the token getters hand out of a stored record. */
 function accessTokenOf(record: TokenRecord): AccessToken {
   return { accessToken: record.accessToken, expiresAt: record.accessTokenExpiresAt, scope: record.scope };
 }
 
+/** "Look again": the stored refresh token changed under a refresh, or its lease was lost. */
 const AGAIN = Symbol('again');
 
 function lockTimeout(): SpotauthError {
