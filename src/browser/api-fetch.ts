@@ -1,6 +1,7 @@
 import {
   ApiRequest,
   type ApiRetryOptions,
+  type AuthorizedFetchOptions,
   createAuthorizedFetch,
   type RateLimitCooldown,
   sharedCooldown,
@@ -34,14 +35,7 @@ export type WebApiFetch = (input: string | URL, init?: RequestInit) => Promise<R
  */
 export function webApiFetch(auth: BrowserAuth, options: WebApiFetchOptions = {}): WebApiFetch {
   const apiUrl = auth.apiUrl;
-  const send = createAuthorizedFetch({
-    accessToken: auth.tokenSource,
-    apiUrl,
-    retry: { ...auth.apiRetry, ...options.retry },
-    cooldown: options.cooldown ?? sharedCooldown(apiUrl),
-    fetch: auth.config.fetch,
-    timeoutMs: options.timeoutMs ?? auth.apiTimeoutMs,
-  });
+  const send = createAuthorizedFetch(webApiSettings(auth, options));
   return (input, init = {}) => {
     const text = String(input);
     const url = text.startsWith('/') ? `${apiUrl}${text}` : text;
@@ -54,5 +48,20 @@ export function webApiFetch(auth: BrowserAuth, options: WebApiFetchOptions = {})
       );
     }
     return send(new ApiRequest(url, init));
+  };
+}
+
+/**
+ * How Web API calls with this login's tokens are made: its tokens, URL and fetch, and its `apiRetry` /
+ * `apiTimeoutMs` under the caller's overrides. webApiFetch and browserApi (the typed client) both start here.
+ */
+export function webApiSettings(auth: BrowserAuth, options: WebApiFetchOptions): AuthorizedFetchOptions {
+  return {
+    accessToken: auth.tokenSource,
+    apiUrl: auth.apiUrl,
+    retry: { ...auth.apiRetry, ...options.retry },
+    cooldown: options.cooldown ?? sharedCooldown(auth.apiUrl),
+    fetch: auth.config.fetch,
+    timeoutMs: options.timeoutMs ?? auth.apiTimeoutMs,
   };
 }

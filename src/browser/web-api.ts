@@ -1,5 +1,5 @@
 import { SpotifyApi } from '../api/client.js';
-import type { WebApiFetchOptions } from './api-fetch.js';
+import { type WebApiFetchOptions, webApiSettings } from './api-fetch.js';
 import type { BrowserAuth } from './browser-auth.js';
 
 export type { SpotifyApi, SpotifyPaths, SpotifySchemas } from '../api/client.js';
@@ -14,12 +14,5 @@ export function browserApi(
   /** As webApiFetch's: over the login's `apiRetry` / `apiTimeoutMs`. */
   options: WebApiFetchOptions = {},
 ): SpotifyApi {
-  return new SpotifyApi({
-    accessToken: auth.tokenSource,
-    apiUrl: auth.apiUrl,
-    fetch: auth.config.fetch,
-    timeoutMs: options.timeoutMs ?? auth.apiTimeoutMs,
-    retry: { ...auth.apiRetry, ...options.retry },
-    ...(options.cooldown ? { cooldown: options.cooldown } : {}),
-  });
+  return new SpotifyApi(webApiSettings(auth, options));
 }
