@@ -147,6 +147,8 @@ export class BrowserAuth {
   #refreshing: Promise<BrowserGrant> | undefined;
   /** Called when another tab announces a changed grant (see #refreshAcrossTabs). */
   readonly #changeWaiters = new Set<() => void>();
+  /** How many changes other tabs announced so far (see #caughtUp). */
+  #changesHeard = 0;
   #redirect: Promise<LoginResult | null> | undefined;
 
   /**
@@ -395,7 +397,10 @@ export class BrowserAuth {
       this.#changeWaiters.add(check);
       unsubscribe = () => this.#changeWaiters.delete(check);
     });
-    const locked = this.#tabs.exclusive(() => this.#refreshLocked(rejected), stopWaiting.signal);
+    const locked = this.#tabs.exclusive(
+      () => this.#refreshLocked(rejected, stopWaiting.signal),
+      stopWaiting.signal,
+    );
     try {
       return await Promise.race([locked, announced]);
     } finally {
@@ -405,10 +410,13 @@ export class BrowserAuth {
     }
   }
 
-  async #refreshLocked(rejected: string | undefined): Promise<BrowserGrant> {
-    const record = alive(await this.#read());
+  /** `abandoned`: aborted once this tab took another tab's fresh grant instead (then nothing is done). */
+  async #refreshLocked(rejected: string | undefined, abandoned?: AbortSignal): Promise<BrowserGrant> {
+    const record = alive(await this.#caughtUp(await this.#read()));
     // Another tab may have refreshed while this one waited for the lock.
     if (this.#isFresh(record) && (rejected === undefined || record.accessToken !== rejected)) return record;
+    // Granted just as the announcement won (the read above can end after it): its result would be dropped.
+    if (abandoned?.aborted) return record;
     let tokens: TokenSet;
     try {
       tokens = await withRetries(
@@ -460,7 +468,8 @@ export class BrowserAuth {
       ? error
       : new SpotauthError('NETWORK', 'Refreshing the token failed unexpectedly.', { transient: true });
     if (isTerminalGrantError(failure)) {
-      const current = await this.#read();
+      // Never mark a grant dead on a read that lags behind a newer one.
+      const current = await this.#caughtUp(await this.#read());
       if (current?.version !== record.version) return alive(current);
       const now = this.config.now();
       const reason = reauthReasonFor(failure, record.refreshTokenDeadline, now);
@@ -480,6 +489,35 @@ export class BrowserAuth {
     // Transient trouble logs nobody out, and a token that still works keeps being served.
     if (record.accessTokenExpiresAt > this.config.now() && record.accessToken !== rejected) return record;
     throw failure;
+  }
+
+  /**
+   * On storage whose reads lag behind other tabs' writes (localStorage), this tab can be granted the lock
+   * before the previous holder's write is readable in it. Each writer marks its write in the lock manager,
+   * which every tab sees at once: until the grant read is as new as the newest mark, wait for the storage
+   * to catch up (its `watch`), for at most a second; refreshing after that is still safe (a refresher
+   * re-reads before it writes), only not single.
+   */
+  async #caughtUp(record: BrowserGrant | null): Promise<BrowserGrant | null> {
+    if (!record || !this.storage.watch) return record;
+    const newest = await this.#tabs.newestWrite(grantIdOf(record));
+    const end = Date.now() + 1_000;
+    while (record && record.version < newest && Date.now() < end) {
+      // Read again: the storage may have caught up while the lock manager answered, its event unseen.
+      const changes = this.#changesHeard;
+      record = await this.#read();
+      if (record && record.version < newest && changes === this.#changesHeard) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            this.#changeWaiters.delete(done);
+            resolve();
+          };
+          this.#changeWaiters.add(done);
+          setTimeout(done, end - Date.now());
+        });
+      }
+    }
+    return record;
   }
 
   #isFresh(record: BrowserGrant): boolean {
@@ -533,6 +571,7 @@ export class BrowserAuth {
       return;
     }
     if (!this.storage.shared) return;
+    this.#changesHeard++;
     for (const waiter of this.#changeWaiters) waiter();
     const before = this.#record;
     this.#record = undefined;
@@ -576,6 +615,8 @@ export class BrowserAuth {
   async #write(record: BrowserGrant): Promise<void> {
     await this.storage.set(this.#grantKey, JSON.stringify(record));
     this.#record = record;
+    // Where reads lag (see #caughtUp), the next lock holder must be able to learn that this write exists.
+    if (this.storage.watch) await this.#tabs.markWrite(grantIdOf(record), record.version);
     this.#tabs.tell({ type: 'changed' });
   }
 }
